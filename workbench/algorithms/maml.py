@@ -1,0 +1,152 @@
+"""Model-Agnostic Meta-Learning (Finn, Abbeel and Levine, ICML 2017), with a first-order switch.
+
+Promise: meta-learns an initialisation from which a few gradient steps on the
+support set give a good classifier. Second order by default (gradients flow
+through the inner updates); `first_order` drops those terms (FOMAML).
+
+Head: the paper's head has a fixed N outputs, which cannot serve a support set
+with another number of classes. Here the linear head is built for each task
+from the class prototypes of the support set (W = 2p, b = -|p|^2, as in
+Proto-MAML, Triantafillou et al. 2020), or from zeros with `head_init=zero`;
+then the inner loop adapts backbone and head together. So adapt works for any
+number of ways and shots.
+
+Batch norm uses the support set's statistics for the support and the query
+passes alike (inner loop and prediction), so a query's prediction never
+depends on which other queries are predicted with it.
+Paper, Omniglot 5-way 1-shot: 98.7% (Conv4, 28x28, 60k meta-updates of 32 tasks).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms.hyperparams import HyperParam
+from workbench.algorithms.protonet import class_means
+from workbench.algorithms.registry import register
+from workbench.models.conv4 import Conv4, make_backbone
+
+
+@register
+class MAML(Algorithm):
+    name = "maml"
+    title = "MAML"
+    summary = "Meta-learn an initialisation that adapts in a few gradient steps (Finn et al. 2017)."
+    hyperparams = (
+        HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the outer (meta) update.", 1e-6, 1.0, log_scale=True),
+        HyperParam("inner_lr", "float", 0.1, "Learning rate of the inner-loop SGD steps on the support set.", 1e-5, 10.0, log_scale=True),
+        HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training.", 1, 50),
+        HyperParam("eval_inner_steps", "int", 3, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200),
+        HyperParam("first_order", "bool", False, "Ignore second-order terms (first-order MAML): faster, less memory."),
+        HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes (Proto-MAML) or zeros.", choices=("prototype", "zero")),
+        HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
+    )
+
+    def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
+        super().__init__(in_channels, image_size, hparams, device, precision)
+        self.backbone: Conv4 = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
+        self._stats_forward = _StatsForward(self.backbone)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"backbone": self.backbone}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"adam": self.optimizer}
+
+    # --- the inner loop --------------------------------------------------
+    def _features(self, params: dict, x: torch.Tensor, stats=None):
+        """Backbone features under the weights `params`, normalised with `stats` (or x's own)."""
+        renamed = {f"net.{name}": value for name, value in params.items()}
+        with self.autocast():
+            features, used = functional_call(self._stats_forward, renamed, (x, stats), strict=False)
+        return features.float(), used
+
+    def _initial_head(self, features: torch.Tensor, labels: torch.Tensor, ways: int):
+        if self.hparams["head_init"] == "zero":
+            weight = features.new_zeros(ways, features.shape[1], requires_grad=True)
+            bias = features.new_zeros(ways, requires_grad=True)
+            return weight, bias
+        prototypes = class_means(features, labels, ways)
+        return 2.0 * prototypes, -(prototypes**2).sum(1)
+
+    def _adapt_params(self, support_x, support_y, ways, steps: int, create_graph: bool):
+        """Run the inner loop; returns fast weights (backbone dict, head) and the support BN stats."""
+        params = dict(self.backbone.named_parameters())
+        features, stats = self._features(params, support_x)
+        weight, bias = self._initial_head(features, support_y, ways)
+        for _ in range(steps):
+            logits = features @ weight.T + bias
+            loss = F.cross_entropy(logits, support_y)
+            names = list(params)
+            grads = torch.autograd.grad(loss, [*params.values(), weight, bias], create_graph=create_graph)
+            params = {n: p - self.hparams["inner_lr"] * g for n, p, g in zip(names, params.values(), grads)}
+            weight = weight - self.hparams["inner_lr"] * grads[-2]
+            bias = bias - self.hparams["inner_lr"] * grads[-1]
+            features, stats = self._features(params, support_x)
+        return params, (weight, bias), stats
+
+    # --- the interface ---------------------------------------------------
+    def meta_train(self, episodes) -> StepStats:
+        self.backbone.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        second_order = not self.hparams["first_order"]
+        total_loss, correct, count = 0.0, 0, 0
+        for episode in episodes:
+            self.between_episodes()
+            support_x, query_x = self.prepare(episode.support_x), self.prepare(episode.query_x)
+            params, (weight, bias), stats = self._adapt_params(
+                support_x, episode.support_y, episode.ways, self.hparams["inner_steps"], create_graph=second_order
+            )
+            if not second_order:
+                # First-order MAML: the outer gradient is taken at the adapted weights as if they were leaves.
+                params = {n: p.detach().requires_grad_() for n, p in params.items()}
+            query_features, _ = self._features(params, query_x, [(m.detach(), v.detach()) for m, v in stats] if not second_order else stats)
+            logits = query_features @ weight.T + bias
+            loss = F.cross_entropy(logits, episode.query_y)
+            self.check_finite(loss)
+            if second_order:
+                (loss / len(episodes)).backward()
+            else:
+                fast = list(params.values())
+                grads = torch.autograd.grad(loss / len(episodes), fast)
+                for p, g in zip(self.backbone.parameters(), grads):
+                    p.grad = g if p.grad is None else p.grad + g
+            total_loss += loss.item()
+            correct += (logits.argmax(1) == episode.query_y).sum().item()
+            count += len(episode.query_y)
+        self.optimizer.step()
+        return StepStats(total_loss / len(episodes), correct / count)
+
+    def adapt(self, support_x, support_y, ways) -> Predictor:
+        self.backbone.train()  # batch norm runs on the support statistics, never the running ones
+        support_y = support_y.to(self.device)
+        with torch.enable_grad():
+            params, (weight, bias), stats = self._adapt_params(
+                self.prepare(support_x), support_y, ways, self.hparams["eval_inner_steps"], create_graph=False
+            )
+        params = {n: p.detach() for n, p in params.items()}
+        weight, bias = weight.detach(), bias.detach()
+        stats = [(m.detach(), v.detach()) for m, v in stats]
+
+        def logits(query_x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                features, _ = self._features(params, self.prepare(query_x), stats)
+                return features @ weight.T + bias
+
+        return SoftmaxPredictor(logits)
+
+
+class _StatsForward(nn.Module):
+    """Wraps a backbone so functional_call reaches its `forward_with_stats`."""
+
+    def __init__(self, net: Conv4) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x, stats):
+        return self.net.forward_with_stats(x, stats)

@@ -1,0 +1,1 @@
+"""Datasets as folders (or zips) of class folders, decoded once into memory."""

@@ -1,0 +1,96 @@
+"""Seeded, reproducible N-way K-shot Q-query episode sampling from an ImageCache."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from workbench.data import problems as P
+from workbench.data.cache import ImageCache
+from workbench.data.episode import Episode
+from workbench.data.problems import Problem
+from workbench.errors import DataError
+
+
+class EpisodeSampler:
+    """Draws episodes from a pool of class views (class index, quarter turns).
+
+    Classes with fewer than shots + queries images are left out and reported in
+    `problems`. Each class of an episode is rotated by its own view's turns, so
+    a rotated class is a new class, never a rotated task. The random state can
+    be saved and restored, so a resumed run draws the same episodes.
+    """
+
+    def __init__(
+        self,
+        cache: ImageCache,
+        pool: list[tuple[int, int]],
+        ways: int,
+        shots: int,
+        queries: int,
+        seed: int = 0,
+        part_name: str = "",
+    ) -> None:
+        if ways < 2:
+            raise DataError("An episode needs at least 2 ways (classes).")
+        if shots < 1 or queries < 1:
+            raise DataError("Shots and queries must each be at least 1.")
+        self.cache = cache
+        self.ways, self.shots, self.queries = ways, shots, queries
+        self.problems: list[Problem] = []
+        need = shots + queries
+        small = sorted({c for c, _ in pool if len(cache.class_images[c]) < need})
+        for c in small:
+            self.problems.append(
+                Problem(
+                    P.TOO_FEW_IMAGES,
+                    cache.class_keys[c],
+                    f"has {len(cache.class_images[c])} images, fewer than shots + queries = {need}; left out",
+                )
+            )
+        self.pool = [(c, k) for c, k in pool if c not in set(small)]
+        distinct = len({c for c, _ in self.pool})
+        if len(self.pool) < ways:
+            where = f" in the {part_name} split" if part_name else ""
+            message = (
+                f"Only {len(self.pool)} usable classes{where} (with at least {need} images each), "
+                f"fewer than the {ways} ways asked for."
+            )
+            self.problems.append(Problem(P.TOO_FEW_CLASSES, part_name, message))
+            raise DataError(message)
+        self.distinct_classes = distinct
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self) -> Episode:
+        chosen = self.rng.choice(len(self.pool), size=self.ways, replace=False)
+        support, query, names, support_rows, query_rows, turns_of = [], [], [], [], [], []
+        for view in chosen:
+            c, turns = self.pool[view]
+            rows = self.cache.class_images[c]
+            picked = rows[self.rng.choice(len(rows), size=self.shots + self.queries, replace=False)]
+            images = self.cache.images[torch.from_numpy(picked)]
+            if turns:
+                images = torch.rot90(images, turns, dims=(-2, -1))
+            support_rows += picked[: self.shots].tolist()
+            query_rows += picked[self.shots:].tolist()
+            turns_of.append(int(turns))
+            support.append(images[: self.shots])
+            query.append(images[self.shots:])
+            names.append(self.cache.class_keys[c] + (f" (rot {90 * turns})" if turns else ""))
+        labels = torch.arange(self.ways)
+        return Episode(
+            support_x=torch.cat(support).float().div_(255.0),
+            support_y=labels.repeat_interleave(self.shots),
+            query_x=torch.cat(query).float().div_(255.0),
+            query_y=labels.repeat_interleave(self.queries),
+            class_names=tuple(names),
+            support_rows=tuple(support_rows),
+            query_rows=tuple(query_rows),
+            class_turns=tuple(turns_of),
+        )
+
+    def state_dict(self) -> dict:
+        return {"bit_generator": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["bit_generator"]

@@ -1,0 +1,278 @@
+"""Scanning datasets: a folder, or a .zip of one, where every leaf folder of images is a class.
+
+The folders above a class are its group (Omniglot: alphabet / character).
+Several datasets combine into one scan; a class with the same relative path in
+two datasets is one class (Omniglot's two background zips share Greek and Latin).
+Scanning never raises for a bad file: it records a `Problem` and goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from workbench.data import problems as P
+from workbench.data.problems import Problem
+from workbench.errors import DataError
+
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
+)
+# Files every OS scatters around; skipped without a word.
+IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+# An image file larger than this is not a small few-shot image; reading it
+# could exhaust memory (a zip bomb expands far beyond its packed size).
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """Where one image's bytes live: a file on disk, or a member of a zip."""
+
+    source: str  # the folder root or the zip file
+    member: str  # posix path relative to the folder root, or the zip member name
+    in_zip: bool = False
+
+    @property
+    def display_path(self) -> str:
+        return f"{self.source}!{self.member}" if self.in_zip else str(Path(self.source) / self.member)
+
+    def read_bytes(self) -> bytes:
+        if self.in_zip:
+            with zipfile.ZipFile(self.source) as archive:
+                return _read_member(archive, self.member)
+        return (Path(self.source) / self.member).read_bytes()
+
+
+@dataclass(frozen=True)
+class ClassEntry:
+    """A class: its key (relative folder path, unique in a scan), its group and its images."""
+
+    key: str
+    group: str
+    images: tuple[ImageRef, ...]
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.key).name
+
+
+@dataclass
+class DatasetScan:
+    """The result of scanning one or more datasets: usable classes and the problems seen."""
+
+    roots: list[str]
+    classes: list[ClassEntry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def image_count(self) -> int:
+        return sum(len(c.images) for c in self.classes)
+
+    @property
+    def groups(self) -> list[str]:
+        return sorted({c.group for c in self.classes})
+
+
+def is_image_name(name: str) -> bool:
+    return Path(name).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def scan_datasets(paths: Iterable[str | os.PathLike]) -> DatasetScan:
+    """Scan every path (folder or .zip) and merge their classes.
+
+    Raises DataError only when a path is missing or is neither a folder nor a
+    zip, since then there is nothing to go on with.
+    """
+    roots = [str(p) for p in paths]
+    if not roots:
+        raise DataError("No dataset given: choose a folder of class folders, or a .zip of one.")
+    scan = DatasetScan(roots=roots)
+    merged: dict[str, dict[str, ImageRef]] = {}
+    duplicates: list[str] = []
+    for root in roots:
+        found = _scan_one(Path(root), scan.problems)
+        for key, refs in found.items():
+            known = merged.setdefault(key, {})
+            if known:
+                duplicates.append(key)
+            for ref in refs:
+                # Same class, same file name: the same image seen twice, counted once.
+                known.setdefault(PurePosixPath(ref.member).name, ref)
+    if duplicates:
+        example = ", ".join(duplicates[:3])
+        scan.problems.append(
+            Problem(
+                P.DUPLICATE_CLASS,
+                "",
+                f"{len(duplicates)} classes appear in more than one dataset and were merged, "
+                f"images with the same name counted once (e.g. {example})",
+            )
+        )
+    for key in sorted(merged):
+        refs = tuple(merged[key][name] for name in sorted(merged[key]))
+        group = str(PurePosixPath(key).parent)
+        scan.classes.append(ClassEntry(key=key, group="" if group == "." else group, images=refs))
+    return scan
+
+
+def _scan_one(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
+    if not root.exists():
+        raise DataError(f"Dataset path not found: {root}")
+    if root.is_dir():
+        return _scan_folder(root, problems)
+    if zipfile.is_zipfile(root):
+        return _scan_zip(root, problems)
+    raise DataError(f"Not a dataset: {root} is neither a folder nor a .zip file.")
+
+
+def _scan_folder(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
+    classes: dict[str, list[ImageRef]] = {}
+    seen_dirs: set[tuple[int, int]] = set()  # (device, inode): guards against symlink loops
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        rel_folder = folder.relative_to(root).as_posix()
+        try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in seen_dirs:
+                problems.append(Problem(P.UNREADABLE_FOLDER, str(folder), "folder already visited (symlink loop); skipped"))
+                continue
+            seen_dirs.add((info.st_dev, info.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem(P.UNREADABLE_FOLDER, str(folder), f"cannot read folder ({_reason(exc)}); skipped"))
+            continue
+        images: list[ImageRef] = []
+        subfolders: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name.lower() in IGNORED_NAMES:
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_dir():
+                    subfolders.append(path)
+                    continue
+                is_file = entry.is_file()
+            except OSError as exc:
+                problems.append(Problem(P.UNREADABLE, str(path), f"cannot read ({_reason(exc)}); skipped"))
+                continue
+            if not is_file:
+                if entry.is_symlink():
+                    problems.append(Problem(P.UNREADABLE, str(path), "broken link; skipped"))
+                continue
+            rel = path.relative_to(root).as_posix()
+            if not is_image_name(entry.name):
+                problems.append(Problem(P.NOT_AN_IMAGE, str(path), "not an image file type; skipped"))
+                continue
+            try:
+                size = entry.stat().st_size
+            except OSError as exc:
+                problems.append(Problem(P.UNREADABLE, str(path), f"cannot read ({_reason(exc)}); skipped"))
+                continue
+            if size > MAX_IMAGE_BYTES:
+                problems.append(Problem(P.TOO_LARGE, str(path), f"file is {size // 2**20} MiB, too large for an image here; skipped"))
+                continue
+            images.append(ImageRef(str(root), rel))
+        stack.extend(reversed(subfolders))
+        if images:
+            classes[rel_folder if rel_folder != "." else root.name] = images
+        elif not subfolders and folder != root:
+            problems.append(Problem(P.EMPTY_CLASS, str(folder), "folder has no images; skipped"))
+    if not classes and not any(p.kind == P.UNREADABLE_FOLDER and p.path == str(root) for p in problems):
+        problems.append(Problem(P.EMPTY_CLASS, str(root), "no class folders with images found"))
+    return classes
+
+
+def _scan_zip(path: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise DataError(f"Cannot read zip file {path}: {_reason(exc)}") from exc
+    # A zip that wraps everything in one top folder: that folder is the root.
+    names = [i.filename for i in infos if not i.is_dir()]
+    tops = {n.split("/", 1)[0] for n in names if "/" in n}
+    strip = next(iter(tops)) + "/" if len(tops) == 1 and all("/" in n for n in names) else ""
+    classes: dict[str, list[ImageRef]] = {}
+    dirs_with_children: set[str] = set()
+    declared_dirs: set[str] = set()
+    for info in infos:
+        name = info.filename
+        if _climbs_out(name):
+            problems.append(Problem(P.UNSAFE_PATH, f"{path}!{name}", "path leaves the zip's folder; skipped"))
+            continue
+        rel = name[len(strip):] if strip and name.startswith(strip) else name
+        rel_path = PurePosixPath(rel.rstrip("/"))
+        for parent in list(rel_path.parents)[:-1]:
+            dirs_with_children.add(parent.as_posix())
+        if info.is_dir():
+            if rel.rstrip("/"):
+                declared_dirs.add(rel.rstrip("/"))
+            continue
+        if any(part.startswith(".") or part == "__MACOSX" for part in rel_path.parts) or rel_path.name.lower() in IGNORED_NAMES:
+            continue
+        if not is_image_name(rel_path.name):
+            problems.append(Problem(P.NOT_AN_IMAGE, f"{path}!{name}", "not an image file type; skipped"))
+            continue
+        if info.file_size > MAX_IMAGE_BYTES:
+            problems.append(Problem(P.TOO_LARGE, f"{path}!{name}", f"expands to {info.file_size // 2**20} MiB, too large for an image here; skipped"))
+            continue
+        folder = rel_path.parent.as_posix()
+        key = folder if folder != "." else path.stem
+        classes.setdefault(key, []).append(ImageRef(str(path), name, in_zip=True))
+    for folder in sorted(declared_dirs - dirs_with_children - set(classes)):
+        problems.append(Problem(P.EMPTY_CLASS, f"{path}!{strip}{folder}", "folder has no images; skipped"))
+    if not classes:
+        problems.append(Problem(P.EMPTY_CLASS, str(path), "no class folders with images found in the zip"))
+    return classes
+
+
+def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
+    info = archive.getinfo(member)
+    if info.file_size > MAX_IMAGE_BYTES:
+        raise ValueError("member too large")
+    with archive.open(info) as handle:
+        # Read one byte past the declared size: a lying header cannot make us read more.
+        data = handle.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError("member too large")
+    return data
+
+
+def read_many(refs: Iterable[ImageRef]):
+    """Yield (ref, bytes or exception) for each ref, opening each zip only once."""
+    open_zips: dict[str, zipfile.ZipFile] = {}
+    try:
+        for ref in refs:
+            try:
+                if ref.in_zip:
+                    archive = open_zips.get(ref.source)
+                    if archive is None:
+                        archive = open_zips[ref.source] = zipfile.ZipFile(ref.source)
+                    yield ref, _read_member(archive, ref.member)
+                else:
+                    yield ref, (Path(ref.source) / ref.member).read_bytes()
+            except Exception as exc:  # any failure to read one file is that file's problem
+                yield ref, exc
+    finally:
+        for archive in open_zips.values():
+            archive.close()
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "it disappeared"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text
+
+
+def _climbs_out(member: str) -> bool:
+    """True for a zip member path that would land outside the zip's folder (zip-slip)."""
+    parts = PurePosixPath(member.replace("\\", "/")).parts
+    return member.startswith(("/", "\\")) or ".." in parts or (bool(parts) and ":" in parts[0])

@@ -1,0 +1,107 @@
+"""Splitting classes into train / validation / test, and rotated class views.
+
+A split never shares a class between parts. By group, whole groups (Omniglot
+alphabets) are held out for test, so no character of a test alphabet is seen
+in training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from workbench.errors import ConfigError
+
+ROTATIONS = (0, 1, 2, 3)  # multiples of 90 degrees
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """How to split: `mode` is 'class' (random classes) or 'group' (whole groups held out)."""
+
+    mode: str = "class"
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    test_groups: tuple[str, ...] = ()
+    val_groups: tuple[str, ...] = ()
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return {
+            "mode": self.mode,
+            "val_fraction": self.val_fraction,
+            "test_fraction": self.test_fraction,
+            "test_groups": list(self.test_groups),
+            "val_groups": list(self.val_groups),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SplitSpec":
+        return cls(
+            mode=str(data.get("mode", "class")),
+            val_fraction=float(data.get("val_fraction", 0.1)),
+            test_fraction=float(data.get("test_fraction", 0.2)),
+            test_groups=tuple(data.get("test_groups", ())),
+            val_groups=tuple(data.get("val_groups", ())),
+            seed=int(data.get("seed", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class ClassSplit:
+    """Class indices (into the cache) of each part, and the groups held out."""
+
+    train: list[int]
+    val: list[int]
+    test: list[int]
+    test_groups: tuple[str, ...] = field(default=())
+    val_groups: tuple[str, ...] = field(default=())
+
+    def part(self, name: str) -> list[int]:
+        return {"train": self.train, "val": self.val, "validation": self.val, "test": self.test}[name]
+
+
+def split_classes(class_keys: list[str], class_groups: list[str], spec: SplitSpec) -> ClassSplit:
+    """Split class indices by `spec`; deterministic for a given seed and class list."""
+    if not 0 <= spec.val_fraction < 1 or not 0 <= spec.test_fraction < 1 or spec.val_fraction + spec.test_fraction >= 1:
+        raise ConfigError("Validation and test fractions must each be in [0, 1) and sum to less than 1.")
+    rng = np.random.default_rng(spec.seed)
+    order = sorted(range(len(class_keys)), key=lambda i: class_keys[i])
+    if spec.mode == "class":
+        shuffled = [order[i] for i in rng.permutation(len(order))]
+        n_test = int(round(spec.test_fraction * len(order)))
+        n_val = int(round(spec.val_fraction * len(order)))
+        test, val, train = shuffled[:n_test], shuffled[n_test:n_test + n_val], shuffled[n_test + n_val:]
+        return ClassSplit(sorted(train), sorted(val), sorted(test))
+    if spec.mode != "group":
+        raise ConfigError(f"Unknown split mode '{spec.mode}': use 'class' or 'group'.")
+    groups = sorted(set(class_groups))
+    for name in (*spec.test_groups, *spec.val_groups):
+        if name not in groups:
+            raise ConfigError(f"Unknown group '{name}'. Groups in this data: {', '.join(groups) or 'none'}.")
+    test_groups = list(spec.test_groups)
+    if not test_groups:
+        count = max(1, int(round(spec.test_fraction * len(groups))))
+        candidates = [g for g in groups if g not in spec.val_groups]
+        test_groups = sorted(candidates[i] for i in rng.permutation(len(candidates))[:count])
+    if len(set(test_groups)) >= len(groups):
+        raise ConfigError("Holding out every group leaves nothing to train on.")
+    test = [i for i in order if class_groups[i] in test_groups]
+    rest = [i for i in order if class_groups[i] not in test_groups]
+    if spec.val_groups:
+        val = [i for i in rest if class_groups[i] in spec.val_groups]
+        train = [i for i in rest if class_groups[i] not in spec.val_groups]
+    else:
+        # No validation groups named: validate on a random share of the remaining classes.
+        shuffled = [rest[i] for i in rng.permutation(len(rest))]
+        n_val = int(round(spec.val_fraction * len(rest)))
+        val, train = shuffled[:n_val], shuffled[n_val:]
+    return ClassSplit(sorted(train), sorted(val), sorted(test), tuple(test_groups), tuple(spec.val_groups))
+
+
+def class_views(classes: list[int], rotations: bool) -> list[tuple[int, int]]:
+    """(class index, quarter turns) pairs; with rotations each class gives four classes."""
+    turns = ROTATIONS if rotations else (0,)
+    return [(c, k) for c in classes for k in turns]

@@ -1,0 +1,1 @@
+"""Backbones that turn images into feature vectors."""

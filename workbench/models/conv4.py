@@ -1,0 +1,83 @@
+"""Conv4: four blocks of 3x3 conv (64 filters), batch norm, ReLU, 2x2 max-pool.
+
+The backbone of Vinyals et al. 2016, Snell et al. 2017 and Finn et al. 2017.
+Besides the usual forward (standard batch norm), `forward_with_stats` lets a
+caller normalise with statistics of its choice: those of the support set, so
+that a prediction for one query never depends on the other queries.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from workbench.errors import ConfigError
+
+BN_EPS = 1e-5
+MIN_IMAGE_SIZE = 16  # four 2x2 poolings need at least 16 pixels
+
+
+class ConvBlock(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.norm = nn.BatchNorm2d(out_channels, eps=BN_EPS)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.max_pool2d(F.relu(self.norm(self.conv(x))), 2)
+
+
+class Conv4(nn.Module):
+    """Images (n, C, S, S) -> features (n, 64 * (S // 16) ** 2)."""
+
+    def __init__(self, in_channels: int, image_size: int, hidden: int = 64) -> None:
+        super().__init__()
+        if image_size < MIN_IMAGE_SIZE:
+            raise ConfigError(f"Image size must be at least {MIN_IMAGE_SIZE} pixels for Conv4 (got {image_size}).")
+        self.blocks = nn.ModuleList(
+            [ConvBlock(in_channels if i == 0 else hidden, hidden) for i in range(4)]
+        )
+        side = image_size
+        for _ in range(4):
+            side //= 2
+        self.feature_dim = hidden * side * side
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x.flatten(1)
+
+    def forward_with_stats(
+        self, x: torch.Tensor, stats: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+    ) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """Forward that normalises with `stats` (per block mean, var) or, if None, with x's own.
+
+        Returns the features and the statistics used, so the support pass can
+        hand its statistics to the query pass.
+        """
+        used = []
+        for i, block in enumerate(self.blocks):
+            h = block.conv(x)
+            if stats is None:
+                mean = h.mean(dim=(0, 2, 3))
+                var = h.var(dim=(0, 2, 3), unbiased=False)
+            else:
+                mean, var = stats[i]
+            used.append((mean, var))
+            # Written out, not F.batch_norm: the statistics may carry gradients (second-order MAML).
+            scale = block.norm.weight * torch.rsqrt(var + BN_EPS)
+            h = (h - mean[None, :, None, None]) * scale[None, :, None, None] + block.norm.bias[None, :, None, None]
+            x = F.max_pool2d(F.relu(h), 2)
+        return x.flatten(1), used
+
+
+BACKBONES = {"conv4": Conv4}
+
+
+def make_backbone(name: str, in_channels: int, image_size: int) -> nn.Module:
+    try:
+        factory = BACKBONES[name]
+    except KeyError:
+        raise ConfigError(f"Unknown backbone '{name}'. Available: {', '.join(sorted(BACKBONES))}.") from None
+    return factory(in_channels, image_size)

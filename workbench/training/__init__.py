@@ -1,0 +1,1 @@
+"""Training: configuration, the event-yielding runner, evaluation and device choice."""

@@ -1,0 +1,213 @@
+"""The training loop: a generator of events that writes a run folder as it goes.
+
+    for event in train_run(config, "runs/a", control):
+        ...  # TrainStep, Validation, EpisodePredictions, Message, RunFinished
+
+It never touches a widget; the GUI's bridge runs it on a thread and the CLI
+prints its events. `control` pauses and cancels it within a second.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+import workbench
+from workbench.algorithms import registry
+from workbench.algorithms.base import Algorithm
+from workbench.data.prepare import PreparedData, prepare_data
+from workbench.data.sampler import EpisodeSampler
+from workbench.errors import NonFiniteLossError, WorkbenchError
+from workbench.runs.folder import RunFolder
+from workbench.training.config import RunConfig
+from workbench.training.control import RunCancelled, RunControl
+from workbench.training.device import describe_device, resolve_device, resolve_precision
+from workbench.training.evaluation import evaluate, predict_episode
+from workbench.training.events import Message, RunFinished, RunStarted, TrainStep, Validation
+
+RATE_SMOOTHING = 0.9  # exponential smoothing of episodes/s for a steady ETA
+
+
+def build_algorithm(config: RunConfig, device: torch.device, precision: str) -> Algorithm:
+    algorithm = registry.get(config.algorithm)(config.channels, config.image_size, config.hparams, device, precision)
+    if precision == "bf16" or device.type == "cuda":
+        algorithm.use_channels_last()
+    return algorithm
+
+
+def environment(device: torch.device, precision: str) -> dict:
+    import torchvision
+
+    return {
+        "workbench": workbench.__version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "platform": platform.platform(),
+        "device": str(device),
+        "device_name": describe_device(device),
+        "precision": precision,
+    }
+
+
+def train_run(config: RunConfig, run_dir: str | Path, control: RunControl | None = None, resume: bool = False):
+    """Train per `config` into `run_dir` (or continue the run there when `resume`).
+
+    Yields events; the last is always RunFinished. Errors in the data or the
+    settings are raised as WorkbenchError before the run folder is created.
+    """
+    control = control or RunControl()
+    device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    torch.manual_seed(config.seed)
+    if resume:
+        folder = RunFolder.open(run_dir)
+        checkpoint = folder.load_checkpoint()
+    algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
+    data: PreparedData = yield from prepare_data(config)
+    if resume:
+        algorithm.load_state_dict(checkpoint["model"])
+        algorithm.load_optimizer_state_dict(checkpoint["optimizer"])
+        data.train.load_state_dict(checkpoint["sampler"])
+        start_step = int(checkpoint["step"])
+        best = checkpoint.get("best_val_accuracy")
+        folder.truncate_metrics(start_step)
+        folder.write_status("running", f"Resumed at step {start_step}.", step=start_step)
+        folder.append_log(f"resumed at step {start_step}")
+    else:
+        folder = RunFolder.create(run_dir, config, environment(device, precision))
+        folder.write_problems([str(p) for p in data.problems])
+        start_step, best = 0, None
+    algorithm.between_episodes = control.checkpoint
+    yield RunStarted(
+        str(folder.path), config.steps, start_step, describe_device(device), precision,
+        len(data.split.train), len(data.split.val), len(data.split.test),
+    )
+    display = data.test or data.val or data.train
+    display_sampler = EpisodeSampler(
+        data.cache, display.pool, config.ways, config.shots, config.queries, seed=config.seed + 3
+    )
+    loop = _Loop(config, algorithm, data, folder, control, start_step, best)
+    try:
+        yield from loop.run(display_sampler)
+    except RunCancelled:
+        loop.save_checkpoint()
+        message = f"Stopped at step {loop.step} of {config.steps}; the run can be resumed."
+        folder.write_status("cancelled", message, step=loop.step)
+        yield RunFinished("cancelled", message, loop.step, loop.best, str(folder.path))
+        return
+    except NonFiniteLossError as exc:
+        loop.flush_metrics()
+        message = f"{exc} The last good checkpoint (step {loop.saved_step}) is kept."
+        folder.write_status("failed", message, step=loop.step)
+        folder.append_log(message)
+        yield Message(message, "error")
+        yield RunFinished("failed", message, loop.step, loop.best, str(folder.path))
+        return
+    except Exception as exc:  # a crash of the algorithm must end the run, not the app
+        loop.flush_metrics()
+        detail = "".join(traceback.format_exception(exc))
+        folder.append_log(detail)
+        oom = isinstance(exc, torch.OutOfMemoryError)
+        reason = "the device ran out of memory (try a smaller meta-batch or image size)" if oom else f"{type(exc).__name__}: {exc}"
+        message = f"Training failed at step {loop.step}: {reason}. The last good checkpoint (step {loop.saved_step}) is kept; details in log.txt."
+        folder.write_status("failed", message, step=loop.step)
+        yield Message(message, "error")
+        yield RunFinished("failed", message, loop.step, loop.best, str(folder.path))
+        return
+    message = f"Finished {config.steps} steps."
+    if loop.best is not None:
+        message += f" Best validation accuracy {loop.best:.1%}."
+    folder.write_status("completed", message, step=loop.step)
+    yield RunFinished("completed", message, loop.step, loop.best, str(folder.path))
+
+
+class _Loop:
+    """State of one training loop, so the error paths can checkpoint what was done."""
+
+    def __init__(self, config, algorithm, data, folder, control, start_step, best) -> None:
+        self.config, self.algorithm, self.data, self.folder, self.control = config, algorithm, data, folder, control
+        self.step = self.saved_step = start_step
+        self.best = best
+        self.rows: list[dict] = []
+
+    def run(self, display_sampler: EpisodeSampler):
+        config, algorithm = self.config, self.algorithm
+        started = last = time.perf_counter()
+        rate = None
+        if self.step == 0 and self.data.val is None:
+            yield Message("No validation classes: validation is skipped and model.pt is the latest weights.", "warning")
+        for step in range(self.step + 1, config.steps + 1):
+            self.control.checkpoint()
+            episodes = [self.data.train.sample().to(algorithm.device) for _ in range(config.meta_batch)]
+            algorithm.train_mode(True)
+            stats = algorithm.meta_train(episodes)
+            self.step = step
+            now = time.perf_counter()
+            instant = config.meta_batch / max(now - last, 1e-9)
+            rate = instant if rate is None else RATE_SMOOTHING * rate + (1 - RATE_SMOOTHING) * instant
+            last = now
+            elapsed = now - started
+            self.rows.append({"step": step, "phase": "train", "loss": stats.loss, "accuracy": stats.accuracy,
+                              "episodes_per_s": rate, "elapsed_s": elapsed})
+            eta = (config.steps - step) * config.meta_batch / rate
+            yield TrainStep(step, config.steps, stats.loss, stats.accuracy, rate, eta, elapsed)
+            if step % config.val_every == 0 or step == config.steps:
+                yield from self.validate(display_sampler)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                self.save_checkpoint()
+
+    def validate(self, display_sampler: EpisodeSampler):
+        config, algorithm = self.config, self.algorithm
+        algorithm.train_mode(False)
+        if self.data.val is not None:
+            # The same validation episodes every time, so the curve compares like with like.
+            sampler = EpisodeSampler(self.data.cache, self.data.val.pool, config.ways, config.shots, config.queries,
+                                     seed=config.seed + 1)
+            result = evaluate(algorithm, sampler, config.val_episodes, between=self.control.checkpoint)
+            improved = self.best is None or result.accuracy > self.best
+            if improved:
+                self.best = result.accuracy
+                self.folder.save_model(algorithm.state_dict())
+                self.folder.write_status("running", f"Step {self.step}: new best validation accuracy.",
+                                         step=self.step, best_val_accuracy=self.best, best_step=self.step)
+            self.rows.append({"step": self.step, "phase": "val", "loss": result.loss, "accuracy": result.accuracy,
+                              "ci95": result.ci95})
+            yield Validation(self.step, result.loss, result.accuracy, result.ci95, self.best)
+        else:
+            self.folder.save_model(algorithm.state_dict())
+        yield predict_episode(algorithm, display_sampler.sample(), self.step)
+        self.flush_metrics()
+
+    def flush_metrics(self) -> None:
+        if self.rows:
+            self.folder.append_metrics(self.rows)
+            self.rows = []
+
+    def save_checkpoint(self) -> None:
+        self.flush_metrics()
+        self.folder.save_checkpoint({
+            "step": self.step,
+            "model": self.algorithm.state_dict(),
+            "optimizer": self.algorithm.optimizer_state_dict(),
+            "sampler": self.data.train.state_dict(),
+            "best_val_accuracy": self.best,
+        })
+        self.saved_step = self.step
+        self.folder.write_status("running", f"Checkpoint at step {self.step}.", step=self.step)
+
+
+def run_to_end(events) -> RunFinished:
+    """Drain a run's events (for scripts and tests); returns the RunFinished event."""
+    finished = None
+    for event in events:
+        if isinstance(event, RunFinished):
+            finished = event
+    if finished is None:
+        raise WorkbenchError("The run ended without reporting how.")
+    return finished
