@@ -32,6 +32,7 @@ class RunConfig:
     val_every: int = 100
     val_episodes: int = 100
     checkpoint_every: int = 100
+    time_limit_s: float = 0.0  # stop after this much training time (0: no limit)
 
     def __post_init__(self) -> None:
         checks = [
@@ -45,6 +46,7 @@ class RunConfig:
             (self.meta_batch >= 1, "meta-batch must be at least 1"),
             (self.val_every >= 1 and self.val_episodes >= 1, "validation interval and episodes must be at least 1"),
             (self.checkpoint_every >= 1, "checkpoint interval must be at least 1"),
+            (self.time_limit_s >= 0, "time limit must be 0 (none) or positive"),
             (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"), "device must be auto, cpu or cuda"),
             (self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),
         ]
@@ -89,6 +91,10 @@ class RunConfig:
                     raise ConfigError(f"{source}: field 'hparams' must be an object.")
             else:
                 expected = type(getattr(cls(data=[]), name)) if name != "data" else list
+                if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                    value = float(value)
+                if expected is float and not isinstance(value, float):
+                    raise ConfigError(f"{source}: field '{name}' must be a number, not {value!r}.")
                 if expected is bool and not isinstance(value, bool) or expected is int and (
                     isinstance(value, bool) or not isinstance(value, int)
                 ) or expected is str and not isinstance(value, str):

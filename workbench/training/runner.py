@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -55,11 +56,19 @@ def environment(device: torch.device, precision: str) -> dict:
     }
 
 
-def train_run(config: RunConfig, run_dir: str | Path, control: RunControl | None = None, resume: bool = False):
+def train_run(
+    config: RunConfig,
+    run_dir: str | Path,
+    control: RunControl | None = None,
+    resume: bool = False,
+    on_data: Callable[[PreparedData], None] | None = None,
+):
     """Train per `config` into `run_dir` (or continue the run there when `resume`).
 
     Yields events; the last is always RunFinished. Errors in the data or the
     settings are raised as WorkbenchError before the run folder is created.
+    `on_data` receives the prepared data once (the GUI draws episode images
+    from its cache, which the events name by row).
     """
     control = control or RunControl()
     device = resolve_device(config.device)
@@ -70,6 +79,8 @@ def train_run(config: RunConfig, run_dir: str | Path, control: RunControl | None
         checkpoint = folder.load_checkpoint()
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
     data: PreparedData = yield from prepare_data(config)
+    if on_data:
+        on_data(data)
     if resume:
         algorithm.load_state_dict(checkpoint["model"])
         algorithm.load_optimizer_state_dict(checkpoint["optimizer"])
@@ -120,7 +131,7 @@ def train_run(config: RunConfig, run_dir: str | Path, control: RunControl | None
         yield Message(message, "error")
         yield RunFinished("failed", message, loop.step, loop.best, str(folder.path))
         return
-    message = f"Finished {config.steps} steps."
+    message = f"Time limit reached after {loop.step} steps." if loop.time_limited else f"Finished {config.steps} steps."
     if loop.best is not None:
         message += f" Best validation accuracy {loop.best:.1%}."
     folder.write_status("completed", message, step=loop.step)
@@ -135,6 +146,7 @@ class _Loop:
         self.step = self.saved_step = start_step
         self.best = best
         self.rows: list[dict] = []
+        self.time_limited = False
 
     def run(self, display_sampler: EpisodeSampler):
         config, algorithm = self.config, self.algorithm
@@ -159,8 +171,15 @@ class _Loop:
             yield TrainStep(step, config.steps, stats.loss, stats.accuracy, rate, eta, elapsed)
             if step % config.val_every == 0 or step == config.steps:
                 yield from self.validate(display_sampler)
-            if step % config.checkpoint_every == 0 or step == config.steps:
+            out_of_time = bool(config.time_limit_s) and elapsed >= config.time_limit_s
+            if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
+                if out_of_time and step % config.val_every and step != config.steps:
+                    yield from self.validate(display_sampler)
                 self.save_checkpoint()
+            if out_of_time:
+                self.time_limited = True
+                yield Message(f"Time limit of {config.time_limit_s:g} s reached at step {step}.")
+                return
 
     def validate(self, display_sampler: EpisodeSampler):
         config, algorithm = self.config, self.algorithm

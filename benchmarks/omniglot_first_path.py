@@ -1,0 +1,106 @@
+"""Omniglot 5-way 1-shot on held-out alphabets, for ProtoNet and MAML, within a training time budget.
+
+Trains on the Omniglot "minimal" background sets (both zips, 8 alphabets) with two
+alphabets held out for test, 28x28, rotations on; evaluates 5-way 1-shot, 15 queries,
+over 600 test episodes; reports accuracy +- 95% CI and training episodes/s.
+
+    .venv/bin/python benchmarks/omniglot_first_path.py                 # both, 10 min each
+    .venv/bin/python benchmarks/omniglot_first_path.py --minutes 2 --algorithms protonet
+
+Results go to benchmarks/results/omniglot_first_path.json and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workbench.data.splits import SplitSpec  # noqa: E402
+from workbench.training.config import RunConfig  # noqa: E402
+from workbench.training.events import TrainStep  # noqa: E402
+from workbench.training.jobs import evaluate_run  # noqa: E402
+from workbench.training.runner import train_run  # noqa: E402
+
+OMNIGLOT = ROOT.parent / "shared" / "data" / "omniglot"
+DATA = [OMNIGLOT / "images_background_small1.zip", OMNIGLOT / "images_background_small2.zip"]
+HELD_OUT = ("Japanese_(katakana)", "Sanskrit")
+
+# Settings per algorithm: (meta-batch, train ways, hyperparameters, validation interval).
+SETTINGS = {
+    "protonet": dict(meta_batch=1, train_ways=20, hparams={"lr": 1e-3, "lr_decay_every": 4000}, val_every=1000, val_episodes=100),
+    "maml": dict(meta_batch=8, train_ways=0, hparams={"inner_lr": 0.1, "inner_steps": 1, "eval_inner_steps": 3}, val_every=100, val_episodes=50),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="training budget per algorithm")
+    parser.add_argument("--algorithms", default="protonet,maml")
+    parser.add_argument("--episodes", type=int, default=600)
+    parser.add_argument("--out", default=str(ROOT / "runs" / "benchmark"))
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    if not all(p.exists() for p in DATA):
+        print(f"skipped: Omniglot zips not found under {OMNIGLOT}", file=sys.stderr)
+        return 0
+    results = []
+    for name in args.algorithms.split(","):
+        settings = SETTINGS[name]
+        run_dir = Path(args.out) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        config = RunConfig(
+            data=[str(p) for p in DATA], algorithm=name, hparams=settings["hparams"], ways=5, shots=1, queries=15,
+            train_ways=settings["train_ways"], image_size=28, channels=1, rotations=True,
+            split=SplitSpec("group", test_groups=HELD_OUT, val_fraction=0.1, seed=0),
+            steps=10**7, meta_batch=settings["meta_batch"], seed=0, device=args.device,
+            val_every=settings["val_every"], val_episodes=settings["val_episodes"], checkpoint_every=settings["val_every"],
+            time_limit_s=args.minutes * 60,
+        )
+        steps, rates, finished = 0, [], None
+        started = time.perf_counter()
+        for event in train_run(config, run_dir):
+            if isinstance(event, TrainStep):
+                steps = event.step
+                rates.append(event.episodes_per_s)
+            finished = event
+        train_seconds = time.perf_counter() - started
+        report = evaluate_run(str(run_dir), config.data, 5, 1, 15, episodes=args.episodes, seed=1, device=args.device)
+        episodes_trained = steps * config.meta_batch
+        row = {
+            "algorithm": name,
+            "accuracy": report.result.accuracy,
+            "ci95": report.result.ci95,
+            "test_episodes": report.result.episodes,
+            "test_classes": report.classes,
+            "held_out": list(HELD_OUT),
+            "meta_updates": steps,
+            "episodes_trained": episodes_trained,
+            "train_seconds": round(train_seconds, 1),
+            "episodes_per_s": round(episodes_trained / train_seconds, 2),
+            "settings": settings,
+            "status": getattr(finished, "message", ""),
+            "run_dir": str(run_dir),
+        }
+        print(json.dumps(row), flush=True)
+        results.append(row)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    out = ROOT / "benchmarks" / "results" / "omniglot_first_path.json"
+    out.write_text(json.dumps({"machine": machine, "results": results}, indent=2) + "\n")
+    print(f"\nMachine: {machine}\n")
+    print("| algorithm | 5-way 1-shot accuracy (held-out alphabets) | training | episodes/s |")
+    print("|---|---|---|---|")
+    for r in results:
+        print(f"| {r['algorithm']} | {r['accuracy']:.1%} ± {r['ci95']:.1%} | {r['train_seconds']:.0f} s, "
+              f"{r['meta_updates']} meta-updates | {r['episodes_per_s']:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Few-Shot Workbench. `python main.py` opens the desktop app;
+`python main.py COMMAND ...` (train, evaluate, adapt, algorithms) runs headless without Qt."""
+
+import sys
+
+from workbench.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Splits never share a class; episodes are reproducible; each class rotates on its own."""
+
+import pytest
+import torch
+
+from workbench.data.cache import build_cache
+from workbench.data.sampler import EpisodeSampler
+from workbench.data.sources import scan_datasets
+from workbench.data.splits import SplitSpec, class_views, split_classes
+from workbench.errors import ConfigError, DataError
+
+
+@pytest.fixture
+def cache(glyphs):
+    return build_cache(scan_datasets([glyphs]), 28, 1)
+
+
+def test_class_split_is_disjoint_complete_and_seeded(cache):
+    split = split_classes(cache.class_keys, cache.class_groups, SplitSpec("class", 0.2, 0.3, seed=4))
+    parts = [set(split.train), set(split.val), set(split.test)]
+    assert sum(map(len, parts)) == cache.num_classes == len(set.union(*parts))
+    assert len(split.test) == 4 and len(split.val) == 2
+    again = split_classes(cache.class_keys, cache.class_groups, SplitSpec("class", 0.2, 0.3, seed=4))
+    other = split_classes(cache.class_keys, cache.class_groups, SplitSpec("class", 0.2, 0.3, seed=5))
+    assert again == split and other.test != split.test
+
+
+def test_group_split_holds_out_whole_groups(cache):
+    split = split_classes(cache.class_keys, cache.class_groups, SplitSpec("group", test_groups=("group_1",)))
+    assert {cache.class_groups[c] for c in split.test} == {"group_1"}
+    assert all(cache.class_groups[c] == "group_0" for c in split.train + split.val)
+    with pytest.raises(ConfigError, match="Unknown group 'nope'"):
+        split_classes(cache.class_keys, cache.class_groups, SplitSpec("group", test_groups=("nope",)))
+
+
+def test_same_seed_same_episodes(cache):
+    views = class_views(list(range(cache.num_classes)), False)
+    a = EpisodeSampler(cache, views, 5, 2, 3, seed=7)
+    b = EpisodeSampler(cache, views, 5, 2, 3, seed=7)
+    for _ in range(3):
+        ea, eb = a.sample(), b.sample()
+        assert torch.equal(ea.support_x, eb.support_x) and ea.class_names == eb.class_names
+    assert ea.support_x.shape == (10, 1, 28, 28) and ea.query_x.shape == (15, 1, 28, 28)
+    assert ea.support_y.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert 0.0 <= ea.support_x.min() and ea.support_x.max() <= 1.0
+
+
+def test_sampler_state_restores_the_same_future(cache):
+    views = class_views(list(range(cache.num_classes)), False)
+    sampler = EpisodeSampler(cache, views, 3, 1, 1, seed=1)
+    sampler.sample()
+    state = sampler.state_dict()
+    expected = sampler.sample()
+    sampler.load_state_dict(state)
+    assert sampler.sample().class_names == expected.class_names
+
+
+def test_rotations_turn_each_class_by_its_own_angle(cache):
+    views = class_views([0, 1, 2], rotations=True)
+    assert len(views) == 12
+    sampler = EpisodeSampler(cache, views, 8, 1, 1, seed=3)
+    seen_turns = set()
+    for _ in range(10):
+        episode = sampler.sample()
+        seen_turns.add(len(set(episode.class_turns)))
+        for label, turns in enumerate(episode.class_turns):
+            row = episode.support_rows[label]
+            original = cache.images[row].float() / 255
+            assert torch.equal(episode.support_x[label], torch.rot90(original, turns, dims=(-2, -1)))
+    assert max(seen_turns) > 1  # one episode mixes different angles: a rotated class, not a rotated task
+
+
+def test_too_few_images_and_classes_are_reported(cache):
+    views = class_views(list(range(cache.num_classes)), False)
+    with pytest.raises(DataError, match="fewer than the 5 ways"):
+        EpisodeSampler(cache, views, 5, 5, 5, seed=0, part_name="train")  # 8 images < 10 needed
+    sampler = EpisodeSampler(cache, views[:6], 2, 1, 1)
+    assert sampler.problems == []

@@ -1,0 +1,261 @@
+"""Headless commands: train, evaluate, adapt, algorithms. Never imports Qt.
+
+Errors the user can cause print one line to stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from workbench.errors import ConfigError, WorkbenchError
+
+EXIT_USER_ERROR = 2
+EXIT_RUN_FAILED = 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        # `workbench` with no command opens the desktop app.
+        from workbench.gui.app import run_app
+
+        return run_app(sys.argv[:1])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Few-Shot Workbench. With no command the desktop app opens; these commands run headless.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="meta-train an algorithm on image folders into a run folder")
+    train.add_argument("--data", action="append", metavar="PATH", help="dataset folder or .zip (repeat to combine)")
+    train.add_argument("--algorithm", default="protonet", help="algorithm name (see `algorithms`)")
+    train.add_argument("--ways", type=int, default=5, help="N: classes per episode (default 5)")
+    train.add_argument("--shots", type=int, default=1, help="K: labelled images per class (default 1)")
+    train.add_argument("--queries", type=int, default=15, help="Q: query images per class (default 15)")
+    train.add_argument("--train-ways", type=int, default=0, help="ways during training only (default: same as --ways)")
+    train.add_argument("--image-size", type=int, default=28, help="images are resized to S x S (default 28)")
+    train.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grayscale or 3 RGB (default 1)")
+    train.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations of training classes as new classes")
+    train.add_argument("--steps", type=int, default=1000, help="meta-updates (default 1000)")
+    train.add_argument("--meta-batch", type=int, default=1, help="episodes per meta-update (default 1)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    train.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"), help="auto: bf16 where the hardware is fast at it")
+    train.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="algorithm hyperparameter (repeatable)")
+    train.add_argument("--split", choices=("class", "group"), default="class", help="split classes at random, or hold out whole groups")
+    train.add_argument("--test-groups", default="", help="comma-separated groups held out for test (with --split group)")
+    train.add_argument("--val-groups", default="", help="comma-separated groups for validation (with --split group)")
+    train.add_argument("--val-fraction", type=float, default=0.1, help="share of classes for validation (default 0.1)")
+    train.add_argument("--test-fraction", type=float, default=0.2, help="share of classes (or groups) for test (default 0.2)")
+    train.add_argument("--val-every", type=int, default=100, help="validate every this many steps")
+    train.add_argument("--val-episodes", type=int, default=100, help="episodes per validation")
+    train.add_argument("--checkpoint-every", type=int, default=100, help="checkpoint every this many steps")
+    train.add_argument("--time-limit", type=float, default=0.0, metavar="SECONDS", help="stop training after this long (default: no limit)")
+    train.add_argument("--out", metavar="RUN_DIR", help="run folder to create (default runs/<time>-<algorithm>)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
+    train.add_argument("--quiet", action="store_true", help="print only the summary")
+    train.set_defaults(handler=cmd_train)
+
+    ev = commands.add_parser("evaluate", help="accuracy +- 95%% CI of a run over test episodes")
+    ev.add_argument("run_dir", metavar="RUN_DIR")
+    ev.add_argument("--data", action="append", metavar="PATH", help="dataset folder or .zip (default: the run's data)")
+    ev.add_argument("--ways", type=int, help="N (default: the run's)")
+    ev.add_argument("--shots", type=int, help="K (default: the run's)")
+    ev.add_argument("--queries", type=int, help="Q (default: the run's)")
+    ev.add_argument("--episodes", type=int, default=600, help="episodes to average (default 600)")
+    ev.add_argument("--classes", choices=("auto", "test", "all"), default="auto",
+                    help="auto: the run's test classes when --data is its training data, else all classes")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--device", default="auto")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(handler=cmd_evaluate)
+
+    ad = commands.add_parser("adapt", help="adapt a run to labelled folders and label the query images")
+    ad.add_argument("run_dir", metavar="RUN_DIR")
+    ad.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
+    ad.add_argument("--query", required=True, metavar="DIR", help="unlabelled images, flat or nested")
+    ad.add_argument("--device", default="auto")
+    ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
+    ad.set_defaults(handler=cmd_adapt)
+
+    al = commands.add_parser("algorithms", help="list the registered algorithms and their hyperparameters")
+    al.add_argument("--json", action="store_true")
+    al.set_defaults(handler=cmd_algorithms)
+    return parser
+
+
+# --- train -----------------------------------------------------------------------
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--set expects NAME=VALUE, got '{pair}'.")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    return tuple(g.strip() for g in text.split(",") if g.strip())
+
+
+def config_from_args(args: argparse.Namespace):
+    from workbench.data.splits import SplitSpec
+    from workbench.training.config import RunConfig
+
+    if not args.data:
+        raise ConfigError("train needs at least one --data PATH (a folder of class folders, or a .zip).")
+    for path in args.data:
+        if not Path(path).exists():
+            raise ConfigError(f"Dataset path not found: {path}")
+    split = SplitSpec(
+        mode=args.split, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+        test_groups=_groups(args.test_groups), val_groups=_groups(args.val_groups), seed=args.seed,
+    )
+    if args.split == "class" and (split.test_groups or split.val_groups):
+        raise ConfigError("--test-groups and --val-groups need --split group.")
+    return RunConfig(
+        data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
+        ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways,
+        image_size=args.image_size, channels=args.channels, rotations=args.rotations, split=split,
+        steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
+        val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
+        time_limit_s=args.time_limit,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.runs.folder import RunFolder
+    from workbench.training.control import RunControl
+    from workbench.training.events import DataProgress, Message, RunFinished, RunStarted, TrainStep, Validation
+    from workbench.training.runner import train_run
+
+    if args.resume:
+        folder = RunFolder.open(args.resume)
+        config = folder.read_config()
+        run_dir = args.resume
+    else:
+        config = config_from_args(args)
+        from workbench.algorithms import registry
+
+        registry.get(config.algorithm)  # unknown names fail before any data is read
+        run_dir = args.out or str(Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{config.algorithm}")
+    control = RunControl()
+    previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())  # Ctrl-C stops cleanly
+    say = (lambda *a: None) if args.quiet or args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    finished = None
+    last_print = 0.0
+    try:
+        for event in train_run(config, run_dir, control, resume=bool(args.resume)):
+            if isinstance(event, RunStarted):
+                say(f"run folder {event.run_dir} | {event.device}, {event.precision} | classes train {event.train_classes}, "
+                    f"val {event.val_classes}, test {event.test_classes}")
+            elif isinstance(event, Message):
+                say(f"{event.level}: {event.text}" if event.level != "info" else event.text)
+            elif isinstance(event, DataProgress) and event.done == event.total:
+                say(f"decoded {event.total} images")
+            elif isinstance(event, TrainStep):
+                now = time.monotonic()
+                if now - last_print >= 2.0 or event.step == event.total_steps:
+                    last_print = now
+                    say(f"step {event.step}/{event.total_steps}  loss {event.loss:.3f}  acc {event.accuracy:.1%}  "
+                        f"{event.episodes_per_s:.1f} episodes/s  ETA {_duration(event.eta_s)}")
+            elif isinstance(event, Validation):
+                say(f"validation at step {event.step}: acc {event.accuracy:.1%} +- {event.ci95:.1%}  loss {event.loss:.3f}  "
+                    f"(best {event.best_accuracy:.1%})")
+            elif isinstance(event, RunFinished):
+                finished = event
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert finished is not None
+    if args.json:
+        print(json.dumps({"status": finished.status, "message": finished.message, "step": finished.step,
+                          "best_val_accuracy": finished.best_val_accuracy, "run_dir": finished.run_dir}))
+    else:
+        print(f"{finished.status}: {finished.message} Run folder: {finished.run_dir}", file=sys.stderr)
+    return 0 if finished.status in ("completed", "cancelled") else EXIT_RUN_FAILED
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+# --- evaluate / adapt / algorithms --------------------------------------------------
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbench.runs.folder import RunFolder
+    from workbench.training.jobs import evaluate_run
+
+    config = RunFolder.open(args.run_dir).read_config()
+    data = args.data or config.data
+    for path in data:
+        if not Path(path).exists():
+            raise ConfigError(f"Dataset path not found: {path}")
+    if args.episodes < 1:
+        raise ConfigError("--episodes must be at least 1.")
+    report = evaluate_run(
+        args.run_dir, data, args.ways or config.ways, args.shots or config.shots, args.queries,
+        args.episodes, args.seed, args.device, args.classes,
+    )
+    for problem in report.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json()))
+    else:
+        r = report.result
+        print(f"accuracy {r.accuracy:.2%} +- {r.ci95:.2%} (95% CI) over {r.episodes} episodes "
+              f"from {report.classes} classes ({report.class_source})")
+    return 0
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    from workbench.training.jobs import adapt_and_predict
+
+    predictions, problems = adapt_and_predict(args.run_dir, args.support, args.query, args.device)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([p.to_json() for p in predictions], ensure_ascii=False))
+    else:
+        for p in predictions:
+            print(f"{p.label}\t{p.confidence:.3f}\t{p.path}")
+    return 0
+
+
+def cmd_algorithms(args: argparse.Namespace) -> int:
+    from workbench import plugins
+    from workbench.algorithms import registry
+
+    described = [registry.describe(cls) for cls in registry.available().values()]
+    failed = [s for s in plugins.statuses() if not s.loaded]
+    for status in failed:
+        print(f"warning: plugin {status.name} was not loaded: {status.error}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(described, indent=2))
+    else:
+        for item in described:
+            print(f"{item['name']:<12} {item['summary']}")
+            for hp in item["hyperparameters"]:
+                extra = f" in [{hp['min']}, {hp['max']}]" if "min" in hp else (f" one of {hp['choices']}" if "choices" in hp else "")
+                print(f"    {hp['name']} ({hp['type']}, default {hp['default']}{extra}): {hp['help']}")
+    return 0

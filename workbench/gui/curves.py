@@ -1,0 +1,135 @@
+"""Live loss and accuracy curves, redrawn at about 20 Hz however fast the events arrive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from workbench.training.events import TrainStep, Validation
+
+REDRAW_MS = 50
+SMOOTHING = 0.95  # exponential moving average of the noisy per-episode train values
+
+TRAIN_RAW = (120, 160, 220, 90)
+TRAIN = "#1f63b5"
+VALIDATION = "#d9480f"
+
+
+class _Series:
+    """A growable x/y buffer; appends are O(1) amortised and reading is a numpy view."""
+
+    def __init__(self) -> None:
+        self.x = np.empty(1024)
+        self.y = np.empty(1024)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.resize(self.x, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.x[self.n] = x
+        self.y[self.n] = y
+        self.n += 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+class CurvesView(QWidget):
+    """Two plots (loss, accuracy), each with train (raw and smoothed) and validation curves.
+
+    Events only append to buffers; a timer pushes the buffers to one
+    PlotDataItem per curve, so thousands of steps per second cost one redraw
+    per tick. Accuracy is plotted in percent.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.loss_plot = self._plot("Loss", "loss")
+        self.accuracy_plot = self._plot("Accuracy", "accuracy (%)")
+        self.accuracy_plot.setYRange(0, 100)
+        self.accuracy_plot.getViewBox().setLimits(yMin=-5, yMax=105)
+        self.series = {name: _Series() for name in ("train_loss", "train_acc", "train_loss_smooth",
+                                                    "train_acc_smooth", "val_loss", "val_acc")}
+        raw_pen = pg.mkPen(TRAIN_RAW, width=1)
+        self.items = {
+            "train_loss": self.loss_plot.plot(pen=raw_pen, name="train (per step)"),
+            "train_loss_smooth": self.loss_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="train (smoothed)"),
+            "val_loss": self.loss_plot.plot(pen=pg.mkPen(VALIDATION, width=2), symbol="o", symbolSize=6,
+                                            symbolBrush=VALIDATION, symbolPen=None, name="validation"),
+            "train_acc": self.accuracy_plot.plot(pen=raw_pen, name="train (per step)"),
+            "train_acc_smooth": self.accuracy_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="train (smoothed)"),
+            "val_acc": self.accuracy_plot.plot(pen=pg.mkPen(VALIDATION, width=2), symbol="o", symbolSize=6,
+                                               symbolBrush=VALIDATION, symbolPen=None, name="validation"),
+        }
+        self._smooth: dict[str, float | None] = {"loss": None, "acc": None}
+        self._dirty = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_widget)
+        layout.addWidget(self.accuracy_widget)
+
+    def _plot(self, title: str, y_label: str) -> pg.PlotItem:
+        widget = pg.PlotWidget()
+        widget.setMinimumHeight(180)
+        plot = widget.getPlotItem()
+        plot.setTitle(title)
+        plot.setLabel("bottom", "step")
+        plot.setLabel("left", y_label)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.addLegend(offset=(-10, 10))
+        # Long runs: draw only what is visible, at most about one point per pixel.
+        plot.setClipToView(True)
+        plot.setDownsampling(auto=True, mode="peak")
+        if title == "Loss":
+            self.loss_widget = widget
+        else:
+            self.accuracy_widget = widget
+        return plot
+
+    # --- data ----------------------------------------------------------------
+    def clear(self) -> None:
+        for series in self.series.values():
+            series.n = 0
+        self._smooth = {"loss": None, "acc": None}
+        self._dirty = True
+        self.redraw()
+
+    def add_train(self, event: TrainStep) -> None:
+        accuracy = 100.0 * event.accuracy
+        self.series["train_loss"].append(event.step, event.loss)
+        self.series["train_acc"].append(event.step, accuracy)
+        if np.isfinite(event.loss):
+            loss = self._smooth["loss"]
+            self._smooth["loss"] = event.loss if loss is None else SMOOTHING * loss + (1 - SMOOTHING) * event.loss
+        acc = self._smooth["acc"]
+        self._smooth["acc"] = accuracy if acc is None else SMOOTHING * acc + (1 - SMOOTHING) * accuracy
+        if self._smooth["loss"] is not None:
+            self.series["train_loss_smooth"].append(event.step, self._smooth["loss"])
+        self.series["train_acc_smooth"].append(event.step, self._smooth["acc"])
+        self._dirty = True
+
+    def add_validation(self, event: Validation) -> None:
+        self.series["val_loss"].append(event.step, event.loss)
+        self.series["val_acc"].append(event.step, 100.0 * event.accuracy)
+        self._dirty = True
+
+    def point_count(self, name: str) -> int:
+        """Points currently drawn by curve `name` (e.g. 'train_loss', 'val_acc')."""
+        x, _ = self.items[name].getOriginalDataset()
+        return 0 if x is None else len(x)
+
+    def redraw(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        for name, item in self.items.items():
+            x, y = self.series[name].data()
+            # Copies: the buffers keep growing while pyqtgraph holds the arrays.
+            item.setData(x.copy(), y.copy())

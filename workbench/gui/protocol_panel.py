@@ -1,0 +1,202 @@
+"""The episode protocol, data split and training budget of a run, as form fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.data.splits import SplitSpec
+
+
+def _spin(low: int, high: int, value: int, tip: str, suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    if suffix:
+        box.setSuffix(suffix)
+    return box
+
+
+class ProtocolPanel(QWidget):
+    """N-way K-shot Q-query episodes, image format, split (by class or by held-out group) and budget.
+
+    `config_kwargs()` returns the matching RunConfig fields; RunConfig itself
+    checks them, so this panel only keeps values in their obvious ranges.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._episode_box())
+        layout.addWidget(self._split_box())
+        layout.addWidget(self._budget_box())
+
+    # --- building ------------------------------------------------------------
+    def _episode_box(self) -> QGroupBox:
+        box = QGroupBox("Episodes")
+        self.ways = _spin(2, 200, 5, "N: classes per episode (ways).")
+        self.shots = _spin(1, 100, 1, "K: labelled support images per class (shots).")
+        self.queries = _spin(1, 200, 15, "Q: query images per class that the adapted model must label.")
+        self.train_ways = _spin(0, 200, 0, "Ways of training episodes; 'same' trains with N ways. "
+                                "Prototypical Networks often train with more ways than they test.")
+        self.train_ways.setSpecialValueText("same as N")
+        self.image_size = _spin(16, 512, 28, "Images are resized to this many pixels square.", " px")
+        self.channels = QComboBox()
+        self.channels.addItem("1 (grayscale)", 1)
+        self.channels.addItem("3 (RGB colour)", 3)
+        self.channels.setToolTip("Colour channels the model sees; colour images are converted to gray with 1.")
+        self.rotations = QCheckBox("Rotations as new classes (×4)")
+        self.rotations.setToolTip("Each training class also appears turned by 90°, 180° and 270°, as four "
+                                  "distinct classes (the usual Omniglot augmentation).")
+        grid = QGridLayout()
+        for column, (text, widget) in enumerate((("N ways", self.ways), ("K shots", self.shots),
+                                                 ("Q queries", self.queries))):
+            label = QLabel(text)
+            label.setToolTip(widget.toolTip())
+            label.setBuddy(widget)
+            grid.addWidget(label, 0, column)
+            grid.addWidget(widget, 1, column)
+        form = QFormLayout()
+        form.addRow("Train ways:", self.train_ways)
+        form.addRow("Image size:", self.image_size)
+        form.addRow("Channels:", self.channels)
+        form.addRow(self.rotations)
+        inner = QVBoxLayout(box)
+        inner.addLayout(grid)
+        inner.addLayout(form)
+        return box
+
+    def _split_box(self) -> QGroupBox:
+        box = QGroupBox("Split")
+        self.split_mode = QComboBox()
+        self.split_mode.addItem("By class (random classes)", "class")
+        self.split_mode.addItem("By group (hold out whole groups)", "group")
+        self.split_mode.setToolTip("By group keeps every class of a held-out group (an Omniglot alphabet) "
+                                   "out of training.")
+        self.val_percent = _spin(0, 90, 10, "Share of classes used for validation.", " %")
+        self.test_percent = _spin(0, 90, 20, "Share of classes (or of groups, by group) held out for test.", " %")
+        self.groups = QListWidget()
+        self.groups.setToolTip("Check the groups to hold out for test. None checked: the test share of "
+                               "groups is drawn at random.")
+        self.groups.setMaximumHeight(110)
+        self.groups_hint = QLabel("Test groups (none checked: drawn at random):")
+        self.groups_hint.setObjectName("hint")
+        self.groups_hint.setWordWrap(True)
+        form = QFormLayout(box)
+        form.addRow("Mode:", self.split_mode)
+        form.addRow("Validation:", self.val_percent)
+        form.addRow("Test:", self.test_percent)
+        form.addRow(self.groups_hint)
+        form.addRow(self.groups)
+        self.split_mode.currentIndexChanged.connect(self._update_split_widgets)
+        self._update_split_widgets()
+        return box
+
+    def _budget_box(self) -> QGroupBox:
+        box = QGroupBox("Training")
+        self.steps = _spin(1, 10_000_000, 1000, "Meta-training steps (updates).")
+        self.meta_batch = _spin(1, 256, 1, "Episodes averaged in each update.")
+        self.val_every = _spin(1, 1_000_000, 100, "Validate (and show predictions) every this many steps.")
+        self.val_episodes = _spin(1, 100_000, 100, "Validation episodes per validation; more gives a tighter "
+                                  "confidence interval.")
+        self.seed = _spin(0, 2**31 - 1, 0, "Random seed for the split, the episodes and the weights.")
+        self.device = QComboBox()
+        self.device.addItem("Auto (GPU if available)", "auto")
+        self.device.addItem("CPU", "cpu")
+        self.device.addItem("CUDA GPU", "cuda")
+        if not _cuda_available():
+            item = self.device.model().item(2)
+            item.setEnabled(False)
+            item.setToolTip("No CUDA GPU is available on this computer.")
+        self.device.setToolTip("Where to train.")
+        form = QFormLayout(box)
+        form.addRow("Steps:", self.steps)
+        form.addRow("Meta-batch:", self.meta_batch)
+        form.addRow("Validate every:", self.val_every)
+        form.addRow("Val. episodes:", self.val_episodes)
+        form.addRow("Seed:", self.seed)
+        form.addRow("Device:", self.device)
+        return box
+
+    # --- state ---------------------------------------------------------------
+    def set_groups(self, groups: list[str]) -> None:
+        """Offer these groups for holding out; keeps the checks of groups still present."""
+        checked = set(self.checked_groups())
+        self.groups.clear()
+        for group in groups:
+            item = QListWidgetItem(group or "(top level)")
+            item.setData(Qt.ItemDataRole.UserRole, group)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if group in checked else Qt.CheckState.Unchecked)
+            self.groups.addItem(item)
+        self._update_split_widgets()
+
+    def checked_groups(self) -> list[str]:
+        return [
+            self.groups.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.groups.count())
+            if self.groups.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def _update_split_widgets(self) -> None:
+        by_group = self.split_mode.currentData() == "group"
+        self.groups.setEnabled(by_group)
+        self.groups_hint.setEnabled(by_group)
+        if by_group and self.groups.count() == 0:
+            self.groups_hint.setText("This data has no groups yet: choose a dataset whose class folders sit "
+                                     "inside group folders.")
+        else:
+            self.groups_hint.setText("Test groups (none checked: drawn at random):")
+
+    def split_spec(self) -> SplitSpec:
+        return SplitSpec(
+            mode=self.split_mode.currentData(),
+            val_fraction=self.val_percent.value() / 100,
+            test_fraction=self.test_percent.value() / 100,
+            test_groups=tuple(self.checked_groups()) if self.split_mode.currentData() == "group" else (),
+            seed=self.seed.value(),
+        )
+
+    def config_kwargs(self) -> dict[str, Any]:
+        return {
+            "ways": self.ways.value(),
+            "shots": self.shots.value(),
+            "queries": self.queries.value(),
+            "train_ways": self.train_ways.value(),
+            "image_size": self.image_size.value(),
+            "channels": self.channels.currentData(),
+            "rotations": self.rotations.isChecked(),
+            "split": self.split_spec(),
+            "steps": self.steps.value(),
+            "meta_batch": self.meta_batch.value(),
+            "seed": self.seed.value(),
+            "device": self.device.currentData(),
+            "val_every": self.val_every.value(),
+            "val_episodes": self.val_episodes.value(),
+        }
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except Exception:  # a broken CUDA install should only grey out the option
+        return False
