@@ -35,8 +35,8 @@ HELD_OUT = ("Japanese_(katakana)", "Sanskrit")
 
 # Settings per algorithm: (meta-batch, train ways, hyperparameters, validation interval).
 SETTINGS = {
-    "protonet": dict(meta_batch=1, train_ways=20, hparams={"lr": 1e-3, "lr_decay_every": 4000}, val_every=1000, val_episodes=100),
-    "maml": dict(meta_batch=8, train_ways=0, hparams={"inner_lr": 0.1, "inner_steps": 1, "eval_inner_steps": 3}, val_every=100, val_episodes=50),
+    "protonet": dict(meta_batch=1, train_ways=10, hparams={"lr": 1e-3, "lr_decay_every": 3000}, val_every=1000, val_episodes=100),
+    "maml": dict(meta_batch=4, train_ways=0, hparams={"inner_lr": 0.1, "inner_steps": 1, "eval_inner_steps": 3}, val_every=250, val_episodes=50),
 }
 
 

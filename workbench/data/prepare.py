@@ -13,6 +13,8 @@ from workbench.errors import DataError
 from workbench.training.config import RunConfig
 from workbench.training.events import DataProgress, Message
 
+MAX_PROBLEM_MESSAGES = 20  # the rest go to the run's data_problems.txt
+
 
 @dataclass
 class PreparedData:
@@ -44,10 +46,10 @@ def prepare_data(config: RunConfig):
     problems += train.problems
     val = _optional_sampler(cache, split.val, config, config.seed + 1, "validation", problems)
     test = _optional_sampler(cache, split.test, config, config.seed + 2, "test", problems)
-    for problem in problems[len(cache.problems):]:
+    for problem in problems[:MAX_PROBLEM_MESSAGES]:
         yield Message(str(problem), "warning")
-    if cache.problems:
-        yield Message(f"{len(cache.problems)} data problem(s); the usable rest is used (see data_problems.txt).", "warning")
+    if len(problems) > MAX_PROBLEM_MESSAGES:
+        yield Message(f"... and {len(problems) - MAX_PROBLEM_MESSAGES} more data problems (all in data_problems.txt).", "warning")
     return PreparedData(scan, cache, split, train, val, test, problems)
 
 

@@ -1,0 +1,102 @@
+"""The headless commands, run as a user would: `python main.py COMMAND ...`."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args, timeout=300):
+    result = subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained_run(glyphs_shared, tmp_path_factory):
+    run = tmp_path_factory.mktemp("cli") / "run"
+    result = cli("train", "--data", glyphs_shared, "--algorithm", "protonet", "--ways", 3, "--shots", 1, "--queries", 3,
+                 "--image-size", 28, "--steps", 40, "--out", run, "--channels", 1, "--seed", 1, "--device", "cpu",
+                 "--split", "group", "--test-groups", "group_2", "--val-fraction", 0.25, "--val-every", 20,
+                 "--val-episodes", 5, "--set", "lr=0.002", "--rotations", "--meta-batch", 2)
+    assert result.returncode == 0, result.stderr
+    return run
+
+
+def test_train_writes_a_run_and_reports_progress(trained_run):
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["hparams"] == {"lr": "0.002"} or config["hparams"] == {"lr": 0.002}
+    assert config["rotations"] is True and config["meta_batch"] == 2 and config["split"]["mode"] == "group"
+    assert json.loads((trained_run / "status.json").read_text())["status"] == "completed"
+
+
+def test_evaluate_prints_accuracy_with_a_confidence_interval(trained_run, glyphs_shared):
+    result = cli("evaluate", trained_run, "--data", glyphs_shared, "--ways", 3, "--shots", 1, "--episodes", 20, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert 0 <= report["accuracy"] <= 1 and 0 <= report["ci95"] <= 1 and report["episodes"] == 20
+    assert report["class_source"] == "test split of the run" and report["classes"] == 8
+
+
+def test_adapt_labels_query_images_of_any_size_and_mode(trained_run, glyphs_shared, tmp_path):
+    support, query = tmp_path / "support", tmp_path / "query" / "nested"
+    query.mkdir(parents=True)
+    sources = {"round": glyphs_shared / "group_2" / "class_00", "square": glyphs_shared / "group_2" / "class_01"}
+    for name, folder in sources.items():
+        (support / name).mkdir(parents=True)
+        Image.open(folder / "img_00.png").save(support / name / "one.png")
+        # The same class at another size and as RGB JPEG: preprocessing must bring it back to 28x28 gray.
+        Image.open(folder / "img_05.png").convert("RGB").resize((90, 90)).save(query / f"{name}.jpg")
+    (query / "broken.png").write_bytes(b"nope")
+    result = cli("adapt", trained_run, "--support", support, "--query", tmp_path / "query", "--json")
+    assert result.returncode == 0, result.stderr
+    predictions = json.loads(result.stdout)
+    assert len(predictions) == 2 and "broken.png" in result.stderr
+    for item in predictions:
+        assert set(item) >= {"path", "label", "confidence"}
+        assert item["label"] in sources and 0.5 <= item["confidence"] <= 1.0
+        assert Path(item["path"]).exists()
+
+
+def test_algorithms_json_lists_hyperparameters():
+    result = cli("algorithms", "--json")
+    listed = {a["name"]: a for a in json.loads(result.stdout)}
+    assert {"protonet", "maml"} <= set(listed)
+    names = [h["name"] for h in listed["maml"]["hyperparameters"]]
+    assert {"inner_lr", "inner_steps", "first_order"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["train", "--data", "/no/such/folder", "--steps", 1], "Dataset path not found"),
+        (["train", "--data", "{glyphs}", "--algorithm", "nonesuch"], "Unknown algorithm 'nonesuch'"),
+        (["train", "--data", "{glyphs}", "--set", "lr=5"], "'lr' of protonet must be in"),
+        (["train", "--data", "{glyphs}", "--set", "lr=abc"], "must be a number"),
+        (["train", "--data", "{glyphs}", "--ways", 30, "--out", "{tmp}/r"], "fewer than the 30 ways"),
+        (["evaluate", "{tmp}", "--episodes", 5], "is not a run folder"),
+        (["adapt", "{tmp}/missing", "--support", "{tmp}", "--query", "{tmp}"], "Run folder not found"),
+    ],
+)
+def test_errors_are_one_clear_line(args, words, glyphs_shared, tmp_path):
+    args = [str(a).format(glyphs=glyphs_shared, tmp=tmp_path) for a in args]
+    result = cli(*args)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and words in lines[-1], result.stderr
+
+
+def test_bad_files_are_reported_and_training_goes_on(glyphs, tmp_path):
+    (glyphs / "group_0" / "class_00" / "zero.png").write_bytes(b"")
+    (glyphs / "group_0" / "empty").mkdir()
+    result = cli("train", "--data", glyphs, "--ways", 3, "--queries", 2, "--steps", 3, "--val-every", 3,
+                 "--val-episodes", 2, "--out", tmp_path / "run", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert "zero.png" in result.stderr and "empty file" in result.stderr
+    problems = (tmp_path / "run" / "data_problems.txt").read_text()
+    assert "zero.png" in problems and "empty" in problems
