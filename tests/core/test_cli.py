@@ -100,3 +100,23 @@ def test_bad_files_are_reported_and_training_goes_on(glyphs, tmp_path):
     assert "zero.png" in result.stderr and "empty file" in result.stderr
     problems = (tmp_path / "run" / "data_problems.txt").read_text()
     assert "zero.png" in problems and "empty" in problems
+
+
+def test_no_usable_classes_is_one_clear_line(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        (tmp_path / "data" / name / "x.png").write_bytes(b"not a png")
+    result = cli("train", "--data", tmp_path / "data", "--out", tmp_path / "run")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "error: No usable classes: no class folder holds a readable image."
+    assert not (tmp_path / "run").exists()  # nothing half-made
+
+
+def test_classes_with_too_few_images_are_named(glyphs, tmp_path):
+    small = glyphs / "group_0" / "class_00"
+    for extra in sorted(small.glob("*.png"))[2:]:
+        extra.unlink()
+    result = cli("train", "--data", glyphs, "--ways", 3, "--queries", 3, "--steps", 2, "--val-every", 2,
+                 "--val-episodes", 1, "--out", tmp_path / "run", "--device", "cpu", "--test-fraction", 0, "--val-fraction", 0)
+    assert result.returncode == 0, result.stderr
+    assert "group_0/class_00: has 2 images, fewer than shots + queries = 4; left out" in result.stderr

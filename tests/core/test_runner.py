@@ -133,3 +133,14 @@ def test_resume_continues_where_the_run_stopped(glyphs_shared, tmp_path):
         assert a.loss == pytest.approx(b.loss, rel=1e-4, abs=1e-5)
     steps = [int(r["step"]) for r in RunFolder(tmp_path / "parts").read_metrics() if r["phase"] == "train"]
     assert steps == list(range(1, 41))
+
+
+def test_cancel_while_loading_data_writes_nothing(glyphs_shared, tmp_path):
+    control = RunControl()
+    events = []
+    for event in train_run(config_for(glyphs_shared), tmp_path / "run", control):
+        events.append(event)
+        control.cancel()  # right after the first event, before the images are decoded
+    assert isinstance(events[-1], RunFinished) and events[-1].status == "cancelled"
+    assert "before training began" in events[-1].message
+    assert not (tmp_path / "run").exists()

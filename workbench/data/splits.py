@@ -27,6 +27,12 @@ class SplitSpec:
     val_groups: tuple[str, ...] = ()
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.mode not in ("class", "group"):
+            raise ConfigError(f"Unknown split mode '{self.mode}': use 'class' or 'group'.")
+        if not 0 <= self.val_fraction < 1 or not 0 <= self.test_fraction < 1 or self.val_fraction + self.test_fraction >= 1:
+            raise ConfigError("Validation and test fractions must each be in [0, 1) and sum to less than 1.")
+
     def to_dict(self) -> dict:
         return {
             "mode": self.mode,

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.algorithms import registry
 from workbench.gui.hyperparam_form import HyperParamForm
@@ -74,5 +83,11 @@ class AlgorithmPanel(QWidget):
             return
         name = self.combo.itemData(index)
         self.summary.setText(self.algorithms[name].summary)
-        self.forms.setCurrentWidget(self._form_by_name[name])
+        current = self._form_by_name[name]
+        # A stacked widget is as tall as its tallest page; let only the shown form count.
+        for form in self._form_by_name.values():
+            policy = QSizePolicy.Policy.Preferred if form is current else QSizePolicy.Policy.Ignored
+            form.setSizePolicy(policy, policy)
+        self.forms.setCurrentWidget(current)
+        self.forms.adjustSize()
         self.algorithmChanged.emit(name)

@@ -37,6 +37,20 @@ class _Series:
         return self.x[: self.n], self.y[: self.n]
 
 
+class _Smoother:
+    """Exponential moving average with bias correction, so the first points are not pulled
+    towards the very first value."""
+
+    def __init__(self) -> None:
+        self.average = 0.0
+        self.weight = 0.0
+
+    def add(self, value: float) -> float:
+        self.average = SMOOTHING * self.average + (1 - SMOOTHING) * value
+        self.weight = SMOOTHING * self.weight + (1 - SMOOTHING)
+        return self.average / self.weight
+
+
 class CurvesView(QWidget):
     """Two plots (loss, accuracy), each with train (raw and smoothed) and validation curves.
 
@@ -64,7 +78,7 @@ class CurvesView(QWidget):
             "val_acc": self.accuracy_plot.plot(pen=pg.mkPen(VALIDATION, width=2), symbol="o", symbolSize=6,
                                                symbolBrush=VALIDATION, symbolPen=None, name="validation"),
         }
-        self._smooth: dict[str, float | None] = {"loss": None, "acc": None}
+        self._smooth = _Smoother(), _Smoother()
         self._dirty = False
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
@@ -83,7 +97,8 @@ class CurvesView(QWidget):
         plot.setLabel("bottom", "step")
         plot.setLabel("left", y_label)
         plot.showGrid(x=True, y=True, alpha=0.2)
-        plot.addLegend(offset=(-10, 10))
+        # Loss falls and accuracy rises: put each legend where its curves will not be.
+        plot.addLegend(offset=(-10, 10) if title == "Loss" else (-10, -10))
         # Long runs: draw only what is visible, at most about one point per pixel.
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
@@ -97,7 +112,7 @@ class CurvesView(QWidget):
     def clear(self) -> None:
         for series in self.series.values():
             series.n = 0
-        self._smooth = {"loss": None, "acc": None}
+        self._smooth = _Smoother(), _Smoother()
         self._dirty = True
         self.redraw()
 
@@ -105,14 +120,10 @@ class CurvesView(QWidget):
         accuracy = 100.0 * event.accuracy
         self.series["train_loss"].append(event.step, event.loss)
         self.series["train_acc"].append(event.step, accuracy)
+        loss_smoother, acc_smoother = self._smooth
         if np.isfinite(event.loss):
-            loss = self._smooth["loss"]
-            self._smooth["loss"] = event.loss if loss is None else SMOOTHING * loss + (1 - SMOOTHING) * event.loss
-        acc = self._smooth["acc"]
-        self._smooth["acc"] = accuracy if acc is None else SMOOTHING * acc + (1 - SMOOTHING) * accuracy
-        if self._smooth["loss"] is not None:
-            self.series["train_loss_smooth"].append(event.step, self._smooth["loss"])
-        self.series["train_acc_smooth"].append(event.step, self._smooth["acc"])
+            self.series["train_loss_smooth"].append(event.step, loss_smoother.add(event.loss))
+        self.series["train_acc_smooth"].append(event.step, acc_smoother.add(accuracy))
         self._dirty = True
 
     def add_validation(self, event: Validation) -> None:

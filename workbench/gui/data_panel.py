@@ -29,7 +29,10 @@ class DatasetPathRow(QWidget):
         self.edit.setPlaceholderText("Folder or .zip of class folders")
         self.edit.setClearButtonEnabled(True)
         self.edit.setToolTip("A folder (or .zip) whose leaf folders are classes of images. Press Enter to load.")
-        self.edit.returnPressed.connect(self.chosen.emit)
+        self._announced = ""
+        # Enter always (re)loads; leaving the field loads only a path that changed.
+        self.edit.returnPressed.connect(self._announce)
+        self.edit.editingFinished.connect(lambda: self.path != self._announced and self._announce())
         folder = QPushButton("Folder…")
         folder.setToolTip("Choose a dataset folder.")
         folder.clicked.connect(self.browse_folder)
@@ -55,6 +58,10 @@ class DatasetPathRow(QWidget):
 
     def set_path(self, path: str) -> None:
         self.edit.setText(path)
+        self._announce()
+
+    def _announce(self) -> None:
+        self._announced = self.path
         self.chosen.emit()
 
     def browse_folder(self) -> None:
@@ -115,6 +122,7 @@ class DataPanel(QWidget):
             self.add_row()
         for row, path in zip(self.rows, list(paths) + [""] * len(self.rows)):
             row.edit.setText(path)
+            row._announced = path
         self._emit_paths()
 
     def add_path(self, path: str) -> None:

@@ -184,7 +184,7 @@ class DatasetView(QWidget):
         groups = len([g for g in scan.groups if g])
         parts = [f"<b>{len(scan.classes):,}</b> classes", f"<b>{scan.image_count:,}</b> images"]
         if groups:
-            parts.append(f"<b>{groups}</b> groups")
+            parts.append(f"<b>{groups}</b> group{'s' if groups != 1 else ''}")
         count = len(self.problems)
         parts.append(f"<b>{count}</b> problem{'s' if count != 1 else ''}" if count else "no problems")
         self.summary.setText(" · ".join(parts) + "<br><span style='color:gray'>"

@@ -40,7 +40,7 @@ class HyperParamForm(QWidget):
             label.setBuddy(editor)
             layout.addRow(label, editor)
             self.editors[param.name] = editor
-            _connect_changed(editor, self.changed.emit)
+            _connect_changed(editor, lambda *_: self.changed.emit())
 
     def values(self) -> dict[str, Any]:
         return {param.name: _read(param, self.editors[param.name]) for param in self.params}
@@ -55,7 +55,8 @@ class HyperParamForm(QWidget):
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize() + ":"
+    # The declared name as is: it is also what `main.py train --set NAME=VALUE` takes.
+    return name + ":"
 
 
 def _tooltip(param: HyperParam) -> str:
@@ -106,9 +107,9 @@ def _make_editor(param: HyperParam) -> QWidget:
 
 
 def _linear_step(param: HyperParam) -> float:
-    """A tenth of the default's order of magnitude: 0.5 steps by 0.1, 20.0 by 1."""
+    """The default's order of magnitude: 0.5 steps by 0.1, 3.0 by 1."""
     magnitude = abs(float(param.default)) or (float(param.maximum or 1) - float(param.minimum or 0))
-    return 10.0 ** (math.floor(math.log10(magnitude)) - 1) if magnitude > 0 else 0.1
+    return 10.0 ** math.floor(math.log10(magnitude)) if magnitude > 0 else 0.1
 
 
 def _connect_changed(editor: QWidget, slot) -> None:

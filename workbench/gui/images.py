@@ -32,7 +32,8 @@ def array_to_pixmap(array: np.ndarray, size: int) -> QPixmap:
 
 def cache_pixmap(images, row: int, turns: int, size: int) -> QPixmap:
     """Row `row` of a cache tensor (M, C, S, S), turned by `turns` quarter turns as training saw it."""
-    array = images[row].numpy() if hasattr(images[row], "numpy") else np.asarray(images[row])
+    item = images[row]
+    array = item.numpy() if hasattr(item, "numpy") else np.asarray(item)
     if turns % 4:
         # Same direction as torch.rot90(x, k, dims=(-2, -1)), which the sampler uses.
         array = np.rot90(array, turns, axes=(-2, -1))

@@ -13,6 +13,7 @@ from workbench.training.events import EpisodePredictions
 
 TILE = 56
 GAP = 6
+QUERY_GAP = 14  # room for a caption like "✓ C 100%" under a query
 CAPTION = 16
 NAME_WIDTH = 170
 SECTION_GAP = 28
@@ -64,8 +65,8 @@ class EpisodeCanvas(QWidget):
             key = (row, turns)
             if key not in pixmaps:
                 try:
-                    pixmaps[key] = cache_pixmap(images, row, turns, TILE) if images is not None else placeholder_pixmap(TILE, "#9e9e9e")
-                except (IndexError, ValueError):
+                    pixmaps[key] = cache_pixmap(images, row, turns, TILE)
+                except (IndexError, ValueError, TypeError):  # no cache (yet), or a row it lacks
                     pixmaps[key] = placeholder_pixmap(TILE, "#9e9e9e")
             return pixmaps[key]
 
@@ -75,14 +76,15 @@ class EpisodeCanvas(QWidget):
                    for c in range(ways)]
         shots = max((len(s) for s in supports), default=0)
         query_x = NAME_WIDTH + shots * (TILE + GAP) + SECTION_GAP
-        width = query_x + max((len(q) for q in queries), default=0) * (TILE + GAP) + GAP
+        width = query_x + max((len(q) for q in queries), default=0) * (TILE + QUERY_GAP) + GAP
         for c in range(ways):
             top = HEADER + c * ROW
             for i, row in enumerate(supports[c]):
                 rect = QRect(NAME_WIDTH + i * (TILE + GAP), top, TILE, TILE)
-                self.support_tiles.append(Tile(rect, pixmap(row, c), "", f"Support image of {badge(c)}: {names[c]}", None))
+                tooltip = f"Support image of {badge(c)}: {names[c]}"
+                self.support_tiles.append(Tile(rect, pixmap(row, c), "", tooltip, None))
             for i, (row, predicted, confidence) in enumerate(queries[c]):
-                rect = QRect(query_x + i * (TILE + GAP), top, TILE, TILE)
+                rect = QRect(query_x + i * (TILE + QUERY_GAP), top, TILE, TILE)
                 right = predicted == c
                 predicted_name = names[predicted] if 0 <= predicted < ways else "?"
                 caption = f"{'✓' if right else '✗'} {badge(predicted)} {confidence:.0%}"
@@ -112,17 +114,21 @@ class EpisodeCanvas(QWidget):
         if self.episode is None:
             painter.setPen(palette.placeholderText().color())
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "Predictions on a test episode appear here at each validation.")
+                             "After each validation, the adapted model's predictions on a held-out "
+                             "episode appear here.")
+            painter.end()
             return
         bold = QFont(self.font())
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(palette.text().color())
         painter.drawText(QRect(0, 0, NAME_WIDTH, HEADER), Qt.AlignmentFlag.AlignVCenter, "Class")
-        painter.drawText(QRect(NAME_WIDTH, 0, self._query_x - NAME_WIDTH, HEADER), Qt.AlignmentFlag.AlignVCenter, "Support")
+        support_header = QRect(NAME_WIDTH, 0, self._query_x - NAME_WIDTH, HEADER)
+        painter.drawText(support_header, Qt.AlignmentFlag.AlignVCenter, "Support")
         painter.drawText(QRect(self._query_x, 0, 400, HEADER), Qt.AlignmentFlag.AlignVCenter,
                          "Queries: predicted class, confidence")
-        metrics = painter.fontMetrics()
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.9))
         for c, name in enumerate(self.episode.class_names):
             top = HEADER + c * ROW
             painter.setFont(bold)
@@ -140,8 +146,9 @@ class EpisodeCanvas(QWidget):
             painter.setPen(QPen(color, 3))
             painter.drawRect(tile.rect.adjusted(1, 1, -2, -2))
             painter.setPen(color)
-            caption = QRect(tile.rect.left() - 4, tile.rect.bottom() + 2, TILE + 8, CAPTION)
-            painter.drawText(caption, Qt.AlignmentFlag.AlignCenter, metrics.elidedText(tile.caption, Qt.TextElideMode.ElideRight, TILE + 8))
+            painter.setFont(small)
+            caption = QRect(tile.rect.left() - QUERY_GAP // 2, tile.rect.bottom() + 2, TILE + QUERY_GAP, CAPTION)
+            painter.drawText(caption, Qt.AlignmentFlag.AlignCenter, tile.caption)
         painter.end()
 
     def event(self, event) -> bool:

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -20,6 +19,24 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.data.splits import SplitSpec
+
+
+def _grid(rows: list[list[tuple[str, QWidget]]]) -> QGridLayout:
+    """Fields in columns with their labels above them: compact enough for a side panel."""
+    grid = QGridLayout()
+    grid.setHorizontalSpacing(8)
+    grid.setVerticalSpacing(2)
+    for r, row in enumerate(rows):
+        for column, (text, widget) in enumerate(row):
+            label = QLabel(text)
+            label.setToolTip(widget.toolTip())
+            label.setBuddy(widget)
+            grid.addWidget(label, 2 * r, column)
+            grid.addWidget(widget, 2 * r + 1, column)
+            grid.setColumnStretch(column, 1)
+        if r + 1 < len(rows):
+            grid.setRowMinimumHeight(2 * r + 2, 0)
+    return grid
 
 
 def _spin(low: int, high: int, value: int, tip: str, suffix: str = "") -> QSpinBox:
@@ -56,31 +73,22 @@ class ProtocolPanel(QWidget):
         self.queries = _spin(1, 200, 15, "Q: query images per class that the adapted model must label.")
         self.train_ways = _spin(0, 200, 0, "Ways of training episodes; 'same' trains with N ways. "
                                 "Prototypical Networks often train with more ways than they test.")
-        self.train_ways.setSpecialValueText("same as N")
+        self.train_ways.setSpecialValueText("same")
         self.image_size = _spin(16, 512, 28, "Images are resized to this many pixels square.", " px")
         self.channels = QComboBox()
-        self.channels.addItem("1 (grayscale)", 1)
-        self.channels.addItem("3 (RGB colour)", 3)
-        self.channels.setToolTip("Colour channels the model sees; colour images are converted to gray with 1.")
+        self.channels.addItem("Gray", 1)
+        self.channels.addItem("RGB", 3)
+        self.channels.setToolTip("Colour channels the model sees: 1 (grayscale) or 3 (RGB). "
+                                 "Colour images are converted to gray with 1.")
         self.rotations = QCheckBox("Rotations as new classes (×4)")
         self.rotations.setToolTip("Each training class also appears turned by 90°, 180° and 270°, as four "
                                   "distinct classes (the usual Omniglot augmentation).")
-        grid = QGridLayout()
-        for column, (text, widget) in enumerate((("N ways", self.ways), ("K shots", self.shots),
-                                                 ("Q queries", self.queries))):
-            label = QLabel(text)
-            label.setToolTip(widget.toolTip())
-            label.setBuddy(widget)
-            grid.addWidget(label, 0, column)
-            grid.addWidget(widget, 1, column)
-        form = QFormLayout()
-        form.addRow("Train ways:", self.train_ways)
-        form.addRow("Image size:", self.image_size)
-        form.addRow("Channels:", self.channels)
-        form.addRow(self.rotations)
         inner = QVBoxLayout(box)
-        inner.addLayout(grid)
-        inner.addLayout(form)
+        inner.addLayout(_grid([
+            [("N ways", self.ways), ("K shots", self.shots), ("Q queries", self.queries)],
+            [("Train ways", self.train_ways), ("Image size", self.image_size), ("Channels", self.channels)],
+        ]))
+        inner.addWidget(self.rotations)
         return box
 
     def _split_box(self) -> QGroupBox:
@@ -95,16 +103,15 @@ class ProtocolPanel(QWidget):
         self.groups = QListWidget()
         self.groups.setToolTip("Check the groups to hold out for test. None checked: the test share of "
                                "groups is drawn at random.")
-        self.groups.setMaximumHeight(110)
-        self.groups_hint = QLabel("Test groups (none checked: drawn at random):")
+        self.groups.setMaximumHeight(120)
+        self.groups_hint = QLabel()
         self.groups_hint.setObjectName("hint")
         self.groups_hint.setWordWrap(True)
-        form = QFormLayout(box)
-        form.addRow("Mode:", self.split_mode)
-        form.addRow("Validation:", self.val_percent)
-        form.addRow("Test:", self.test_percent)
-        form.addRow(self.groups_hint)
-        form.addRow(self.groups)
+        inner = QVBoxLayout(box)
+        inner.addWidget(self.split_mode)
+        inner.addLayout(_grid([[("Validation", self.val_percent), ("Test", self.test_percent)]]))
+        inner.addWidget(self.groups_hint)
+        inner.addWidget(self.groups)
         self.split_mode.currentIndexChanged.connect(self._update_split_widgets)
         self._update_split_widgets()
         return box
@@ -118,21 +125,18 @@ class ProtocolPanel(QWidget):
                                   "confidence interval.")
         self.seed = _spin(0, 2**31 - 1, 0, "Random seed for the split, the episodes and the weights.")
         self.device = QComboBox()
-        self.device.addItem("Auto (GPU if available)", "auto")
+        self.device.addItem("Auto", "auto")
         self.device.addItem("CPU", "cpu")
-        self.device.addItem("CUDA GPU", "cuda")
+        self.device.addItem("CUDA", "cuda")
         if not _cuda_available():
             item = self.device.model().item(2)
             item.setEnabled(False)
             item.setToolTip("No CUDA GPU is available on this computer.")
-        self.device.setToolTip("Where to train.")
-        form = QFormLayout(box)
-        form.addRow("Steps:", self.steps)
-        form.addRow("Meta-batch:", self.meta_batch)
-        form.addRow("Validate every:", self.val_every)
-        form.addRow("Val. episodes:", self.val_episodes)
-        form.addRow("Seed:", self.seed)
-        form.addRow("Device:", self.device)
+        self.device.setToolTip("Where to train. Auto: the CUDA GPU if there is one, else the CPU.")
+        QVBoxLayout(box).addLayout(_grid([
+            [("Steps", self.steps), ("Meta-batch", self.meta_batch), ("Seed", self.seed)],
+            [("Validate every", self.val_every), ("Val. episodes", self.val_episodes), ("Device", self.device)],
+        ]))
         return box
 
     # --- state ---------------------------------------------------------------
@@ -156,14 +160,16 @@ class ProtocolPanel(QWidget):
         ]
 
     def _update_split_widgets(self) -> None:
+        # The group checklist only means something when splitting by group.
         by_group = self.split_mode.currentData() == "group"
+        self.groups.setVisible(by_group and self.groups.count() > 0)
         self.groups.setEnabled(by_group)
-        self.groups_hint.setEnabled(by_group)
-        if by_group and self.groups.count() == 0:
-            self.groups_hint.setText("This data has no groups yet: choose a dataset whose class folders sit "
-                                     "inside group folders.")
+        self.groups_hint.setVisible(by_group)
+        if self.groups.count() == 0:
+            self.groups_hint.setText("No groups in this data yet: groups are the folders that hold class "
+                                     "folders (Omniglot: alphabets).")
         else:
-            self.groups_hint.setText("Test groups (none checked: drawn at random):")
+            self.groups_hint.setText("Hold out for test (none checked: the test share of groups, at random):")
 
     def split_spec(self) -> SplitSpec:
         return SplitSpec(

@@ -143,15 +143,19 @@ class TrainingPanel(QWidget):
             )
             self.add_log(f"Run started in {event.run_dir} on {event.device}.")
         elif isinstance(event, Validation):
-            self.best.setText(f"Best validation: {event.best_accuracy:.1%}  (last {event.accuracy:.1%} ± {event.ci95:.1%})")
+            self.best.setText(
+                f"Best validation: {event.best_accuracy:.1%}  (last {event.accuracy:.1%} ± {event.ci95:.1%})"
+            )
         elif isinstance(event, Message):
             self.add_log(event.text, event.level)
         elif isinstance(event, RunFinished):
             self.refresh()
             self.timer.stop()
             self.finished_status = event.status
-            word = {"completed": "Finished", "cancelled": "Stopped", "failed": "Failed"}.get(event.status, event.status)
-            self.status.setText(f"<b>{word}.</b> {event.message}")
+            text = event.message  # the runner's message already says finished / stopped / failed
+            if event.status == "failed" and "fail" not in text.lower():
+                text = f"Failed: {text}"
+            self.status.setText(f"<b>{text}</b>")
             self.eta.setText("ETA —")
             if self.progress.maximum() == 0:
                 self.progress.setRange(0, 1)

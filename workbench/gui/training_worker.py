@@ -15,7 +15,7 @@ from PySide6.QtCore import QThread, Signal
 from workbench.errors import WorkbenchError
 from workbench.training.config import RunConfig
 from workbench.training.control import RunControl
-from workbench.training.events import RunFinished, RunStarted
+from workbench.training.events import RunStarted
 from workbench.training.runner import train_run
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ class TrainingThread(QThread):
     def stop(self) -> None:
         self.control.cancel()
 
-    def stop_and_wait(self, timeout_ms: int = 60_000) -> bool:
-        """Cancel and block until the thread ends (the runner checkpoints on cancel)."""
+    def stop_and_wait(self, timeout_ms: int | None = None) -> bool:
+        """Cancel and block until the thread ends (the runner checkpoints on cancel before it ends)."""
         self.control.cancel()
-        return self.wait(timeout_ms)
+        return self.wait() if timeout_ms is None else self.wait(timeout_ms)
 
     def run(self) -> None:
         events = train_run(self.config, self.run_dir, self.control, resume=self.resume,
@@ -67,13 +67,6 @@ class TrainingThread(QThread):
                 if isinstance(event, RunStarted):
                     self.started_training = True
                 self.event.emit(event)
-                if self.control.cancelled and not self.started_training:
-                    # Still decoding: the loop checks the cancel flag only once training
-                    # runs, so end here; no run folder has been written yet.
-                    events.close()
-                    self.event.emit(RunFinished("cancelled", "Stopped before training began; no run was saved.",
-                                                0, None, self.run_dir))
-                    return
         except WorkbenchError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug must end this run, not the app; the user sees one line

@@ -81,8 +81,8 @@ class RunConfig:
                     raise ConfigError(f"{source}: field 'split' must be an object.")
                 try:
                     value = SplitSpec.from_dict(value)
-                except (TypeError, ValueError) as exc:
-                    raise ConfigError(f"{source}: field 'split' is invalid ({exc}).") from None
+                except (TypeError, ValueError, ConfigError) as exc:
+                    raise ConfigError(f"{source}: field 'split' is invalid ({exc})") from None
             elif name == "data":
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ConfigError(f"{source}: field 'data' must be a list of paths.")

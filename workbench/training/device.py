@@ -45,4 +45,5 @@ def describe_device(device: torch.device) -> str:
         index = device.index or 0
         props = torch.cuda.get_device_properties(index)
         return f"CUDA {props.name} ({props.total_memory / 2**30:.0f} GiB)"
-    return f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({os.cpu_count()} cores, {threads} thread{'s' if threads != 1 else ''})"

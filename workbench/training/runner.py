@@ -78,7 +78,11 @@ def train_run(
         folder = RunFolder.open(run_dir)
         checkpoint = folder.load_checkpoint()
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
-    data: PreparedData = yield from prepare_data(config)
+    data = yield from _prepare_unless_cancelled(config, control)
+    if data is None:
+        yield RunFinished("cancelled", "Stopped while loading the data, before training began; no run was saved.",
+                          0, None, str(run_dir))
+        return
     if on_data:
         on_data(data)
     if resume:
@@ -136,6 +140,20 @@ def train_run(
         message += f" Best validation accuracy {loop.best:.1%}."
     folder.write_status("completed", message, step=loop.step)
     yield RunFinished("completed", message, loop.step, loop.best, str(folder.path))
+
+
+def _prepare_unless_cancelled(config: RunConfig, control: RunControl):
+    """prepare_data's events, stopping early (returning None) when the user cancels."""
+    steps = prepare_data(config)
+    while True:
+        if control.cancelled:
+            steps.close()
+            return None
+        try:
+            event = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        yield event
 
 
 class _Loop:

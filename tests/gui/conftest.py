@@ -1,0 +1,50 @@
+"""GUI test fixtures: the real main window, offscreen, with runs written under tmp_path."""
+
+import os
+
+# Before anything imports Qt: no display is needed (or present) in tests.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+# ../shared/data/omniglot beside the repository root.
+OMNIGLOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "omniglot"
+OMNIGLOT_SMALL1 = OMNIGLOT / "images_background_small1.zip"
+
+
+@pytest.fixture
+def window_factory(qtbot, tmp_path):
+    """Makes main windows that write runs under tmp_path; stops their threads afterwards."""
+    from workbench.gui.app import make_application
+    from workbench.gui.main_window import MainWindow
+
+    made = []
+
+    def make():
+        make_application([])
+        win = MainWindow(runs_root=tmp_path / "runs")
+        qtbot.addWidget(win)
+        win.show()
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        # Never leave a thread running past a test: Qt aborts the process on that.
+        if win.training is not None:
+            win.training.stop_and_wait(60_000)
+        win._stop_image_check()
+
+
+@pytest.fixture
+def window(window_factory):
+    return window_factory()
+
+
+@pytest.fixture
+def omniglot_zip():
+    if not OMNIGLOT_SMALL1.exists():
+        pytest.skip(f"Omniglot data not found at {OMNIGLOT_SMALL1} (../shared/data/omniglot is absent)")
+    return OMNIGLOT_SMALL1
