@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--shots", type=int, default=1, help="K: labelled images per class (default 1)")
     train.add_argument("--queries", type=int, default=15, help="Q: query images per class (default 15)")
     train.add_argument("--train-ways", type=int, default=0, help="ways during training only (default: same as --ways)")
+    train.add_argument("--train-queries", type=int, default=0, help="queries per class during training only (default: same as --queries)")
     train.add_argument("--image-size", type=int, default=28, help="images are resized to S x S (default 28)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grayscale or 3 RGB (default 1)")
     train.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations of training classes as new classes")
@@ -98,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
+    gui = commands.add_parser("gui", help="open the desktop app, optionally with data loaded and training started")
+    gui.add_argument("--data", action="append", default=[], metavar="PATH", help="dataset folder or .zip to load")
+    gui.add_argument("--algorithm", help="algorithm to preselect")
+    gui.add_argument("--runs", metavar="DIR", help="folder for new run folders (default runs/)")
+    gui.add_argument("--steps", type=int, help="training steps to preset")
+    gui.add_argument("--rotations", action="store_true", help="preset rotations as new classes")
+    gui.add_argument("--start", action="store_true", help="start training at once (needs --data)")
+    gui.set_defaults(handler=cmd_gui)
+
     al = commands.add_parser("algorithms", help="list the registered algorithms and their hyperparameters")
     al.add_argument("--json", action="store_true")
     al.set_defaults(handler=cmd_algorithms)
@@ -136,7 +146,7 @@ def config_from_args(args: argparse.Namespace):
         raise ConfigError("--test-groups and --val-groups need --split group.")
     return RunConfig(
         data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
-        ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways,
+        ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
         image_size=args.image_size, channels=args.channels, rotations=args.rotations, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
@@ -240,6 +250,21 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         for p in predictions:
             print(f"{p.label}\t{p.confidence:.3f}\t{p.path}")
     return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    for path in args.data:
+        if not Path(path).exists():
+            raise ConfigError(f"Dataset path not found: {path}")
+    from workbench.gui.app import run_app
+
+    settings = {}
+    if args.steps:
+        settings["steps"] = args.steps
+    if args.rotations:
+        settings["rotations"] = True
+    return run_app([sys.argv[0], *args.data], runs_root=args.runs, algorithm=args.algorithm,
+                   start=args.start, settings=settings)
 
 
 def cmd_algorithms(args: argparse.Namespace) -> int:

@@ -259,3 +259,46 @@ def test_second_dataset_can_be_added(window, tmp_path):
     assert len(window.scan.classes) == 6  # group_0 classes merged, group_1 added
     window.data_panel._remove_row(window.data_panel.rows[1])
     assert len(window.scan.classes) == 3
+
+
+def test_classes_with_too_few_images_are_named_in_the_log(window, tmp_path, qtbot):
+    from tests.synthetic import make_glyph_dataset
+
+    root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=6, images_per_class=8)
+    for extra in sorted((root / "group_0" / "class_00").glob("*.png"))[2:]:
+        extra.unlink()
+    window.data_panel.set_paths([str(root)])
+    set_small_protocol(window, ways=3, queries=3, steps=3, val_every=3, val_episodes=1)
+    window.protocol_panel.val_percent.setValue(0)
+    window.protocol_panel.test_percent.setValue(0)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
+    log = window.training_panel.log.toPlainText()
+    assert "group_0/class_00: has 2 images, fewer than shots + queries = 4; left out" in log
+    assert window.last_finished.status == "completed"
+
+
+def test_a_nan_loss_ends_the_run_with_a_message_and_the_window_lives_on(window_factory, tmp_path, qtbot):
+    from tests.core.test_runner import ExplodingProtoNet
+    from tests.synthetic import make_glyph_dataset
+    from workbench.algorithms import registry
+    from workbench.gui.main_window import MainWindow
+
+    ExplodingProtoNet.updates = 0
+    registry.register(ExplodingProtoNet)
+    try:
+        window = MainWindow(runs_root=tmp_path / "runs", algorithms={"exploding-test": ExplodingProtoNet})
+        qtbot.addWidget(window)
+        window.show()
+        root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=8, images_per_class=6)
+        window.data_panel.set_paths([str(root)])
+        set_small_protocol(window, ways=3, queries=2, steps=40, val_every=10, val_episodes=2)
+        window.algorithm_panel.set_algorithm("exploding-test")
+        window.start_training()
+        qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
+    finally:
+        registry._ALGORITHMS.pop("exploding-test", None)
+    assert window.last_finished.status == "failed"
+    assert window.banner.level == "error" and "not a finite number" in window.banner.text
+    assert "last good checkpoint (step 10)" in window.banner.text
+    assert window.isVisible() and window.start_action.isEnabled()

@@ -41,7 +41,7 @@ def prepare_data(config: RunConfig):
     problems = list(cache.problems)
     train = EpisodeSampler(
         cache, class_views(split.train, config.rotations), config.effective_train_ways, config.shots,
-        config.queries, seed=config.seed, part_name="train",
+        config.effective_train_queries, seed=config.seed, part_name="train",
     )
     problems += train.problems
     val = _optional_sampler(cache, split.val, config, config.seed + 1, "validation", problems)

@@ -43,17 +43,33 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(argv: list[str] | None = None, runs_root: str | Path | None = None) -> int:
+def run_app(
+    argv: list[str] | None = None,
+    runs_root: str | Path | None = None,
+    algorithm: str | None = None,
+    start: bool = False,
+    settings: dict | None = None,
+) -> int:
     """Open the main window and run the event loop; returns the exit code.
 
     Dataset paths given as arguments are loaded at start
-    (e.g. `main.py path/to/images_background.zip`).
+    (`main.py gui --data path/to/images_background.zip`); `algorithm` preselects
+    one, `settings` fills protocol fields by name (e.g. {"rotations": True}) and
+    `start` begins training at once.
     """
+    from PySide6.QtCore import QTimer
+
     argv = list(argv if argv is not None else sys.argv)
-    app = make_application(argv)
+    app = make_application(argv[:1])
     window = MainWindow(runs_root=runs_root)
     paths = [arg for arg in argv[1:] if not arg.startswith("-")]
     window.show()
     if paths:
         window.data_panel.set_paths(paths)
+    if algorithm:
+        window.algorithm_panel.set_algorithm(algorithm)
+    for name, value in (settings or {}).items():
+        window.protocol_panel.set_value(name, value)
+    if start and paths:
+        QTimer.singleShot(300, window.start_training)
     return app.exec()

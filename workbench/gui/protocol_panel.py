@@ -140,6 +140,16 @@ class ProtocolPanel(QWidget):
         return box
 
     # --- state ---------------------------------------------------------------
+    def set_value(self, name: str, value) -> None:
+        """Set one field by its attribute name (ways, shots, steps, rotations, ...)."""
+        widget = getattr(self, name, None)
+        if widget is None or not hasattr(widget, "setValue") and not hasattr(widget, "setChecked"):
+            raise ValueError(f"no protocol field called {name!r}")
+        if hasattr(widget, "setChecked"):
+            widget.setChecked(bool(value))
+        else:
+            widget.setValue(value)
+
     def set_groups(self, groups: list[str]) -> None:
         """Offer these groups for holding out; keeps the checks of groups still present."""
         checked = set(self.checked_groups())
@@ -195,6 +205,7 @@ class ProtocolPanel(QWidget):
             "seed": self.seed.value(),
             "device": self.device.currentData(),
             "val_every": self.val_every.value(),
+            "checkpoint_every": self.val_every.value(),  # a checkpoint with each validation
             "val_episodes": self.val_episodes.value(),
         }
 

@@ -20,6 +20,7 @@ class RunConfig:
     shots: int = 1
     queries: int = 15
     train_ways: int = 0  # 0: same as ways (ProtoNet papers often train with more ways)
+    train_queries: int = 0  # 0: same as queries
     image_size: int = 28
     channels: int = 1
     rotations: bool = False
@@ -40,6 +41,7 @@ class RunConfig:
             (self.shots >= 1, "shots must be at least 1"),
             (self.queries >= 1, "queries must be at least 1"),
             (self.train_ways == 0 or self.train_ways >= 2, "train ways must be 0 (same as ways) or at least 2"),
+            (self.train_queries >= 0, "train queries must be 0 (same as queries) or more"),
             (self.channels in (1, 3), "channels must be 1 (grayscale) or 3 (RGB)"),
             (16 <= self.image_size <= 512, "image size must be between 16 and 512 pixels"),
             (self.steps >= 1, "steps must be at least 1"),
@@ -57,6 +59,10 @@ class RunConfig:
     @property
     def effective_train_ways(self) -> int:
         return self.train_ways or self.ways
+
+    @property
+    def effective_train_queries(self) -> int:
+        return self.train_queries or self.queries
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

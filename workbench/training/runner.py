@@ -118,7 +118,7 @@ def train_run(
         return
     except NonFiniteLossError as exc:
         loop.flush_metrics()
-        message = f"{exc} The last good checkpoint (step {loop.saved_step}) is kept."
+        message = f"{exc} {loop.kept_checkpoint()}"
         folder.write_status("failed", message, step=loop.step)
         folder.append_log(message)
         yield Message(message, "error")
@@ -130,7 +130,7 @@ def train_run(
         folder.append_log(detail)
         oom = isinstance(exc, torch.OutOfMemoryError)
         reason = "the device ran out of memory (try a smaller meta-batch or image size)" if oom else f"{type(exc).__name__}: {exc}"
-        message = f"Training failed at step {loop.step}: {reason}. The last good checkpoint (step {loop.saved_step}) is kept; details in log.txt."
+        message = f"Training failed at step {loop.step}: {reason}. {loop.kept_checkpoint()} Details in log.txt."
         folder.write_status("failed", message, step=loop.step)
         yield Message(message, "error")
         yield RunFinished("failed", message, loop.step, loop.best, str(folder.path))
@@ -220,6 +220,11 @@ class _Loop:
             self.folder.save_model(algorithm.state_dict())
         yield predict_episode(algorithm, display_sampler.sample(), self.step)
         self.flush_metrics()
+
+    def kept_checkpoint(self) -> str:
+        if self.saved_step:
+            return f"The last good checkpoint (step {self.saved_step}) is kept."
+        return f"No checkpoint had been written yet (the first comes at step {self.config.checkpoint_every})."
 
     def flush_metrics(self) -> None:
         if self.rows:
