@@ -1,0 +1,1 @@
+"""Run folders: plain files a person can read, written atomically."""
