@@ -102,7 +102,7 @@ def exploding():
     registry.register(ExplodingProtoNet)
     ExplodingProtoNet.updates = 0
     yield ExplodingProtoNet.name
-    registry._ALGORITHMS.pop(ExplodingProtoNet.name)
+    registry.unregister(ExplodingProtoNet.name)
 
 
 def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(glyphs_shared, tmp_path, exploding):

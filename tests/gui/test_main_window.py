@@ -297,7 +297,7 @@ def test_a_nan_loss_ends_the_run_with_a_message_and_the_window_lives_on(window_f
         window.start_training()
         qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     finally:
-        registry._ALGORITHMS.pop("exploding-test", None)
+        registry.unregister("exploding-test")
     assert window.last_finished.status == "failed"
     assert window.banner.level == "error" and "not a finite number" in window.banner.text
     assert "last good checkpoint (step 10)" in window.banner.text

@@ -24,6 +24,11 @@ def register(cls: type) -> type:
     return cls
 
 
+def unregister(name: str) -> None:
+    """Remove an algorithm (tests that register a throwaway one clean up with this)."""
+    _ALGORITHMS.pop(name, None)
+
+
 def _ensure_loaded() -> None:
     for module in BUILTIN_MODULES:
         importlib.import_module(module)

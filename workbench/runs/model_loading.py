@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 
 from workbench.algorithms.base import Algorithm
 from workbench.errors import RunFolderError
