@@ -28,7 +28,8 @@ from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, St
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
-from workbench.models.conv4 import Conv4, make_backbone
+from workbench.models.backbones import make_backbone
+from workbench.models.conv4 import Conv4
 
 
 @register

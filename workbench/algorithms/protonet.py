@@ -16,7 +16,7 @@ from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, St
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
-from workbench.models.conv4 import make_backbone
+from workbench.models.backbones import make_backbone
 
 
 def class_means(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:

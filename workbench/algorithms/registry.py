@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from workbench.errors import ConfigError
 
 _ALGORITHMS: dict[str, type] = {}
 
-# Modules whose import registers the built-in algorithms.
-BUILTIN_MODULES = ("workbench.algorithms.protonet", "workbench.algorithms.maml")
+# Modules of this package that define the interface rather than an algorithm.
+_INFRASTRUCTURE = {"base", "registry", "hyperparams"}
+
+
+def builtin_modules() -> list[str]:
+    """Every algorithm module shipped in workbench/algorithms (one algorithm family per file)."""
+    import workbench.algorithms as package
+
+    return [
+        f"{package.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name not in _INFRASTRUCTURE and not info.name.startswith("_")
+    ]
 
 
 def register(cls: type) -> type:
@@ -30,7 +42,7 @@ def unregister(name: str) -> None:
 
 
 def _ensure_loaded() -> None:
-    for module in BUILTIN_MODULES:
+    for module in builtin_modules():
         importlib.import_module(module)
     from workbench import plugins
 

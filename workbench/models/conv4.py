@@ -13,6 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from workbench.errors import ConfigError
+from workbench.models.backbones import register_backbone
 
 BN_EPS = 1e-5
 MIN_IMAGE_SIZE = 16  # four 2x2 poolings need at least 16 pixels
@@ -28,6 +29,7 @@ class ConvBlock(nn.Module):
         return F.max_pool2d(F.relu(self.norm(self.conv(x))), 2)
 
 
+@register_backbone("conv4")
 class Conv4(nn.Module):
     """Images (n, C, S, S) -> features (n, 64 * (S // 16) ** 2)."""
 
@@ -70,14 +72,3 @@ class Conv4(nn.Module):
             h = (h - mean[None, :, None, None]) * scale[None, :, None, None] + block.norm.bias[None, :, None, None]
             x = F.max_pool2d(F.relu(h), 2)
         return x.flatten(1), used
-
-
-BACKBONES = {"conv4": Conv4}
-
-
-def make_backbone(name: str, in_channels: int, image_size: int) -> nn.Module:
-    try:
-        factory = BACKBONES[name]
-    except KeyError:
-        raise ConfigError(f"Unknown backbone '{name}'. Available: {', '.join(sorted(BACKBONES))}.") from None
-    return factory(in_channels, image_size)
