@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=int, default=28, help="images are resized to S x S (default 28)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grayscale or 3 RGB (default 1)")
     train.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations of training classes as new classes")
+    train.add_argument("--augment", action="store_true", help="distort each training image a little (shift, rotation, scale, shear)")
     train.add_argument("--steps", type=int, default=1000, help="meta-updates (default 1000)")
     train.add_argument("--meta-batch", type=int, default=1, help="episodes per meta-update (default 1)")
     train.add_argument("--seed", type=int, default=0)
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=int, default=600, help="episodes to average (default 600)")
     ev.add_argument("--classes", choices=("auto", "test", "all"), default="auto",
                     help="auto: the run's test classes when --data is its training data, else all classes")
+    ev.add_argument("--episode-file", metavar="JSON", help="score these fixed episodes instead of sampling (e.g. a published protocol)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--device", default="auto")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
@@ -147,7 +149,7 @@ def config_from_args(args: argparse.Namespace):
     return RunConfig(
         data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
         ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
-        image_size=args.image_size, channels=args.channels, rotations=args.rotations, split=split,
+        image_size=args.image_size, channels=args.channels, rotations=args.rotations, augment=args.augment, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
         time_limit_s=args.time_limit,
@@ -225,7 +227,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--episodes must be at least 1.")
     report = evaluate_run(
         args.run_dir, data, args.ways or config.ways, args.shots or config.shots, args.queries,
-        args.episodes, args.seed, args.device, args.classes,
+        args.episodes, args.seed, args.device, args.classes, episode_file=args.episode_file,
     )
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)

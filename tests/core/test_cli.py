@@ -120,3 +120,30 @@ def test_classes_with_too_few_images_are_named(glyphs, tmp_path):
                  "--val-episodes", 1, "--out", tmp_path / "run", "--device", "cpu", "--test-fraction", 0, "--val-fraction", 0)
     assert result.returncode == 0, result.stderr
     assert "group_0/class_00: has 2 images, fewer than shots + queries = 4; left out" in result.stderr
+
+
+def test_evaluate_on_a_fixed_episode_file_scores_exactly_those_episodes(trained_run, glyphs_shared, tmp_path):
+    episodes = [[["group_2/class_00", [0, 1, 2]], ["group_2/class_01", [3, 4, 5]], ["group_2/class_02", [1, 2, 3]]],
+                [["group_2/class_03", [7, 6, 5]], ["group_2/class_04", [0, 2, 4]], ["group_2/class_05", [1, 3, 5]]]]
+    spec = tmp_path / "episodes.json"
+    spec.write_text(json.dumps({"ways": 3, "shots": 1, "queries": 2, "episodes": episodes}))
+    first = cli("evaluate", trained_run, "--data", glyphs_shared, "--episode-file", spec, "--json")
+    again = cli("evaluate", trained_run, "--data", glyphs_shared, "--episode-file", spec, "--json", "--seed", 9)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["episodes"] == 2 and report["classes"] == 6 and "episodes.json" in report["class_source"]
+    assert json.loads(again.stdout)["accuracy"] == report["accuracy"]  # fixed episodes: the seed plays no part
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "not a readable JSON file"),
+    ('{"ways": 3, "shots": 1, "queries": 2, "episodes": [[["group_2/class_00", [0, 1, 2]]]]}', "episode 0 must list 3 classes"),
+    ('{"ways": 2, "shots": 1, "queries": 1, "episodes": [[["nope/x", [0, 1]], ["group_2/class_00", [0, 1]]]]}', "names class 'nope/x'"),
+    ('{"ways": 2, "shots": 1, "queries": 1, "episodes": [[["group_2/class_01", [0, 99]], ["group_2/class_00", [0, 1]]]]}', "asks for image 99"),
+    ('{"ways": "five", "shots": 1, "queries": 1, "episodes": []}', "field 'ways'"),
+])
+def test_a_broken_episode_file_is_named_with_its_problem(trained_run, glyphs_shared, tmp_path, content, message):
+    spec = tmp_path / "episodes.json"
+    spec.write_text(content)
+    result = cli("evaluate", trained_run, "--data", glyphs_shared, "--episode-file", spec)
+    assert result.returncode == 2 and message in result.stderr and "episodes.json" in result.stderr

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from workbench.data.cache import build_cache
+from workbench.data.augment import Augmentation
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
 from workbench.data.splits import SplitSpec, class_views, split_classes
@@ -76,3 +77,32 @@ def test_too_few_images_and_classes_are_reported(cache):
         EpisodeSampler(cache, views, 5, 5, 5, seed=0, part_name="train")  # 8 images < 10 needed
     sampler = EpisodeSampler(cache, views[:6], 2, 1, 1)
     assert sampler.problems == []
+
+
+def test_augmentation_distorts_each_training_image_on_its_own_and_reproducibly(cache):
+    views = class_views(list(range(cache.num_classes)), False)
+    plain = EpisodeSampler(cache, views, 5, 1, 3, seed=7).sample()
+    augmented = EpisodeSampler(cache, views, 5, 1, 3, seed=7, augmentation=Augmentation()).sample()
+    again = EpisodeSampler(cache, views, 5, 1, 3, seed=7, augmentation=Augmentation()).sample()
+    assert augmented.class_names == plain.class_names  # same classes and images, only distorted
+    assert augmented.query_x.shape == plain.query_x.shape
+    assert 0.0 <= augmented.query_x.min() and augmented.query_x.max() <= 1.0
+    change = (augmented.query_x - plain.query_x).abs().flatten(1).mean(1)
+    assert (change > 0.005).all()  # every image moved
+    # One transform per image, not per task: the distortions differ between images of an episode.
+    assert len(set(change.tolist())) == len(change)
+    assert torch.equal(augmented.query_x, again.query_x)
+
+
+def test_only_training_episodes_are_augmented(glyphs):
+    from workbench.data.prepare import prepare_data
+    from workbench.training.config import RunConfig
+
+    steps = prepare_data(RunConfig(data=[str(glyphs)], augment=True, ways=3, queries=2))
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        data = done.value
+    assert data.train.augmentation is not None
+    assert all(s is None or s.augmentation is None for s in (data.val, data.test))

@@ -31,3 +31,18 @@ def test_held_out_alphabets_never_reach_training(omniglot_cache):
     assert not any(k.split("/")[0] in held for k in train_keys)
     assert {omniglot_cache.class_groups[c] for c in split.test} == set(held)
     assert len(split.test) == 47 + 42  # katakana 47 characters, Sanskrit 42
+
+
+def test_the_published_fixed_episodes_use_only_the_three_new_alphabets_of_small2():
+    from workbench.data.episode_file import FixedEpisodes, read_episode_file
+
+    path = OMNIGLOT / "test_episodes_small1_vs_small2.json"
+    if not path.exists():
+        pytest.skip(f"{path} not found (../shared/data/omniglot is absent)")
+    scan = scan_datasets([ZIPS[1]])
+    episodes = FixedEpisodes(read_episode_file(str(path)), scan, build_cache(scan, 28, 1))
+    assert len(episodes) == 600
+    first = episodes.sample()
+    assert first.support_x.shape == (5, 1, 28, 28) and first.query_x.shape == (75, 1, 28, 28)
+    alphabets = {key.split("/")[0] for episode in episodes.spec.episodes for key, _ in episode}
+    assert alphabets == {"Japanese_(katakana)", "Sanskrit", "Tagalog"}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from workbench.data.cache import ImageCache, decode_steps
 from workbench.data.problems import Problem
+from workbench.data.augment import Augmentation
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import DatasetScan, scan_datasets
 from workbench.data.splits import ClassSplit, class_views, split_classes
@@ -42,6 +43,7 @@ def prepare_data(config: RunConfig):
     train = EpisodeSampler(
         cache, class_views(split.train, config.rotations), config.effective_train_ways, config.shots,
         config.effective_train_queries, seed=config.seed, part_name="train",
+        augmentation=Augmentation() if config.augment else None,
     )
     problems += train.problems
     val = _optional_sampler(cache, split.val, config, config.seed + 1, "validation", problems)

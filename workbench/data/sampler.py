@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from workbench.data import problems as P
+from workbench.data.augment import Augmentation
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
 from workbench.data.problems import Problem
@@ -17,7 +18,9 @@ class EpisodeSampler:
 
     Classes with fewer than shots + queries images are left out and reported in
     `problems`. Each class of an episode is rotated by its own view's turns, so
-    a rotated class is a new class, never a rotated task. The random state can
+    a rotated class is a new class, never a rotated task. With an
+    `augmentation`, every image also gets its own small random distortion
+    (training only). The random state can
     be saved and restored, so a resumed run draws the same episodes.
     """
 
@@ -30,6 +33,7 @@ class EpisodeSampler:
         queries: int,
         seed: int = 0,
         part_name: str = "",
+        augmentation: Augmentation | None = None,
     ) -> None:
         if ways < 2:
             raise DataError("An episode needs at least 2 ways (classes).")
@@ -60,6 +64,7 @@ class EpisodeSampler:
             raise DataError(message)
         self.distinct_classes = distinct
         self.rng = np.random.default_rng(seed)
+        self.augmentation = augmentation
 
     def sample(self) -> Episode:
         chosen = self.rng.choice(len(self.pool), size=self.ways, replace=False)
@@ -78,10 +83,15 @@ class EpisodeSampler:
             query.append(images[self.shots:])
             names.append(self.cache.class_keys[c] + (f" (rot {90 * turns})" if turns else ""))
         labels = torch.arange(self.ways)
+        support_x = torch.cat(support).float().div_(255.0)
+        query_x = torch.cat(query).float().div_(255.0)
+        if self.augmentation is not None:
+            support_x = self.augmentation.apply(support_x, self.rng)
+            query_x = self.augmentation.apply(query_x, self.rng)
         return Episode(
-            support_x=torch.cat(support).float().div_(255.0),
+            support_x=support_x,
             support_y=labels.repeat_interleave(self.shots),
-            query_x=torch.cat(query).float().div_(255.0),
+            query_x=query_x,
             query_y=labels.repeat_interleave(self.queries),
             class_names=tuple(names),
             support_rows=tuple(support_rows),

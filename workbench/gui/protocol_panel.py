@@ -83,12 +83,17 @@ class ProtocolPanel(QWidget):
         self.rotations = QCheckBox("Rotations as new classes (×4)")
         self.rotations.setToolTip("Each training class also appears turned by 90°, 180° and 270°, as four "
                                   "distinct classes (the usual Omniglot augmentation).")
+        self.augment = QCheckBox("Distort training images a little")
+        self.augment.setToolTip("Each training image gets its own small random shift, rotation, scale and shear, "
+                                "so the model learns features that survive handwriting-like variation. "
+                                "Validation and test images are never distorted.")
         inner = QVBoxLayout(box)
         inner.addLayout(_grid([
             [("N ways", self.ways), ("K shots", self.shots), ("Q queries", self.queries)],
             [("Train ways", self.train_ways), ("Image size", self.image_size), ("Channels", self.channels)],
         ]))
         inner.addWidget(self.rotations)
+        inner.addWidget(self.augment)
         return box
 
     def _split_box(self) -> QGroupBox:
@@ -199,6 +204,7 @@ class ProtocolPanel(QWidget):
             "image_size": self.image_size.value(),
             "channels": self.channels.currentData(),
             "rotations": self.rotations.isChecked(),
+            "augment": self.augment.isChecked(),
             "split": self.split_spec(),
             "steps": self.steps.value(),
             "meta_batch": self.meta_batch.value(),

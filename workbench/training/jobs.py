@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from workbench.data.cache import build_cache
+from workbench.data.episode_file import FixedEpisodes, read_episode_file
 from workbench.data.images import ImageDecodeError, load_image_file
 from workbench.data.problems import Problem
 from workbench.data.sampler import EpisodeSampler
@@ -43,18 +44,26 @@ def evaluate_run(
     device: str = "auto",
     classes: str = "auto",
     progress: Callable[[int, int], None] | None = None,
+    episode_file: str | None = None,
 ) -> EvaluationReport:
     """Mean accuracy +- 95% CI of the run's model over `episodes` episodes from `data`.
 
     classes='auto' uses the run's own test classes when `data` is the data it
     was trained on (so training classes never leak into the score), else every class.
+    With `episode_file`, the file's fixed episodes are used instead (and its ways,
+    shots and queries), so results compare exactly with other tools'.
     """
+    spec = read_episode_file(episode_file) if episode_file else None
     algorithm, config = load_trained(run_dir, device)
     queries = config.queries if queries is None else queries
     scan = scan_datasets(data)
     cache = build_cache(scan, config.image_size, config.channels)
     if cache.num_classes == 0:
         raise DataError("No usable classes: no class folder holds a readable image.")
+    if spec is not None:
+        fixed = FixedEpisodes(spec, scan, cache)
+        result = evaluate(algorithm, fixed, len(fixed), progress=progress)
+        return EvaluationReport(result, fixed.distinct_classes, f"episodes of {Path(spec.path).name}", tuple(cache.problems))
     same_data = sorted(str(Path(p).resolve()) for p in data) == sorted(str(Path(p).resolve()) for p in config.data)
     use_test = classes == "test" or (classes == "auto" and same_data)
     if use_test:
