@@ -35,7 +35,10 @@ def apply_theme(name: str, app: QApplication | None = None) -> str:
     """Apply theme `name` ('light' or 'dark'; anything else means light) to the app and its plots."""
     name = name if name in THEMES else "light"
     app = app or QApplication.instance()
-    app.setStyle("Fusion")
+    if app.property("workbenchTheme") == name:
+        return name  # restyling every widget takes about a second; new plots take pyqtgraph's defaults set below
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     app.setPalette(dark_palette() if name == "dark" else app.style().standardPalette())
     sheet = RESOURCES / THEMES[name]
     app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
