@@ -36,6 +36,10 @@ def prepare(folder: Path) -> None:
     inspect_run(str(runs / "protonet-euclidean"), episodes=100, device="cpu")
 
 
+def first_with_a_mistake(inspection) -> int:
+    return next((i for i, e in enumerate(inspection.episodes) if e.accuracy < 1), 0)
+
+
 def show(state: str, folder: Path) -> int:
     os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", str(folder / f"settings-{state}.ini"))
     from PySide6.QtCore import QTimer
@@ -59,8 +63,16 @@ def show(state: str, folder: Path) -> int:
         if state == "embedding":
             page = window.inspect_page
             QTimer.singleShot(200, lambda: page.views.setCurrentWidget(page.embedding))
-            QTimer.singleShot(8000, lambda: page.embedding.embedding and page.embedding.select_point(
-                next(i for i, p in enumerate(page.embedding.embedding.points) if p.kind == "query")))
+            def click_a_query() -> None:
+                view = page.embedding
+                if view.embedding is None:
+                    QTimer.singleShot(300, click_a_query)
+                    return
+                wrong = [i for i, p in enumerate(view.embedding.points) if p.kind == "query" and p.predicted != p.label]
+                view.select_point((wrong or [i for i, p in enumerate(view.embedding.points) if p.kind == "query"])[0])
+
+            QTimer.singleShot(300, lambda: page.embedding.show_episode(first_with_a_mistake(page.inspection)))
+            QTimer.singleShot(600, click_a_query)
     return app.exec()
 
 

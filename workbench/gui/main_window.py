@@ -781,6 +781,11 @@ class MainWindow(QMainWindow):
     def set_theme(self, name: str) -> None:
         name = apply_theme(name)
         self.theme_actions[name].setChecked(True)
+        # Rich text takes its link colour when laid out: lay the first-screen text out again.
+        hint = self.dataset_view.hint
+        text = hint.text()
+        hint.clear()
+        hint.setText(text)
         self.settings.setValue("theme", name)
 
     @property

@@ -110,7 +110,7 @@ class InspectPage(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left_tabs)
         split.addWidget(self.views)
-        split.setSizes([380, 700])
+        split.setSizes([470, 760])
         self.body = split
 
         layout = QVBoxLayout(self)
@@ -181,6 +181,7 @@ class InspectPage(QWidget):
             f"{sum(1 for r in inspection.episodes for p, t in zip(r.predicted, r.query_labels) if p != t)} wrong "
             f"· saved in {EVALUATION_FILE}".replace("%%", "%"))
         self.per_class_model.set_inspection(inspection)
+        self.per_class.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the weakest classes first
         self.per_class.resizeColumnsToContents()
         self.confusion_model.set_inspection(inspection)
         self.mistakes.set_inspection(inspection, self.image)

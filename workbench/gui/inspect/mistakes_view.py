@@ -46,7 +46,7 @@ class MistakesView(QScrollArea):
         body = QWidget()
         grid = QGridLayout(body)
         grid.setHorizontalSpacing(16)
-        heads = ("Query (true class)", "Predicted as", "Support of the predicted class", "Support of the true class")
+        heads = ("Query", "Predicted as", "Predicted class: support", "True class: support")
         for column, text in enumerate(heads):
             head = QLabel(f"<b>{text}</b>")
             grid.addWidget(head, 0, column)
@@ -61,7 +61,7 @@ class MistakesView(QScrollArea):
         query = _tile(images(mistake.query_row, mistake.turns_true, mistake.query_path), "#c62828")
         query.setToolTip(f"{mistake.query_path}\ntrue class: {mistake.true_class}")
         caption = QLabel(f"{short_name(mistake.predicted_class)}<br><span style='color:#c62828'>"
-                         f"{100 * mistake.confidence:.0f}% sure</span><br><small>true: "
+                         f"{_percent(mistake.confidence)} sure</span><br><small>true: "
                          f"{short_name(mistake.true_class)}</small>")
         caption.setToolTip(f"predicted {mistake.predicted_class}\ntrue {mistake.true_class}\nepisode {mistake.episode + 1}")
         grid.addWidget(query, r, 0)
@@ -70,6 +70,11 @@ class MistakesView(QScrollArea):
                               mistake.predicted_support_paths, "#e69f00"), r, 2)
         grid.addWidget(_strip(images, mistake.true_support, mistake.turns_true, mistake.true_support_paths, "#2e7d32"), r, 3)
         self.rows.append(query)
+
+
+def _percent(confidence: float) -> str:
+    # "100%" would read as certainty; a wrong answer is never quite that.
+    return f"{100 * confidence:.0f}%" if confidence < 0.995 else f"{min(99.9, 100 * confidence):.1f}%"
 
 
 def _tile(pixmap: QPixmap, color: str) -> QLabel:

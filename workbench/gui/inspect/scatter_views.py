@@ -14,7 +14,9 @@ from workbench.inspect.embedding import PROTOTYPE, QUERY, SUPPORT, EmbeddedPoint
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C564B", "#F0E442",
                 "#7F7F7F", "#17BECF")
 SYMBOLS = {SUPPORT: "s", QUERY: "o", PROTOTYPE: "star"}
-SIZES = {SUPPORT: 15, QUERY: 10, PROTOTYPE: 24}
+SIZES = {SUPPORT: 14, QUERY: 10, PROTOTYPE: 30}
+# Drawn first to last: prototypes under the images (with one shot a prototype is its support image).
+DRAW_ORDER = {PROTOTYPE: 0, QUERY: 1, SUPPORT: 2}
 
 
 def class_color(label: int) -> QColor:
@@ -61,19 +63,24 @@ class EmbeddingView(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
-        self.legend = self.plot.addLegend(offset=(10, 10))
         self.scatter = pg.ScatterPlotItem(hoverable=True, tip=None)
         self.scatter.sigClicked.connect(self._on_clicked)
         self.plot.addItem(self.scatter)
 
+        # The legend sits beside the plot, where it never hides a point.
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
         self.preview = QLabel("Click a point to see its image.")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumWidth(170)
+        self.preview.setFixedSize(170, 160)
         self.preview.setWordWrap(True)
         self.preview_caption = QLabel()
         self.preview_caption.setWordWrap(True)
         self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         side = QVBoxLayout()
+        side.addWidget(self.legend)
+        side.addSpacing(12)
         side.addWidget(self.preview)
         side.addWidget(self.preview_caption)
         side.addStretch(1)
@@ -112,18 +119,25 @@ class EmbeddingView(QWidget):
         self.scatter.clear()
         self.legend.clear()
         spots = []
-        for index, point in enumerate(embedding.points):
+        for index, point in sorted(enumerate(embedding.points), key=lambda item: DRAW_ORDER[item[1].kind]):
             color = class_color(point.label)
             wrong = point.kind == QUERY and point.predicted != point.label
-            pen = pg.mkPen("#c62828", width=3) if wrong else pg.mkPen("#222222" if point.kind == PROTOTYPE else color, width=1)
+            if point.kind == PROTOTYPE:  # a hollow star: the images at and around it stay visible
+                pen, brush = pg.mkPen(color, width=2.5), pg.mkBrush(0, 0, 0, 0)
+            else:
+                pen = pg.mkPen("#c62828", width=3) if wrong else pg.mkPen("#222222", width=1)
+                brush = pg.mkBrush(color)
             spots.append({"pos": (point.x, point.y), "symbol": SYMBOLS[point.kind], "size": SIZES[point.kind],
-                          "brush": pg.mkBrush(color), "pen": pen, "data": index})
+                          "brush": brush, "pen": pen, "data": index})
         self.scatter.addPoints(spots)
-        # Legend: one entry per class, then the three symbols.
-        for label, name in enumerate(embedding.classes):
-            self.legend.addItem(pg.ScatterPlotItem(symbol="o", size=10, brush=class_color(label), pen=None), short_name(name))
-        for kind, text in ((SUPPORT, "support"), (QUERY, "query (red ring: wrong)"), (PROTOTYPE, "prototype (class mean)")):
-            self.legend.addItem(pg.ScatterPlotItem(symbol=SYMBOLS[kind], size=10, brush="#9e9e9e", pen=None), text)
+        # Legend: one line per class in its colour, then what each symbol is.
+        classes = "".join(f"<span style='color:{class_color(label).name()}; font-size:15px'>●</span> "
+                          f"{short_name(name)}<br>" for label, name in enumerate(embedding.classes))
+        self.legend.setText(f"<b>Classes</b><br>{classes}<br><b>Symbols</b><br>■ support image<br>"
+                            "● query image<br><span style='color:#c62828'>◉</span> query predicted wrong<br>"
+                            "☆ prototype (class mean)")
+        self.legend.setToolTip("A prototype is the mean feature of a class's support images; ProtoNet "
+                               "predicts the class of the nearest prototype.")
         self.plot.autoRange()
         counts = {k: len(embedding.of_kind(k)) for k in (SUPPORT, QUERY, PROTOTYPE)}
         wrong = sum(1 for p in embedding.of_kind(QUERY) if p.predicted != p.label)

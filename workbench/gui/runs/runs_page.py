@@ -86,8 +86,10 @@ class RunsPage(QWidget):
         buttons = QHBoxLayout()
         for button in (self.refresh_button, self.resume_button, self.evaluate_button, self.label_button):
             buttons.addWidget(button)
+        self.selection_hint = QLabel()
+        self.selection_hint.setObjectName("hint")
+        buttons.addWidget(self.selection_hint)
         buttons.addStretch(1)
-        buttons.addWidget(self.root_label)
 
         self.empty_hint = QLabel("No runs yet. Train one on the Training page (Ctrl+R); each run is saved as a "
                                  "folder here, and appears in this list.")
@@ -108,6 +110,7 @@ class RunsPage(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(buttons)
+        top_layout.addWidget(self.root_label)
         top_layout.addWidget(self.empty_hint)
         top_layout.addWidget(self.table, 1)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -162,6 +165,15 @@ class RunsPage(QWidget):
         self.resume_button.setEnabled(usable and run.status in ("cancelled", "failed", "running"))
         self.evaluate_button.setEnabled(usable)
         self.label_button.setEnabled(usable)
+        if not paths:
+            hint = "Select a run to see its curves; Ctrl+click to compare several."
+        elif len(paths) > 1:
+            hint = f"Comparing {len(paths)} runs. Select one alone to resume, evaluate or label with it."
+        elif run is not None and run.status == "completed":
+            hint = "Completed: evaluate it, or use its model for labelling."
+        else:
+            hint = ""
+        self.selection_hint.setText(hint)
 
     def _emit_for_current(self, signal) -> None:
         paths = self.selected_paths()
