@@ -207,3 +207,40 @@ def test_get_omniglot_offline_says_so(window, qtbot, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: not window.job_running, timeout=60_000)
     assert window.banner.level == "error"
     assert "no network connection" in window.banner.text and "demo dataset" in window.banner.text
+
+
+def test_every_setting_and_hyperparameter_has_a_tooltip(window):
+    from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit
+
+    from workbench.algorithms import registry
+
+    for name in registry.available():
+        window.algorithm_panel.set_algorithm(name)
+        editors = [e for cls in (QAbstractSpinBox, QComboBox, QCheckBox, QLineEdit)
+                   for e in window.settings_widget.findChildren(cls) if e.isVisibleTo(window)]
+        assert editors
+        missing = [e for e in editors if not (e.toolTip() or (e.parent() is not None and e.parent().toolTip()))]
+        assert not missing, f"{name}: {[type(e).__name__ for e in missing]} without a tooltip"
+
+
+def test_a_stopped_run_is_resumed_from_the_run_list(window_factory, glyphs_shared, tmp_path, qtbot):
+    from workbench.training.control import RunControl
+    from workbench.training.events import TrainStep
+
+    config = RunConfig(data=[str(glyphs_shared)], algorithm="protonet", ways=WAYS, shots=SHOTS, queries=QUERIES,
+                       steps=10, val_every=5, val_episodes=3, checkpoint_every=2, device="cpu", precision="fp32",
+                       split=SplitSpec("group", val_fraction=0.25, test_groups=("group_2",)))
+    control = RunControl()
+    for event in train_run(config, tmp_path / "runs" / "stopped", control):
+        if isinstance(event, TrainStep) and event.step == 4:
+            control.cancel()
+    window = window_factory()
+    window.set_runs_root(tmp_path / "runs")
+    page = window.runs_page
+    page.select_paths([str(tmp_path / "runs" / "stopped")])
+    assert page.model.runs[0].status == "cancelled" and page.resume_button.isEnabled()
+    qtbot.mouseClick(page.resume_button, Qt.MouseButton.LeftButton)
+    assert window.training is not None and window.training.resume
+    qtbot.waitUntil(lambda: window.training is None, timeout=60_000)
+    assert window.last_finished.status == "completed" and window.last_finished.step == 10
+    assert page.model.runs[0].status == "completed"  # the list was read again when the run ended
