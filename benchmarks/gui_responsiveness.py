@@ -65,6 +65,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="how long to measure while training")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--idle", action="store_true",
+                        help="measure the same window without training: the baseline the machine itself allows")
     parser.add_argument("--diagnose", action="store_true",
                         help="print where the GUI thread was during each stall over 30 ms (a watchdog samples its stack)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gui_responsiveness.json"))
@@ -135,16 +137,21 @@ def main() -> int:
     clock.start()
     timer.start()
     pager.start()
-    window.start_training()
-    if window.training is None:
-        print("error: training did not start:", window.banner.text, file=sys.stderr)
-        return 1
-    window.training.event.connect(on_event)
-    window.training.finished.connect(app.quit)
+    load_before = os.getloadavg()[0]
+    if args.idle:
+        measuring[0] = True
+        last[0] = clock.nsecsElapsed() / 1e6
+        QTimer.singleShot(int(args.seconds * 1000), app.quit)
+    else:
+        window.start_training()
+        if window.training is None:
+            print("error: training did not start:", window.banner.text, file=sys.stderr)
+            return 1
+        window.training.event.connect(on_event)
+        window.training.finished.connect(app.quit)
+        QTimer.singleShot(int((args.seconds + 180) * 1000), app.quit)  # data loading stuck: give up
     if args.diagnose:
         start_watchdog(clock, last, measuring)
-    QTimer.singleShot(int((args.seconds + 180) * 1000), app.quit)  # data loading stuck: give up
-    load_before = os.getloadavg()[0]
     app.exec()  # the real event loop, as a user has it
     timer.stop()
     pager.stop()
@@ -155,10 +162,11 @@ def main() -> int:
     result = {
         "machine": machine(),
         "seconds": args.seconds,
+        "training": not args.idle,
         "device": args.device,
         "ticks": len(gaps),
         "train_steps": len(steps),
-        "steps_per_s": round(len(steps) / args.seconds, 1),
+        "steps_per_s": round(len(steps) / args.seconds, 1) if steps else 0.0,
         "max_stall_ms": round(stalls[-1], 1) if stalls else None,
         "p99_stall_ms": round(p99, 1),
         "stalls_over_30ms": sum(1 for s in stalls if s > 30),

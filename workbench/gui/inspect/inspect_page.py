@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.algorithms.base import NoEmbeddingError
 from workbench.data.images import ImageDecodeError
 from workbench.errors import WorkbenchError
 from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixmap
@@ -204,8 +204,6 @@ class InspectPage(QWidget):
             try:
                 config = RunFolder.open(self.run_dir).read_config()
                 array = read_display_image(path, config.image_size, config.channels)
-                import numpy as np
-
                 pixmap = array_to_pixmap(np.ascontiguousarray(np.rot90(array, turns, axes=(-2, -1))), TILE)
             except (ImageDecodeError, WorkbenchError):
                 pixmap = placeholder_pixmap(TILE)
@@ -285,7 +283,7 @@ class InspectPage(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self.summary.setText(f"<span style='color:#c62828'>{message}</span>")
-        if isinstance(self.embedding.embedding, type(None)):
+        if self.embedding.embedding is None:
             self.embedding.show_message(message)
 
     def _on_job_finished(self) -> None:
@@ -311,6 +309,3 @@ class InspectPage(QWidget):
         for job in (self.job, self.embed_job):
             if job is not None and job.isRunning():
                 job.stop_and_wait()
-
-    def no_embedding(self, exc: NoEmbeddingError) -> None:
-        self.embedding.show_message(str(exc))
