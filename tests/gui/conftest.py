@@ -4,6 +4,12 @@ import os
 
 # Before anything imports Qt: no display is needed (or present) in tests.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never read or change the user's remembered settings or data folder.
+import tempfile  # noqa: E402
+
+_SANDBOX = tempfile.mkdtemp(prefix="workbench-gui-tests-")
+os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", os.path.join(_SANDBOX, "settings.ini"))
+os.environ.setdefault("FEWSHOT_WORKBENCH_DATA", os.path.join(_SANDBOX, "data"))
 
 from pathlib import Path  # noqa: E402
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from workbench.algorithms.hyperparams import HyperParam, resolve_hyperparams
 from workbench.data.episode import Episode
-from workbench.errors import NonFiniteLossError
+from workbench.errors import NonFiniteLossError, WorkbenchError
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ class StepStats:
 
     loss: float
     accuracy: float
+
+
+class NoEmbeddingError(WorkbenchError):
+    """The algorithm has no feature space to show."""
 
 
 class Predictor(ABC):
@@ -85,6 +89,26 @@ class Algorithm(ABC):
     @abstractmethod
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """Every optimiser whose state a resumed run needs."""
+
+    # --- optional -------------------------------------------------------
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Feature vectors (n, d) of images (n, C, S, S), for the Inspect page's embedding views.
+
+        The default runs the module named "backbone" when the algorithm has one;
+        an algorithm without one (or whose features mean something else) overrides
+        this or raises NoEmbeddingError, which the GUI shows as "no embedding".
+        """
+        backbone = self.modules().get("backbone")
+        if backbone is None:
+            raise NoEmbeddingError(f"{self.title} has no embedding network to show (no module named 'backbone').")
+        was_training = backbone.training
+        backbone.eval()
+        try:
+            with torch.no_grad(), self.autocast():
+                features = backbone(self.prepare(x))
+        finally:
+            backbone.train(was_training)
+        return features.float().flatten(1).cpu()
 
     # --- shared behaviour ----------------------------------------------
     def evaluate_episode(self, episode: Episode) -> StepStats:

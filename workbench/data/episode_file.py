@@ -77,6 +77,7 @@ class FixedEpisodes:
     def __init__(self, spec: EpisodeFile, scan: DatasetScan, cache: ImageCache) -> None:
         self.spec = spec
         self.next_index = 0
+        self.problems: list = []  # the file is checked whole on reading; nothing is left out quietly
         row_of_path = {path: row for row, path in enumerate(cache.image_paths)}
         entries = {entry.key: entry for entry in scan.classes}
         where = Path(spec.path).name

@@ -6,12 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from workbench.gui.main_window import APP_TITLE, MainWindow
-
-STYLE_SHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+from workbench.gui.themes import apply_theme
 
 
 def reserve_a_core_for_the_window() -> None:
@@ -34,11 +32,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     app.setApplicationName(APP_TITLE)
     app.setOrganizationName("fewshot-workbench")
-    app.setStyle("Fusion")
-    if STYLE_SHEET.is_file():
-        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
-    # Light plots to match the light window; antialiased curves read better.
-    pg.setConfigOptions(background="w", foreground="#333333", antialias=True)
+    if app.property("workbenchTheme") is None:
+        apply_theme("light", app)  # the window then applies the theme the user chose last
     reserve_a_core_for_the_window()
     return app
 

@@ -37,11 +37,16 @@ PROBLEM_TITLES = {
 
 FIRST_HINT = (
     "<h2>Choose a dataset folder or zip to begin</h2>"
-    "<p>Use <b>File › Open dataset folder…</b> (Ctrl+O), <b>Open dataset zip…</b> (Ctrl+Shift+O), "
-    "or the <b>Folder…</b> / <b>Zip…</b> buttons on the left.</p>"
-    "<p>Each folder of images is one class; folders above a class are its group "
+    "<p><b>1.</b> Open your images: <a href='open-folder'>a dataset folder</a> (Ctrl+O) or "
+    "<a href='open-zip'>a zip</a> (Ctrl+Shift+O), or drop one on this window. "
+    "Each folder of images is one class; folders above a class are its group "
     "(Omniglot: <i>alphabet/character/</i>).</p>"
-    "<p>Then set the episodes (N ways, K shots), pick an algorithm and press <b>Start training</b> (Ctrl+R).</p>"
+    "<p>No data of your own? <a href='demo'><b>Create a demo dataset</b></a> (Ctrl+D): 300 drawn glyph "
+    "classes, made here in seconds, no network needed. Online? <a href='omniglot'>Get Omniglot</a>.</p>"
+    "<p><b>2.</b> Set the episodes (N ways, K shots) on the left, pick an algorithm and press "
+    "<b>Start training</b> (Ctrl+R); curves appear on the <b>Training</b> page.</p>"
+    "<p><b>3.</b> Compare runs on the <b>Runs</b> page and look at their mistakes on the <b>Inspect</b> page.</p>"
+    "<p>Or <a href='open-project'>open a saved project</a> (Ctrl+Alt+O).</p>"
 )
 
 

@@ -1,12 +1,13 @@
-"""The main window: dataset, protocol and algorithm on the left; data, curves and predictions on the right."""
+"""The main window: dataset, protocol and algorithm on the left; pages (dataset, training, runs,
+inspect) on the right; menus, drag and drop, themes, projects and a status bar around them."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -14,6 +15,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QStyle,
@@ -25,6 +28,8 @@ from PySide6.QtWidgets import (
 from workbench import plugins
 from workbench.algorithms import registry
 from workbench.algorithms.hyperparams import resolve_hyperparams
+from workbench.data.demo import default_demo_path, make_demo_dataset, user_data_dir
+from workbench.data.omniglot_download import omniglot_background
 from workbench.data.sources import DatasetScan, scan_datasets
 from workbench.errors import WorkbenchError
 from workbench.gui.algorithm_panel import AlgorithmPanel
@@ -33,24 +38,40 @@ from workbench.gui.curves import CurvesView
 from workbench.gui.data_panel import ZIP_FILTER, DataPanel
 from workbench.gui.dataset_view import DatasetView
 from workbench.gui.image_check import ImageCheckThread
+from workbench.gui.inspect.inspect_page import InspectPage
+from workbench.gui.jobs import JobThread
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
+from workbench.gui.runs.runs_page import RunsPage
+from workbench.gui.settings import app_settings, push_recent, string_list
+from workbench.gui.themes import apply_theme, current_theme
 from workbench.gui.training_panel import RunControls, TrainingPanel
 from workbench.gui.training_worker import TrainingThread
+from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
+from workbench.projects.project import Project, load_project
+from workbench.runs.folder import RunFolder
 from workbench.training.config import RunConfig
 from workbench.training.device import describe_device, resolve_device
 from workbench.training.events import EpisodePredictions, RunFinished, RunStarted, TrainStep, Validation
 
 APP_TITLE = "Few-Shot Workbench"
+PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX});;All files (*)"
+DEMO_CLASSES = 300
+DEMO_IMAGES = 20
 
 
 class MainWindow(QMainWindow):
-    """Choose data, set the episode protocol and algorithm, then train with live curves and predictions.
+    """Choose data, set the episode protocol and algorithm, then train with live curves and predictions;
+    compare runs, inspect their results, and keep it all in a project.
 
     `runs_root` is the folder new run folders are made in (default: runs/ in the
-    current directory). Training runs on a TrainingThread; this window only
-    reacts to its signals.
+    current directory). Training runs on a TrainingThread and every other job
+    longer than a second on a JobThread; this window only reacts to their signals.
+    `projectOpened(Project)` fires after a project is opened (its labelling
+    sessions are for the label page).
     """
+
+    projectOpened = Signal(object)
 
     def __init__(self, runs_root: str | Path | None = None, algorithms: dict[str, type] | None = None) -> None:
         super().__init__()
@@ -59,8 +80,13 @@ class MainWindow(QMainWindow):
         self.training: TrainingThread | None = None
         self.image_check: ImageCheckThread | None = None
         self.last_finished: RunFinished | None = None
+        self.job: JobThread | None = None  # demo dataset or Omniglot download
+        self.project = Project()
+        self.project_path: str | None = None
+        self.settings = app_settings()
         self.setWindowTitle(APP_TITLE)
         self.resize(1400, 880)
+        self.setAcceptDrops(True)
 
         self.banner = MessageBanner()
         self.data_panel = DataPanel()
@@ -70,16 +96,26 @@ class MainWindow(QMainWindow):
         self.training_panel = TrainingPanel()
         self.curves = CurvesView()
         self.predictions = PredictionsView()
+        self.runs_page = RunsPage()
+        self.inspect_page = InspectPage()
         self._make_actions()
-        self._make_menus()
         self._layout()
+        self._make_menus()  # after the layout: the View menu names its pages
         self._make_status_bar()
 
         self.data_panel.pathsChanged.connect(self.load_datasets)
+        self.runs_page.resumeRequested.connect(self.resume_run)
+        self.runs_page.evaluateRequested.connect(self.inspect_run)
+        self.inspect_page.busyChanged.connect(lambda _busy: self._update_actions())
+        self.dataset_view.hint.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.dataset_view.hint.linkActivated.connect(self._on_hint_link)
+        self.runs_page.set_root(self.runs_root)
         if algorithms is None:
             self._report_plugin_failures()
+        self._restore_settings()
         self._update_actions()
-        self.statusBar().showMessage("Choose a dataset folder (Ctrl+O) or zip (Ctrl+Shift+O) to begin.")
+        self.statusBar().showMessage("Choose a dataset folder (Ctrl+O) or zip (Ctrl+Shift+O), or drop one on the "
+                                     "window, to begin. No data? File › Create demo dataset.")
 
     # --- building ------------------------------------------------------------
     def _make_actions(self) -> None:
@@ -110,11 +146,56 @@ class MainWindow(QMainWindow):
         self.stop_action.triggered.connect(self.stop_training)
         self.stop_action.setToolTip("Stop the run; it is saved and can be resumed.")
 
+        self.new_project_action = QAction("&New project", self)
+        self.new_project_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_project_action.triggered.connect(self.new_project)
+        self.open_project_action = QAction("Open &project…", self)
+        self.open_project_action.setShortcut(QKeySequence("Ctrl+Alt+O"))
+        self.open_project_action.triggered.connect(self.open_project_dialog)
+        self.save_project_action = QAction("&Save project", self)
+        self.save_project_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_project_action.triggered.connect(self.save_project)
+        self.save_project_as_action = QAction("Save project &as…", self)
+        self.save_project_as_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
+        self.save_project_as_action.triggered.connect(lambda: self.save_project(ask=True))
+        self.demo_action = QAction("Create &demo dataset", self)
+        self.demo_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.demo_action.setToolTip(f"Draw {DEMO_CLASSES} glyph classes x {DEMO_IMAGES} images into your data "
+                                    "folder and load them: train with no data and no network.")
+        self.demo_action.triggered.connect(self.create_demo_dataset)
+        self.omniglot_action = QAction("Get &Omniglot (download)", self)
+        self.omniglot_action.setToolTip("Download Omniglot's background set (964 classes) through torchvision.")
+        self.omniglot_action.triggered.connect(self.get_omniglot)
+        self.resume_action = QAction("Resume selected run", self)
+        self.resume_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.resume_action.triggered.connect(lambda: self.runs_page._emit_for_current(self.runs_page.resumeRequested))
+        self.evaluate_action = QAction("&Evaluate / inspect selected run", self)
+        self.evaluate_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.evaluate_action.triggered.connect(self.evaluate_selected_or_last)
+        self.refresh_runs_action = QAction("Refresh run list", self)
+        self.refresh_runs_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.refresh_runs_action.triggered.connect(self.runs_page.refresh)
+        self.theme_actions = {}
+        self.theme_group = QActionGroup(self)
+        for name, text in (("light", "&Light"), ("dark", "&Dark")):
+            action = QAction(text, self, checkable=True)
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+            self.theme_group.addAction(action)
+            self.theme_actions[name] = action
+
     def _make_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        for action in (self.new_project_action, self.open_project_action):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &recent project")
+        for action in (self.save_project_action, self.save_project_as_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         file_menu.addAction(self.open_folder_action)
         file_menu.addAction(self.open_zip_action)
         file_menu.addAction(self.add_dataset_action)
+        file_menu.addAction(self.demo_action)
+        file_menu.addAction(self.omniglot_action)
         file_menu.addSeparator()
         file_menu.addAction(self.runs_root_action)
         file_menu.addSeparator()
@@ -123,9 +204,26 @@ class MainWindow(QMainWindow):
         training_menu.addAction(self.start_action)
         training_menu.addAction(self.pause_action)
         training_menu.addAction(self.stop_action)
+        training_menu.addSeparator()
+        training_menu.addAction(self.resume_action)
+        training_menu.addAction(self.evaluate_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.page_actions = []
+        for number, (title, page) in enumerate(self._pages(), start=1):
+            action = view_menu.addAction(f"{title} page", lambda p=page: self.tabs.setCurrentWidget(p))
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            self.page_actions.append(action)
+        view_menu.addAction(self.refresh_runs_action)
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("&Theme")
+        for action in self.theme_actions.values():
+            theme_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&Getting started", self.show_getting_started)
+        help_menu.addAction(self.demo_action)
+        help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts)
         help_menu.addAction("&About", self.show_about)
+        self._update_recent_menu()
 
     def _layout(self) -> None:
         settings = QWidget()
@@ -173,9 +271,9 @@ class MainWindow(QMainWindow):
         training_layout.addWidget(plots_split, 1)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.dataset_view, "Dataset")
-        self.tabs.addTab(training_page, "Training")
         self.training_page = training_page
+        for title, page in self._pages():
+            self.tabs.addTab(page, title)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -190,6 +288,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(split, 1)
         self.setCentralWidget(central)
 
+    def _pages(self) -> list[tuple[str, QWidget]]:
+        return [("Dataset", self.dataset_view), ("Training", self.training_page), ("Runs", self.runs_page),
+                ("Inspect", self.inspect_page)]
+
     def _make_status_bar(self) -> None:
         try:
             device = describe_device(resolve_device("auto"))
@@ -197,6 +299,16 @@ class MainWindow(QMainWindow):
             device = "unknown"
         self.device_label = QLabel(f"Device: {device}")
         self.device_label.setToolTip("Where 'Auto' trains. Change it under Training › Device.")
+        self.job_progress = QProgressBar()
+        self.job_progress.setMaximumWidth(220)
+        self.job_progress.setMaximumHeight(18)
+        self.job_cancel = QPushButton("Cancel")
+        self.job_cancel.setToolTip("Stop this job.")
+        self.job_cancel.clicked.connect(lambda: self.job is not None and self.job.cancel())
+        self.job_progress.hide()
+        self.job_cancel.hide()
+        self.statusBar().addPermanentWidget(self.job_progress)
+        self.statusBar().addPermanentWidget(self.job_cancel)
         self.statusBar().addPermanentWidget(self.device_label)
 
     def _report_plugin_failures(self) -> None:
@@ -227,7 +339,7 @@ class MainWindow(QMainWindow):
 
     def _dialog_start(self) -> str:
         paths = self.data_panel.paths()
-        return str(Path(paths[0]).parent) if paths else str(Path.cwd())
+        return str(Path(paths[0]).parent) if paths else self._last_folder("data")
 
     def load_datasets(self, paths: list[str]) -> None:
         """Scan `paths` and show their classes and problems; a bad path is reported, not raised."""
@@ -344,20 +456,41 @@ class MainWindow(QMainWindow):
             self.banner.show_message(str(exc), "error")
             return
         self.banner.clear()
-        run_dir = self.new_run_dir(config)
+        self._start_thread(config, self.new_run_dir(config), resume=False)
+
+    def resume_run(self, run_dir: str) -> None:
+        """Continue a stopped run from its checkpoint, with its own settings, on the Training page."""
+        if self.training is not None:
+            self.banner.show_message("A run is already training; stop it before resuming another.", "warning")
+            return
+        try:
+            folder = RunFolder.open(run_dir)
+            config = folder.read_config()
+            if not folder.checkpoint_path.exists():
+                raise WorkbenchError(f"{run_dir} has no checkpoint to resume from; train a new run instead.")
+        except WorkbenchError as exc:
+            self.banner.show_message(str(exc), "error")
+            return
+        self.data_panel.set_paths(list(config.data))
+        self.algorithm_panel.set_algorithm(config.algorithm)
+        self.banner.clear()
+        self._start_thread(config, Path(run_dir), resume=True)
+
+    def _start_thread(self, config: RunConfig, run_dir: Path, resume: bool) -> None:
         self.curves.clear()
         self.predictions.clear()
         self.predictions.set_images(None)
         self.last_finished = None
         self.training_panel.run_requested(run_dir)
-        thread = TrainingThread(config, run_dir, parent=self)
+        thread = TrainingThread(config, run_dir, resume=resume, parent=self)
         thread.event.connect(self._on_event)
         thread.dataReady.connect(self._on_data_ready)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
         self.training = thread
         self.tabs.setCurrentWidget(self.training_page)
-        self.statusBar().showMessage(f"Training {config.algorithm}, {config.ways}-way {config.shots}-shot…")
+        verb = "Resuming" if resume else "Training"
+        self.statusBar().showMessage(f"{verb} {config.algorithm}, {config.ways}-way {config.shots}-shot…")
         self._update_actions()
         thread.start()
 
@@ -417,6 +550,7 @@ class MainWindow(QMainWindow):
         thread, self.training = self.training, None
         if thread is not None:
             thread.deleteLater()
+        self.runs_page.refresh()
         self._update_actions()
 
     def _update_actions(self) -> None:
@@ -434,16 +568,258 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(running and not thread.control.cancelled)
         # Settings describe the run in progress; editing them mid-run would mislead.
         self.settings_widget.setEnabled(not running)
-        for action in (self.open_folder_action, self.open_zip_action, self.add_dataset_action, self.runs_root_action):
+        busy = self.job is not None
+        for action in (self.open_folder_action, self.open_zip_action, self.add_dataset_action, self.runs_root_action,
+                       self.new_project_action, self.open_project_action, self.recent_menu.menuAction()):
             action.setEnabled(not running)
+        self.demo_action.setEnabled(not running and not busy)
+        self.omniglot_action.setEnabled(not running and not busy)
+        self.resume_action.setEnabled(not running)
+        self.evaluate_action.setEnabled(not self.inspect_page.busy)
 
     def choose_runs_root(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Save new runs in", str(self.runs_root))
         if path:
-            self.runs_root = Path(path)
+            self.set_runs_root(path)
             self.statusBar().showMessage(f"New runs are saved in {path}.", 8000)
 
+    def set_runs_root(self, path: str | Path) -> None:
+        self.runs_root = Path(path)
+        self.runs_page.set_root(self.runs_root)
+
+    # --- runs and inspection --------------------------------------------------
+    def inspect_run(self, run_dir: str) -> None:
+        """Show the run on the Inspect page: its saved evaluation, or a new one computed in the background."""
+        self.tabs.setCurrentWidget(self.inspect_page)
+        self.inspect_page.open_run(run_dir)
+        self._update_actions()
+
+    def evaluate_selected_or_last(self) -> None:
+        paths = self.runs_page.selected_paths()
+        if len(paths) == 1:
+            self.inspect_run(paths[0])
+        elif self.last_finished is not None:
+            self.inspect_run(self.last_finished.run_dir)
+        else:
+            self.tabs.setCurrentWidget(self.runs_page)
+            self.statusBar().showMessage("Select one run in the list, then Evaluate (Ctrl+E).", 8000)
+
+    # --- projects --------------------------------------------------------------
+    def current_project(self) -> Project:
+        """The project as the window shows it now (datasets, runs folder, algorithm)."""
+        project = self.project
+        return Project(name=project.name, datasets=self.data_panel.paths(), runs_root=str(self.runs_root),
+                       labelling_sessions=list(project.labelling_sessions),
+                       settings={**project.settings, "algorithm": self.algorithm_panel.name})
+
+    def new_project(self) -> None:
+        self.project, self.project_path = Project(), None
+        self.data_panel.set_paths([])
+        self._update_title()
+        self.statusBar().showMessage("New project: choose a dataset to begin.", 8000)
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a project", self._last_folder("projects"), PROJECT_FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str) -> bool:
+        """Open a project file; a missing or invalid one is explained in the banner (returns False)."""
+        try:
+            project = load_project(path)
+        except WorkbenchError as exc:
+            self.banner.show_message(str(exc), "error")
+            return False
+        self.project, self.project_path = project, str(Path(path).resolve())
+        if project.runs_root:
+            self.set_runs_root(project.runs_root)
+        algorithm = project.settings.get("algorithm")
+        if isinstance(algorithm, str) and algorithm in registry.available():
+            self.algorithm_panel.set_algorithm(algorithm)
+        self.data_panel.set_paths(project.datasets)
+        self._remember_recent(self.project_path)
+        self._update_title()
+        self.statusBar().showMessage(f"Opened project {project.name}.", 8000)
+        self.projectOpened.emit(project)
+        return True
+
+    def save_project(self, ask: bool = False, path: str | None = None) -> bool:
+        path = path or (None if ask else self.project_path)
+        if path is None:
+            start = str(Path(self._last_folder("projects")) / f"{self.project.name}{PROJECT_SUFFIX}")
+            path, _ = QFileDialog.getSaveFileName(self, "Save the project", start, PROJECT_FILTER)
+            if not path:
+                return False
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+        project = self.current_project()
+        if project.name == "Untitled":
+            project.name = Path(path).stem
+        try:
+            project.save(path)
+        except WorkbenchError as exc:
+            self.banner.show_message(str(exc), "error")
+            return False
+        self.project, self.project_path = project, str(Path(path).resolve())
+        self._remember_recent(self.project_path)
+        self._update_title()
+        self.statusBar().showMessage(f"Saved project {project.name} in {path}.", 8000)
+        return True
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.project.name} — {APP_TITLE}" if self.project_path else APP_TITLE)
+
+    def _remember_recent(self, path: str) -> None:
+        push_recent(self.settings, "recent_projects", path)
+        self.settings.setValue("last_folders/projects", str(Path(path).parent))
+        self._update_recent_menu()
+
+    def recent_projects(self) -> list[str]:
+        return string_list(self.settings, "recent_projects")
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_projects()
+        for number, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(f"&{number} {Path(path).name}", lambda p=path: self.open_project(p))
+            action.setToolTip(path)
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    # --- data the app makes or fetches ------------------------------------------
+    def create_demo_dataset(self) -> None:
+        """Draw the demo glyph dataset (a few seconds, in the background) and load it."""
+        classes, images, root = self.demo_classes, self.demo_images, default_demo_path()
+        self._run_job(lambda progress, cancelled: make_demo_dataset(
+            root, classes=classes, images_per_class=images, progress=progress, cancelled=cancelled),
+            f"Drawing the demo dataset ({classes} classes)…", self._on_demo_ready)
+
+    demo_classes = DEMO_CLASSES
+    demo_images = DEMO_IMAGES
+
+    def _on_demo_ready(self, root) -> None:
+        self.data_panel.set_paths([str(root)])
+        if self.scan is not None and self.scan.classes:
+            self.banner.show_message(
+                f"Demo dataset ready: {len(self.scan.classes)} drawn glyph classes in {len(self.scan.groups)} "
+                f"'alphabets', saved in {root}. Press Start training (Ctrl+R) to train on it.", "success")
+
+    def get_omniglot(self) -> None:
+        root = user_data_dir() / "omniglot"
+        self._run_job(lambda _progress, _cancelled: omniglot_background(root),
+                      "Downloading Omniglot (background set)…", lambda folder: self.data_panel.set_paths([str(folder)]))
+
+    def _run_job(self, work, message: str, on_success) -> None:
+        if self.job is not None:
+            return
+        job = JobThread(work, message.rstrip("…"), self)
+        job.progressed.connect(self._on_job_progress)
+        job.succeeded.connect(on_success)
+        job.failed.connect(lambda text: self.banner.show_message(text, "error"))
+        job.finished.connect(self._on_job_finished)
+        self.job = job
+        self.job_progress.setRange(0, 0)  # busy until the first progress report
+        self.job_progress.show()
+        self.job_cancel.show()
+        self.statusBar().showMessage(message)
+        self._update_actions()
+        job.start()
+
+    def _on_job_progress(self, done: int, total: int) -> None:
+        self.job_progress.setRange(0, max(1, total))
+        self.job_progress.setValue(done)
+
+    def _on_job_finished(self) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            job.deleteLater()
+        self.job_progress.hide()
+        self.job_cancel.hide()
+        self.statusBar().clearMessage()
+        self._update_actions()
+
+    @property
+    def job_running(self) -> bool:
+        return self.job is not None
+
+    # --- drag and drop -----------------------------------------------------------
+    @staticmethod
+    def _dropped_paths(mime) -> list[str]:
+        if not mime.hasUrls():
+            return []
+        paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+        usable = [p for p in paths if Path(p).is_dir() or p.lower().endswith((".zip", PROJECT_SUFFIX))]
+        return usable if usable and len(usable) == len(paths) else []
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._dropped_paths(event.mimeData()) and self.training is None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = self._dropped_paths(event.mimeData())
+        if not paths or self.training is not None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.drop_paths(paths)
+
+    def drop_paths(self, paths: list[str]) -> None:
+        """Load dropped dataset folders/zips (or open a dropped project file)."""
+        projects = [p for p in paths if p.endswith(PROJECT_SUFFIX)]
+        if projects:
+            self.open_project(projects[0])
+            return
+        self.data_panel.set_paths(paths)
+        self.settings.setValue("last_folders/data", str(Path(paths[0]).parent))
+
+    # --- themes and settings -------------------------------------------------------
+    def set_theme(self, name: str) -> None:
+        name = apply_theme(name)
+        self.theme_actions[name].setChecked(True)
+        # Rich text takes its link colour when laid out: lay the first-screen text out again.
+        hint = self.dataset_view.hint
+        text = hint.text()
+        hint.clear()
+        hint.setText(text)
+        self.settings.setValue("theme", name)
+
+    @property
+    def theme(self) -> str:
+        return current_theme()
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        self.set_theme(str(self.settings.value("theme", "light")))
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        if self.data_panel.paths():
+            self.settings.setValue("last_folders/data", str(Path(self.data_panel.paths()[0]).parent))
+        self.settings.sync()
+
+    def _last_folder(self, kind: str) -> str:
+        return str(self.settings.value(f"last_folders/{kind}", str(Path.cwd())))
+
+    def _on_hint_link(self, link: str) -> None:
+        actions = {"demo": self.create_demo_dataset, "open-folder": self.open_dataset_folder,
+                   "open-zip": self.open_dataset_zip, "omniglot": self.get_omniglot, "open-project": self.open_project_dialog}
+        if link in actions:
+            actions[link]()
+
     # --- help ----------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
+        rows = "".join(f"<tr><td>{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}</td>"
+                       f"<td>{a.text().replace('&', '')}</td></tr>" for a in sorted(actions, key=lambda a: a.text()))
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding='3'>{rows}</table>")
+
     def show_getting_started(self) -> None:
         self.tabs.setCurrentWidget(self.dataset_view)
         if self.scan is None:
@@ -477,6 +853,10 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
         self._stop_image_check()
+        self.inspect_page.stop_jobs()
+        if self.job is not None:
+            self.job.stop_and_wait()
+        self._save_settings()
         self.curves.timer.stop()
         self.training_panel.timer.stop()
         event.accept()

@@ -10,7 +10,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from workbench.data.cache import build_cache
+from workbench.algorithms.base import Algorithm
+from workbench.data.cache import ImageCache, build_cache
 from workbench.data.episode_file import FixedEpisodes, read_episode_file
 from workbench.data.images import ImageDecodeError, load_image_file
 from workbench.data.problems import Problem
@@ -19,6 +20,7 @@ from workbench.data.sources import is_image_name, scan_datasets
 from workbench.data.splits import class_views, split_classes
 from workbench.errors import DataError
 from workbench.runs.model_loading import load_trained
+from workbench.training.config import RunConfig
 from workbench.training.evaluation import EvaluationResult, evaluate
 
 
@@ -50,20 +52,55 @@ def evaluate_run(
 
     classes='auto' uses the run's own test classes when `data` is the data it
     was trained on (so training classes never leak into the score), else every class.
-    With `episode_file`, the file's fixed episodes are used instead (and its ways,
+    With `episode_file`, the file's fixed episodes are scored instead (with its ways,
     shots and queries), so results compare exactly with other tools'.
     """
+    setup = prepare_evaluation(run_dir, data, ways, shots, queries, seed, device, classes, episode_file=episode_file)
+    if episode_file:
+        episodes = len(setup.sampler)
+    result = evaluate(setup.algorithm, setup.sampler, episodes, progress=progress)
+    return EvaluationReport(result, setup.sampler.distinct_classes, setup.class_source, setup.problems)
+
+
+@dataclass(frozen=True)
+class EvaluationSetup:
+    """A trained run's model with the episodes it is to be evaluated on (see prepare_evaluation)."""
+
+    algorithm: Algorithm
+    config: RunConfig
+    cache: ImageCache
+    sampler: EpisodeSampler | FixedEpisodes
+    class_source: str
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(self.cache.problems + self.sampler.problems)
+
+
+def prepare_evaluation(
+    run_dir: str,
+    data: list[str],
+    ways: int,
+    shots: int,
+    queries: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    classes: str = "auto",
+    cache_progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    episode_file: str | None = None,
+) -> EvaluationSetup:
+    """Load the run's model and decode `data`; the sampler draws from the classes `classes` asks for,
+    or serves the fixed episodes of `episode_file`."""
     spec = read_episode_file(episode_file) if episode_file else None
     algorithm, config = load_trained(run_dir, device)
     queries = config.queries if queries is None else queries
     scan = scan_datasets(data)
-    cache = build_cache(scan, config.image_size, config.channels)
+    cache = build_cache(scan, config.image_size, config.channels, progress=cache_progress, cancelled=cancelled)
     if cache.num_classes == 0:
         raise DataError("No usable classes: no class folder holds a readable image.")
     if spec is not None:
-        fixed = FixedEpisodes(spec, scan, cache)
-        result = evaluate(algorithm, fixed, len(fixed), progress=progress)
-        return EvaluationReport(result, fixed.distinct_classes, f"episodes of {Path(spec.path).name}", tuple(cache.problems))
+        return EvaluationSetup(algorithm, config, cache, FixedEpisodes(spec, scan, cache), f"episodes of {Path(spec.path).name}")
     same_data = sorted(str(Path(p).resolve()) for p in data) == sorted(str(Path(p).resolve()) for p in config.data)
     use_test = classes == "test" or (classes == "auto" and same_data)
     if use_test:
@@ -73,8 +110,7 @@ def evaluate_run(
         chosen = list(range(cache.num_classes))
         source = "all classes of the data"
     sampler = EpisodeSampler(cache, class_views(chosen, False), ways, shots, queries, seed=seed, part_name="evaluation")
-    result = evaluate(algorithm, sampler, episodes, progress=progress)
-    return EvaluationReport(result, sampler.distinct_classes, source, tuple(cache.problems + sampler.problems))
+    return EvaluationSetup(algorithm, config, cache, sampler, source)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,311 @@
+"""The Inspect page: evaluate a run (off the GUI thread) and look at its results from every side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.data.images import ImageDecodeError
+from workbench.errors import WorkbenchError
+from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixmap
+from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, accuracy_text, make_table
+from workbench.gui.inspect.mistakes_view import TILE, MistakesView
+from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
+from workbench.gui.jobs import JobThread
+from workbench.inspect.embedding import embed_episode
+from workbench.inspect.evaluation import EVALUATION_FILE, Inspection, inspect_run, load_inspection
+from workbench.inspect.images import read_display_image
+from workbench.runs.folder import RunFolder
+from workbench.training.jobs import EvaluationSetup, prepare_evaluation
+
+DECODE_SHARE = 30  # percent of the progress bar for decoding the images; the rest for the episodes
+
+
+class InspectPage(QWidget):
+    """Shows one run's evaluation: accuracy ± 95% CI, per-class accuracy, confusion, mistakes,
+    an episode's embedding and the map of tasks.
+
+    `open_run(run_dir)` shows the saved evaluation.json at once if there is one, else
+    evaluates; `evaluate(run_dir)` always evaluates anew (and saves). The model and
+    images an embedding needs are loaded in the background when first asked for.
+    `busyChanged(bool)` tells the window when a job starts and ends.
+    """
+
+    busyChanged = Signal(bool)
+
+    def __init__(self, device: str = "auto", parent=None) -> None:
+        super().__init__(parent)
+        self.device = device
+        self.run_dir: str | None = None
+        self.inspection: Inspection | None = None
+        self.setup: EvaluationSetup | None = None
+        self.job: JobThread | None = None
+        self.embed_job: JobThread | None = None
+        self._pending_episode: tuple[int, str] | None = None
+        self._image_cache: dict[tuple[int, int, str], QPixmap] = {}
+
+        self.title = QLabel("<h3>No run opened</h3>")
+        self.hint = QLabel("Open a run on the <b>Runs</b> page and press <b>Evaluate / inspect</b> "
+                           "(or Training › Evaluate run…). Its accuracy, confusions and worst mistakes appear here.")
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.episodes = QSpinBox()
+        self.episodes.setRange(5, 10_000)
+        self.episodes.setValue(100)
+        self.episodes.setSuffix(" episodes")
+        self.episodes.setToolTip("How many test episodes to evaluate; more gives a narrower 95% interval.")
+        self.evaluate_button = QPushButton("Evaluate again")
+        self.evaluate_button.setToolTip("Evaluate the run anew on this many test episodes and save the result.")
+        self.evaluate_button.clicked.connect(lambda: self.run_dir and self.evaluate(self.run_dir))
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setFormat("%p%")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the evaluation; nothing is saved.")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.summary = QLabel()
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.episodes)
+        header.addWidget(self.evaluate_button)
+        header.addWidget(self.progress)
+        header.addWidget(self.cancel_button)
+
+        self.per_class_model = PerClassModel(self)
+        self.per_class = make_table(self.per_class_model, sortable=True)
+        self.confusion_model = ConfusionModel(self)
+        self.confusion = make_table(self.confusion_model, sortable=False)
+        self.confusion.setToolTip("Rows: true class; columns: predicted class. Green diagonal: right; red: confusions.")
+        left_tabs = QTabWidget()
+        left_tabs.addTab(self.per_class, "Per class")
+        left_tabs.addTab(self.confusion, "Confusion matrix")
+        self.result_tabs = left_tabs
+        self.mistakes = MistakesView()
+        self.embedding = EmbeddingView()
+        self.embedding.episodeRequested.connect(self._compute_embedding)
+        self.tasks = TaskView()
+        self.tasks.episodeClicked.connect(self.open_episode)
+        self.views = QTabWidget()
+        self.views.addTab(self.mistakes, "Worst mistakes")
+        self.views.addTab(self.embedding, "Episode embedding")
+        self.views.addTab(self.tasks, "Task map")
+        self.views.currentChanged.connect(self._on_view_changed)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left_tabs)
+        split.addWidget(self.views)
+        split.setSizes([470, 760])
+        self.body = split
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(header)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        self._set_busy(False)
+        self.evaluate_button.setEnabled(False)
+        self.body.setEnabled(False)
+
+    # --- opening and evaluating --------------------------------------------------
+    def open_run(self, run_dir: str) -> None:
+        """Show the run's saved evaluation, or evaluate it when it has none (or it cannot be read)."""
+        if (Path(run_dir) / EVALUATION_FILE).is_file():
+            try:
+                inspection = load_inspection(run_dir)
+            except WorkbenchError as exc:
+                self.summary.setText(f"{exc} Evaluating anew…")
+            else:
+                self._set_run(run_dir)
+                self.show_inspection(inspection, None)
+                return
+        self.evaluate(run_dir)
+
+    def evaluate(self, run_dir: str) -> None:
+        if self.busy:
+            return
+        self._set_run(run_dir)
+        episodes = self.episodes.value()
+        device = self.device
+
+        def work(progress, cancelled):
+            def staged(stage, done, total):
+                share = DECODE_SHARE if stage == "decoding" else 100 - DECODE_SHARE
+                start = 0 if stage == "decoding" else DECODE_SHARE
+                progress(start + share * done // max(1, total), 100)
+            return inspect_run(run_dir, episodes=episodes, device=device, progress=staged, cancelled=cancelled)
+
+        self.summary.setText(f"Evaluating on {episodes} test episodes…")
+        self._start_job(work, "Evaluation", self._on_evaluated)
+
+    def _set_run(self, run_dir: str) -> None:
+        if run_dir != self.run_dir:
+            self.setup = None
+            self._image_cache.clear()
+        self.run_dir = run_dir
+        self.title.setText(f"<h3>{Path(run_dir).name}</h3>")
+        self.title.setToolTip(run_dir)
+        self.hint.hide()
+        self.evaluate_button.setEnabled(True)
+
+    def _on_evaluated(self, result) -> None:
+        inspection, setup = result
+        self.show_inspection(inspection, setup)
+
+    def show_inspection(self, inspection: Inspection, setup: EvaluationSetup | None) -> None:
+        self.inspection = inspection
+        self.setup = setup or self.setup
+        self._image_cache.clear()
+        self.body.setEnabled(True)
+        source = inspection.class_source
+        self.summary.setText(
+            f"Accuracy <b>{accuracy_text(inspection)}%</b> (mean over {len(inspection.episodes)} episodes, "
+            f"95% interval) · {inspection.ways}-way {inspection.shots}-shot, {inspection.queries} queries per class "
+            f"· {len(inspection.classes)} classes ({source}) · {inspection.query_count} queries, "
+            f"{sum(1 for r in inspection.episodes for p, t in zip(r.predicted, r.query_labels) if p != t)} wrong "
+            f"· saved in {EVALUATION_FILE}".replace("%%", "%"))
+        self.per_class_model.set_inspection(inspection)
+        self.per_class.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the weakest classes first
+        self.per_class.resizeColumnsToContents()
+        self.confusion_model.set_inspection(inspection)
+        self.mistakes.set_inspection(inspection, self.image)
+        self.embedding.set_episode_count(len(inspection.episodes))
+        self.embedding.image_source = self.image
+        self.embedding.show_message("Choose an episode to see its support and query images in feature space.")
+        self.tasks.set_tasks(inspection.task_xy, [r.accuracy for r in inspection.episodes])
+        if self.views.currentWidget() is self.embedding:
+            self.embedding.show_episode(0)
+
+    # --- images -------------------------------------------------------------
+    def image(self, row: int, turns: int, path: str) -> QPixmap:
+        """An evaluated image: from the decoded data when loaded, else read again from its file."""
+        key = (row, turns, path)
+        if key in self._image_cache:
+            return self._image_cache[key]
+        if self.setup is not None:
+            pixmap = cache_pixmap(self.setup.cache.images, row, turns, TILE)
+        else:
+            try:
+                config = RunFolder.open(self.run_dir).read_config()
+                array = read_display_image(path, config.image_size, config.channels)
+                pixmap = array_to_pixmap(np.ascontiguousarray(np.rot90(array, turns, axes=(-2, -1))), TILE)
+            except (ImageDecodeError, WorkbenchError):
+                pixmap = placeholder_pixmap(TILE)
+        self._image_cache[key] = pixmap
+        return pixmap
+
+    # --- embeddings -----------------------------------------------------------
+    def open_episode(self, index: int) -> None:
+        self.views.setCurrentWidget(self.embedding)
+        self.embedding.show_episode(index)
+
+    def _on_view_changed(self, _index: int) -> None:
+        if self.views.currentWidget() is self.embedding and self.inspection and self.embedding.embedding is None:
+            self.embedding.show_episode(self.embedding.episode.value() - 1)
+
+    def _compute_embedding(self, index: int, method: str) -> None:
+        if self.inspection is None:
+            return
+        if self.setup is None:
+            self._pending_episode = (index, method)
+            self._load_setup()
+            return
+        if self.embed_job is not None:
+            self._pending_episode = (index, method)  # draw the latest request when this one ends
+            return
+        setup, record = self.setup, self.inspection.episodes[index]
+        job = JobThread(lambda _p, _c: embed_episode(setup.algorithm, setup.cache, record, method), "Embedding", self)
+        job.succeeded.connect(self.embedding.show_embedding)
+        job.failed.connect(self.embedding.show_message)
+        job.finished.connect(self._on_embed_finished)
+        self.embed_job = job
+        job.start()
+
+    def _on_embed_finished(self) -> None:
+        job, self.embed_job = self.embed_job, None
+        if job is not None:
+            job.deleteLater()
+        if self._pending_episode is not None:
+            pending, self._pending_episode = self._pending_episode, None
+            self._compute_embedding(*pending)
+
+    def _load_setup(self) -> None:
+        if self.busy:
+            return
+        inspection, device = self.inspection, self.device
+
+        def work(progress, cancelled):
+            return prepare_evaluation(inspection.run_dir, inspection.data, inspection.ways, inspection.shots,
+                                      inspection.queries, inspection.seed, device,
+                                      cache_progress=progress, cancelled=cancelled)
+
+        self.embedding.show_message("Loading the run's model and images for the embedding…")
+        self._start_job(work, "Loading the model", self._on_setup_loaded)
+
+    def _on_setup_loaded(self, setup: EvaluationSetup) -> None:
+        self.setup = setup
+        self._image_cache.clear()
+        if self._pending_episode is not None:
+            pending, self._pending_episode = self._pending_episode, None
+            self._compute_embedding(*pending)
+
+    # --- jobs -------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def _start_job(self, work, title: str, on_success) -> None:
+        job = JobThread(work, title, self)
+        job.progressed.connect(lambda done, total: self.progress.setValue(int(100 * done / max(1, total))))
+        job.succeeded.connect(on_success)
+        job.failed.connect(self._on_failed)
+        job.finished.connect(self._on_job_finished)
+        self.job = job
+        self.progress.setValue(0)
+        self._set_busy(True)
+        job.start()
+
+    def _on_failed(self, message: str) -> None:
+        self.summary.setText(f"<span style='color:#c62828'>{message}</span>")
+        if self.embedding.embedding is None:
+            self.embedding.show_message(message)
+
+    def _on_job_finished(self) -> None:
+        job, self.job = self.job, None
+        if job is not None:
+            job.deleteLater()
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.evaluate_button.setEnabled(not busy and self.run_dir is not None)
+        self.episodes.setEnabled(not busy)
+        self.busyChanged.emit(busy)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.summary.setText("Cancelling…")
+
+    def stop_jobs(self) -> None:
+        """Cancel and wait for background work (before closing the window)."""
+        for job in (self.job, self.embed_job):
+            if job is not None and job.isRunning():
+                job.stop_and_wait()

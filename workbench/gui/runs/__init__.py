@@ -1,0 +1,1 @@
+"""The Runs page: every run folder under the runs root, compared and reused."""

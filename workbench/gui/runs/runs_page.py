@@ -1,0 +1,206 @@
+"""The Runs page: a sortable table of runs, their accuracy curves overlaid, and what to do with one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.gui.runs.run_table import SORT_ROLE, RunTableModel
+from workbench.runs.store import RunStore, RunSummary, read_curves
+
+# Distinct colours that read on light and dark backgrounds (Okabe-Ito, colour-blind safe, plus a few).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C564B", "#7F7F7F")
+
+
+def _smooth(values: np.ndarray, weight: float = 0.9) -> np.ndarray:
+    out = np.empty_like(values)
+    average, norm = 0.0, 0.0
+    for i, value in enumerate(values):
+        average = weight * average + (1 - weight) * value
+        norm = weight * norm + (1 - weight)
+        out[i] = average / norm
+    return out
+
+
+class RunsPage(QWidget):
+    """Lists the runs under a runs root; select several to compare their curves.
+
+    Signals carry the run folder: resumeRequested, evaluateRequested and
+    useForLabelling (the label page adapts that run's model to a user's images).
+    """
+
+    resumeRequested = Signal(str)
+    evaluateRequested = Signal(str)
+    useForLabelling = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.store: RunStore | None = None
+        self.model = RunTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(7, Qt.SortOrder.DescendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        self.table.doubleClicked.connect(lambda _: self._emit_for_current(self.evaluateRequested))
+
+        self.root_label = QLabel()
+        self.root_label.setObjectName("hint")
+        self.root_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Read the run folders again (F5).")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue training the selected run from its last checkpoint.")
+        self.resume_button.clicked.connect(lambda: self._emit_for_current(self.resumeRequested))
+        self.evaluate_button = QPushButton("Evaluate / inspect")
+        self.evaluate_button.setToolTip("Evaluate the selected run on test episodes and inspect its results "
+                                        "(opens a saved evaluation at once). Double-click a run does the same.")
+        self.evaluate_button.clicked.connect(lambda: self._emit_for_current(self.evaluateRequested))
+        self.label_button = QPushButton("Use for labelling")
+        self.label_button.setToolTip("Use the selected run's model to label your own images.")
+        self.label_button.clicked.connect(lambda: self._emit_for_current(self.useForLabelling))
+        buttons = QHBoxLayout()
+        for button in (self.refresh_button, self.resume_button, self.evaluate_button, self.label_button):
+            buttons.addWidget(button)
+        self.selection_hint = QLabel()
+        self.selection_hint.setObjectName("hint")
+        buttons.addWidget(self.selection_hint)
+        buttons.addStretch(1)
+
+        self.empty_hint = QLabel("No runs yet. Train one on the Training page (Ctrl+R); each run is saved as a "
+                                 "folder here, and appears in this list.")
+        self.empty_hint.setObjectName("hint")
+        self.empty_hint.setWordWrap(True)
+
+        self.plot_widget = pg.PlotWidget()
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setTitle("Accuracy of the selected runs (solid: validation, thin: train, smoothed)")
+        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("left", "accuracy (%)")
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.setYRange(0, 100)
+        self.legend = self.plot.addLegend(offset=(-10, -10))
+        self.curves: dict[str, list[pg.PlotDataItem]] = {}
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(buttons)
+        top_layout.addWidget(self.root_label)
+        top_layout.addWidget(self.empty_hint)
+        top_layout.addWidget(self.table, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.plot_widget)
+        split.setSizes([320, 360])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(split)
+        self._update_buttons()
+
+    # --- data ----------------------------------------------------------------
+    def set_root(self, root) -> None:
+        self.store = RunStore(root)
+        self.root_label.setText(f"Runs folder: {root}")
+        self.refresh()
+
+    def refresh(self) -> None:
+        selected = set(self.selected_paths())
+        runs = self.store.scan() if self.store else []
+        self.model.set_runs(runs)
+        self.empty_hint.setVisible(not runs)
+        self.select_paths([p for p in selected if any(r.path == p for r in runs)])
+        self._update_curves()
+        self._update_buttons()
+
+    def runs(self) -> list[RunSummary]:
+        return list(self.model.runs)
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.runs[r].path for r in rows]
+
+    def select_paths(self, paths: list[str]) -> None:
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        for row, run in enumerate(self.model.runs):
+            if run.path in paths:
+                index = self.proxy.mapFromSource(self.model.index(row, 0))
+                selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+
+    # --- reacting ------------------------------------------------------------
+    def _on_selection(self, *_args) -> None:
+        self._update_curves()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        paths = self.selected_paths()
+        one = len(paths) == 1
+        run = next((r for r in self.model.runs if paths and r.path == paths[0]), None)
+        usable = one and run is not None and run.status != "damaged"
+        self.resume_button.setEnabled(usable and run.status in ("cancelled", "failed", "running"))
+        self.evaluate_button.setEnabled(usable)
+        self.label_button.setEnabled(usable)
+        if not paths:
+            hint = "Select a run to see its curves; Ctrl+click to compare several."
+        elif len(paths) > 1:
+            hint = f"Comparing {len(paths)} runs. Select one alone to resume, evaluate or label with it."
+        elif run is not None and run.status == "completed":
+            hint = "Completed: evaluate it, or use its model for labelling."
+        else:
+            hint = ""
+        self.selection_hint.setText(hint)
+
+    def _emit_for_current(self, signal) -> None:
+        paths = self.selected_paths()
+        if len(paths) == 1:
+            signal.emit(paths[0])
+
+    def _update_curves(self) -> None:
+        for items in self.curves.values():
+            for item in items:
+                self.plot.removeItem(item)
+        self.curves.clear()
+        self.legend.clear()
+        for index, path in enumerate(self.selected_paths()):
+            color = PALETTE[index % len(PALETTE)]
+            name = next(r.name for r in self.model.runs if r.path == path)
+            curves = read_curves(path)
+            items = []
+            if len(curves.train_steps):
+                items.append(self.plot.plot(curves.train_steps, 100 * _smooth(curves.train_accuracy),
+                                            pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)))
+            if len(curves.val_steps):
+                items.append(self.plot.plot(curves.val_steps, 100 * curves.val_accuracy, pen=pg.mkPen(color, width=2),
+                                            symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None))
+            if items:
+                self.legend.addItem(items[-1], name)
+            self.curves[path] = items
+
+    def curve_count(self) -> int:
+        """Runs whose curves are drawn now (one colour each)."""
+        return sum(1 for items in self.curves.values() if items)

@@ -1,0 +1,60 @@
+"""Light and dark themes: a Qt palette, a style sheet from resources/, and matching plot colours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+THEMES = {"light": "style.qss", "dark": "style-dark.qss"}
+PLOT_COLORS = {"light": ("w", "#333333"), "dark": ("#1e2126", "#d0d4da")}
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#2b2f35", QPalette.ColorRole.WindowText: "#e3e6ea",
+        QPalette.ColorRole.Base: "#1e2126", QPalette.ColorRole.AlternateBase: "#262a30",
+        QPalette.ColorRole.ToolTipBase: "#2b2f35", QPalette.ColorRole.ToolTipText: "#e3e6ea",
+        QPalette.ColorRole.Text: "#e3e6ea", QPalette.ColorRole.Button: "#353a41",
+        QPalette.ColorRole.ButtonText: "#e3e6ea", QPalette.ColorRole.BrightText: "#ff6b6b",
+        QPalette.ColorRole.Link: "#6cb6ff", QPalette.ColorRole.Highlight: "#3d7bd9",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.PlaceholderText: "#8a9099",
+    }
+    for role, color in colors.items():
+        palette.setColor(role, QColor(color))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7b818a"))
+    return palette
+
+
+def apply_theme(name: str, app: QApplication | None = None) -> str:
+    """Apply theme `name` ('light' or 'dark'; anything else means light) to the app and its plots."""
+    name = name if name in THEMES else "light"
+    app = app or QApplication.instance()
+    if app.property("workbenchTheme") == name:
+        return name  # restyling every widget takes about a second; new plots take pyqtgraph's defaults set below
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
+    app.setPalette(dark_palette() if name == "dark" else app.style().standardPalette())
+    sheet = RESOURCES / THEMES[name]
+    app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
+    background, foreground = PLOT_COLORS[name]
+    pg.setConfigOptions(background=background, foreground=foreground, antialias=True)
+    for widget in app.allWidgets():
+        if isinstance(widget, pg.PlotWidget):
+            widget.setBackground(background)
+            for axis in ("left", "bottom", "right", "top"):
+                item = widget.getPlotItem().getAxis(axis)
+                item.setPen(foreground)
+                item.setTextPen(foreground)
+    app.setProperty("workbenchTheme", name)
+    return name
+
+
+def current_theme(app: QApplication | None = None) -> str:
+    app = app or QApplication.instance()
+    return app.property("workbenchTheme") or "light"

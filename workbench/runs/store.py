@@ -1,0 +1,118 @@
+"""The runs under one folder, read from their run folders on disk (nothing else is stored)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workbench.errors import WorkbenchError
+from workbench.runs.folder import RunFolder
+
+# Hyperparameters worth a column of their own; the rest are in the tooltip.
+KEY_HPARAMS = ("lr", "inner_lr", "inner_steps", "distance", "backbone")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of the run list: what a person compares runs by."""
+
+    path: str
+    name: str
+    algorithm: str
+    hparams: dict
+    dataset: str
+    ways: int
+    shots: int
+    best_val_accuracy: float  # nan when never validated
+    status: str
+    message: str
+    step: int
+    steps: int
+    date: str  # "YYYY-MM-DD HH:MM" the run folder was made
+    evaluated: bool
+
+    @property
+    def protocol(self) -> str:
+        return f"{self.ways}-way {self.shots}-shot"
+
+    @property
+    def key_hparams(self) -> str:
+        shown = [f"{k}={_short(self.hparams[k])}" for k in KEY_HPARAMS if k in self.hparams]
+        return ", ".join(shown)
+
+
+@dataclass(frozen=True)
+class RunCurves:
+    """A run's metrics.csv as arrays: train and validation accuracy (0..1) by step."""
+
+    train_steps: np.ndarray
+    train_accuracy: np.ndarray
+    val_steps: np.ndarray
+    val_accuracy: np.ndarray
+
+
+class RunStore:
+    """Lists the run folders directly under `root` (a folder with config.json is a run).
+
+    A damaged run folder is listed with status 'damaged' and the reason, so it is
+    seen rather than silently missing.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def scan(self) -> list[RunSummary]:
+        if not self.root.is_dir():
+            return []
+        runs = [summarize(path) for path in sorted(self.root.iterdir())
+                if path.is_dir() and (path / "config.json").is_file()]
+        return sorted(runs, key=lambda run: run.date, reverse=True)
+
+
+def summarize(path: str | Path) -> RunSummary:
+    """The RunSummary of one run folder; never raises for a damaged folder."""
+    path = Path(path)
+    date = time.strftime("%Y-%m-%d %H:%M", time.localtime((path / "config.json").stat().st_mtime))
+    folder = RunFolder(path)
+    try:
+        config = folder.read_config()
+        status = folder.read_status()
+    except WorkbenchError as exc:
+        return RunSummary(str(path), path.name, "?", {}, "", 0, 0, math.nan, "damaged", str(exc), 0, 0, date, False)
+    best = status.get("best_val_accuracy")
+    if not isinstance(best, (int, float)):
+        best = _best_from_metrics(folder)
+    dataset = ", ".join(Path(p).name for p in config.data)
+    return RunSummary(
+        path=str(path), name=path.name, algorithm=config.algorithm, hparams=dict(config.hparams), dataset=dataset,
+        ways=config.ways, shots=config.shots, best_val_accuracy=float(best), status=str(status.get("status", "unknown")),
+        message=str(status.get("message", "")), step=int(status.get("step", 0) or 0), steps=config.steps, date=date,
+        evaluated=(path / "evaluation.json").is_file(),
+    )
+
+
+def read_curves(path: str | Path) -> RunCurves:
+    """Train and validation accuracy of a run; rows that cannot be read are skipped."""
+    train, val = [], []
+    for row in RunFolder(path).read_metrics():
+        try:
+            point = (int(row["step"]), float(row["accuracy"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        (val if row.get("phase") == "val" else train).append(point)
+    as_arrays = lambda points: (np.array([p[0] for p in points], float), np.array([p[1] for p in points], float))  # noqa: E731
+    (ts, ta), (vs, va) = as_arrays(train), as_arrays(val)
+    return RunCurves(ts, ta, vs, va)
+
+
+def _best_from_metrics(folder: RunFolder) -> float:
+    values = [float(r["accuracy"]) for r in folder.read_metrics() if r.get("phase") == "val" and r.get("accuracy")]
+    return max(values) if values else math.nan
+
+
+def _short(value) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
