@@ -258,3 +258,19 @@ def test_thousands_of_images_decode_only_what_is_shown(page_factory, qtbot, unla
     last = page.proxy.index(2999, 0).data(PATH_ROLE)
     qtbot.waitUntil(lambda: last in page.model.thumbnails.pixmaps, timeout=WAIT_MS)
     assert page.grid.indexAt(QPoint(10, 10)).isValid()
+
+
+def test_the_main_window_has_a_label_tab_that_offers_a_finished_run(window, qtbot, trained_run, unlabelled):
+    from workbench.training.events import RunFinished
+
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert "Label" in tabs
+    window.tabs.setCurrentWidget(window.label_page)
+    page = window.label_page
+    page.open_folder(str(unlabelled))
+    # The event the training thread sends when a run completes (here for the run trained above).
+    window._on_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5, str(trained_run)))
+    assert page.offer.isVisible() and trained_run.name in page.offer_label.text()
+    qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
+    assert page.model_run_dir == str(trained_run) and not page.offer.isVisible()
+    qtbot.waitUntil(lambda: page.images_ready, timeout=WAIT_MS)

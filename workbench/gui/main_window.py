@@ -33,6 +33,7 @@ from workbench.gui.curves import CurvesView
 from workbench.gui.data_panel import ZIP_FILTER, DataPanel
 from workbench.gui.dataset_view import DatasetView
 from workbench.gui.image_check import ImageCheckThread
+from workbench.gui.labelling import LabelPage
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
 from workbench.gui.training_panel import RunControls, TrainingPanel
@@ -175,6 +176,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.dataset_view, "Dataset")
         self.tabs.addTab(training_page, "Training")
+        self.label_page = LabelPage()  # label a folder with a trained model: workbench/gui/labelling
+        self.tabs.addTab(self.label_page, "Label")
         self.training_page = training_page
 
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -403,6 +406,7 @@ class MainWindow(QMainWindow):
     def _report_finished(self, event: RunFinished) -> None:
         if event.status == "completed":
             self.banner.show_message(f"{event.message} Saved in {event.run_dir}.", "success")
+            self.label_page.offer_run(event.run_dir)  # "Use this model for labelling" on the Label tab
         elif event.status == "failed":
             self.banner.show_message(event.message, "error")
         else:
@@ -477,6 +481,7 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
         self._stop_image_check()
+        self.label_page.shutdown()
         self.curves.timer.stop()
         self.training_panel.timer.stop()
         event.accept()

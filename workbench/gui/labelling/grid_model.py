@@ -145,10 +145,11 @@ class GridFilterProxy(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
 
     def set_filter(self, class_filter: str | None = ALL, confidence_mode: str = "any", threshold: float | None = None) -> None:
+        self.beginFilterChange()
         self.class_filter, self.confidence_mode = class_filter, confidence_mode
         if threshold is not None:
             self.threshold = threshold
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_sort(self, key: str, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.sort_key = key
