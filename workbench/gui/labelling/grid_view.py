@@ -44,6 +44,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.fillRect(image_rect, QColor("#eceff1"))  # still loading
         self._paint_badge(painter, index, image_rect)
         name_rect = QRect(rect.left() + 2, image_rect.bottom() + 4, rect.width() - 4, 16)
+        painter.setFont(option.font)  # the badge changed the font
         painter.setPen(option.palette.text().color())
         metrics = QFontMetrics(option.font)
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,

@@ -125,13 +125,16 @@ class LabelPage(QWidget):
                                                 "Reopen a saved labelling session.")
         self.save_session_action = self._action("Save session…", self.save_session, QKeySequence.StandardKey.Save,
                                                 "Save the folder, classes, labels, model and threshold (Ctrl+S).")
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        # Fixed texts keep the toolbar still; the tooltip names what would be undone.
+        self.undo_action = self._action("Undo", self.undo_stack.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action("Redo", self.undo_stack.redo, "Ctrl+Shift+Z")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.addAction(action)
+        self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo: {text} (Ctrl+Z)"))
+        self.undo_stack.redoTextChanged.connect(lambda text: self.redo_action.setToolTip(f"Redo: {text} (Ctrl+Shift+Z)"))
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
         self.export_csv_action = self._action("Export CSV…", self.export_csv, None,
                                               "Write path, label, confidence and source of every image.")
         self.copy_action = self._action("Copy labelled images into class folders…",
@@ -249,6 +252,7 @@ class LabelPage(QWidget):
         self.suggest_count = QSpinBox()
         self.suggest_count.setRange(1, 500)
         self.suggest_count.setValue(8)
+        self.suggest_count.setSuffix(" images")
         self.suggest_count.setToolTip("How many of the least confident images to select.")
         self.suggest_button = QPushButton("Suggest")
         self.suggest_button.setToolTip("Select the unlabelled images the model is least sure about: label these next.")
@@ -291,9 +295,11 @@ class LabelPage(QWidget):
 
         view_row = QHBoxLayout()
         self.class_filter = QComboBox()
+        self.class_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.class_filter.setToolTip("Show only the images of one class (labelled or predicted as it).")
         self.class_filter.currentIndexChanged.connect(self._apply_filter)
         self.confidence_filter = QComboBox()
+        self.confidence_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for text, mode in (("Any confidence", "any"), ("Predicted ≥ threshold", "at least"),
                            ("Predicted < threshold", "below")):
             self.confidence_filter.addItem(text, mode)
