@@ -46,6 +46,7 @@ def show(root: Path) -> int:
 
     from workbench.gui.app import make_application
     from workbench.gui.main_window import MainWindow
+    from workbench.labelling.suggestions import accept_predictions
 
     app = make_application(sys.argv[:1])
     window = MainWindow(runs_root=root)
@@ -59,12 +60,17 @@ def show(root: Path) -> int:
         page.label_paths(name, [f"scan_{c:03d}.png", f"scan_{c + 4:03d}.png"])
     page.load_run(str(root / "protonet-glyphs"))
 
-    def after_adapt() -> None:
-        page.predictionsUpdated.disconnect(after_adapt)
+    def accept_two() -> None:  # two predictions accepted by hand show the ✓ badge
+        page.predictionsUpdated.disconnect(accept_two)
+        page.push(accept_predictions(page.session, 0.0, ["scan_007.png", "scan_009.png"]))
+        page.predictionsUpdated.connect(suggest)
+
+    def suggest() -> None:
+        page.predictionsUpdated.disconnect(suggest)
         page.suggest(4)
         page.grid.scrollToTop()
 
-    page.predictionsUpdated.connect(after_adapt)
+    page.predictionsUpdated.connect(accept_two)
     QTimer.singleShot(60_000, app.quit)
     return app.exec()
 
