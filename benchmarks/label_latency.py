@@ -134,7 +134,7 @@ def measure_page(algorithm_name: str, folder: Path, repeats: int) -> dict:
     for i in range(repeats + 3):
         start = time.perf_counter()
         page.adapt()
-        wait(lambda: len(done) > i)
+        wait(lambda i=i: len(done) > i)
         if i >= 3:
             times.append((done[-1] - start) * 1000)
     page.shutdown()

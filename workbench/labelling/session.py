@@ -53,7 +53,7 @@ class LabelSession:
     threshold: float = DEFAULT_THRESHOLD
 
     @classmethod
-    def open_folder(cls, folder: str | os.PathLike) -> "LabelSession":
+    def open_folder(cls, folder: str | os.PathLike) -> LabelSession:
         root = Path(folder)
         return cls(folder=str(root.resolve()), images=list_images(root))
 

@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.errors import WorkbenchError
 from workbench.labelling.session import LABEL_SOURCES, Label, LabellingError, LabelSession, list_images
 from workbench.runs.atomic import write_json_atomic
-from workbench.errors import WorkbenchError
 
 FORMAT = "fewshot-workbench-labelling"
 VERSION = 1

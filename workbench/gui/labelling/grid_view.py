@@ -9,7 +9,13 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 from workbench.gui.images import placeholder_pixmap
 from workbench.gui.labelling.colors import class_color
 from workbench.gui.labelling.grid_model import (
-    BROKEN_ROLE, CLASS_INDEX_ROLE, CONFIDENCE_ROLE, LABEL_ROLE, PATH_ROLE, PREDICTED_ROLE, SOURCE_ROLE,
+    BROKEN_ROLE,
+    CLASS_INDEX_ROLE,
+    CONFIDENCE_ROLE,
+    LABEL_ROLE,
+    PATH_ROLE,
+    PREDICTED_ROLE,
+    SOURCE_ROLE,
 )
 from workbench.labelling.session import ACCEPTED
 

@@ -45,7 +45,7 @@ from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.export import export_to_class_folders, write_csv
 from workbench.labelling.operations import Operation
-from workbench.labelling.session import ACCEPTED, HUMAN, LabellingError, LabelSession
+from workbench.labelling.session import ACCEPTED, HUMAN, LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
 from workbench.labelling.suggestions import accept_predictions, least_confident
 from workbench.runs.model_loading import load_trained
@@ -611,6 +611,9 @@ class LabelPage(QWidget):
         self.predictionsUpdated.emit()
 
     def _on_adapt_failed(self, request: int, message: str) -> None:
+        if request == 0:  # decoding for the model failed; the page stays usable for labelling
+            self.banner.show_message(message, "error")
+            return
         if request != self.pending_request:
             return
         self.pending_request = None

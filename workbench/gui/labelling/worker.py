@@ -19,7 +19,7 @@ class AdaptWorker(QObject):
     loading = Signal(int, int)  # done, total
     loaded = Signal(int, dict)  # images decoded, problems (path -> reason)
     predicted = Signal(int, object)  # request id, AdaptResult
-    failed = Signal(int, str)  # request id, message
+    failed = Signal(int, str)  # request id (0: while decoding, not a request), message
 
     def __init__(self) -> None:
         super().__init__()
@@ -34,8 +34,11 @@ class AdaptWorker(QObject):
         adapter = self.adapter
         if adapter is None:
             return
-        adapter.load_images(folder, paths, progress=self.loading.emit)
-        adapter.embed_all()  # once per model and folder, so the first Adapt is as quick as the rest
+        try:
+            adapter.load_images(folder, paths, progress=self.loading.emit)
+            adapter.embed_all()  # once per model and folder, so the first Adapt is as quick as the rest
+        except (RuntimeError, ValueError, MemoryError) as exc:  # e.g. a model that cannot take these images
+            self.failed.emit(0, f"The model could not read these images: {str(exc).splitlines()[0]}")
         self.loaded.emit(len(adapter.rows), dict(adapter.problems))
 
     @Slot(int, dict, list, list)
