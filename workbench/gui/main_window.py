@@ -40,6 +40,7 @@ from workbench.gui.dataset_view import DatasetView
 from workbench.gui.image_check import ImageCheckThread
 from workbench.gui.inspect.inspect_page import InspectPage
 from workbench.gui.jobs import JobThread
+from workbench.gui.labelling import LabelPage
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
 from workbench.gui.runs.runs_page import RunsPage
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.data_panel.pathsChanged.connect(self.load_datasets)
         self.runs_page.resumeRequested.connect(self.resume_run)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
+        self.runs_page.useForLabelling.connect(self.use_for_labelling)
         self.inspect_page.busyChanged.connect(lambda _busy: self._update_actions())
         self.dataset_view.hint.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.dataset_view.hint.linkActivated.connect(self._on_hint_link)
@@ -271,6 +273,7 @@ class MainWindow(QMainWindow):
         training_layout.addWidget(plots_split, 1)
 
         self.tabs = QTabWidget()
+        self.label_page = LabelPage()  # label a folder with a trained model: workbench/gui/labelling
         self.training_page = training_page
         for title, page in self._pages():
             self.tabs.addTab(page, title)
@@ -289,8 +292,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _pages(self) -> list[tuple[str, QWidget]]:
-        return [("Dataset", self.dataset_view), ("Training", self.training_page), ("Runs", self.runs_page),
-                ("Inspect", self.inspect_page)]
+        return [("Dataset", self.dataset_view), ("Training", self.training_page), ("Label", self.label_page),
+                ("Runs", self.runs_page), ("Inspect", self.inspect_page)]
 
     def _make_status_bar(self) -> None:
         try:
@@ -536,6 +539,7 @@ class MainWindow(QMainWindow):
     def _report_finished(self, event: RunFinished) -> None:
         if event.status == "completed":
             self.banner.show_message(f"{event.message} Saved in {event.run_dir}.", "success")
+            self.label_page.offer_run(event.run_dir)  # "Use this model for labelling" on the Label tab
         elif event.status == "failed":
             self.banner.show_message(event.message, "error")
         else:
@@ -593,6 +597,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.inspect_page)
         self.inspect_page.open_run(run_dir)
         self._update_actions()
+
+    def use_for_labelling(self, run_dir: str) -> None:
+        """Open the Label page with the run's model, ready to adapt to the user's images."""
+        self.tabs.setCurrentWidget(self.label_page)
+        self.label_page.load_run(run_dir)
 
     def evaluate_selected_or_last(self) -> None:
         paths = self.runs_page.selected_paths()
@@ -854,6 +863,7 @@ class MainWindow(QMainWindow):
                 QApplication.restoreOverrideCursor()
         self._stop_image_check()
         self.inspect_page.stop_jobs()
+        self.label_page.shutdown()
         if self.job is not None:
             self.job.stop_and_wait()
         self._save_settings()

@@ -1,0 +1,276 @@
+"""The Label page driven as a person would: label by key, drag and click, adapt a trained model,
+accept confident predictions, undo, export, save and reopen."""
+
+import csv
+import json
+import shutil
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QDropEvent
+
+from workbench.algorithms import registry
+from workbench.data.splits import SplitSpec
+from workbench.gui.labelling.grid_model import CONFIDENCE_ROLE, LABEL_ROLE, PATH_ROLE, PREDICTED_ROLE, SOURCE_ROLE
+from workbench.labelling.adapter import Adapter
+from workbench.labelling.session import ACCEPTED, HUMAN
+from workbench.runs.model_loading import load_trained
+from workbench.training.config import RunConfig
+from workbench.training.runner import train_run
+
+pytestmark = pytest.mark.gui
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def trained_run(glyphs_shared, tmp_path_factory):
+    """ProtoNet trained for 15 steps on the glyph classes of groups 0-1 (group 2 held out)."""
+    run = tmp_path_factory.mktemp("label") / "run"
+    config = RunConfig(data=[str(glyphs_shared)], algorithm="protonet", ways=3, shots=1, queries=3, steps=15,
+                       val_every=15, val_episodes=2, checkpoint_every=15, device="cpu", precision="fp32",
+                       split=SplitSpec("group", val_fraction=0.25, test_groups=("group_2",)), seed=1)
+    events = list(train_run(config, run))
+    assert events[-1].status == "completed"
+    return run
+
+
+@pytest.fixture
+def unlabelled(glyphs_shared, tmp_path):
+    """18 images of three held-out glyph classes in one flat folder; the name tells the true class."""
+    folder = tmp_path / "to_label"
+    folder.mkdir()
+    for c in range(3):
+        for i in range(6):
+            shutil.copy(glyphs_shared / "group_2" / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
+    return folder
+
+
+@pytest.fixture
+def page_factory(qtbot):
+    from workbench.gui.app import make_application
+    from workbench.gui.labelling import LabelPage
+
+    made = []
+
+    def make():
+        make_application([])
+        page = LabelPage()
+        qtbot.addWidget(page)
+        page.resize(1200, 800)
+        page.show()
+        made.append(page)
+        return page
+
+    yield make
+    for page in made:
+        page.shutdown()  # never leave the adapt thread running past a test
+
+
+def rows(page) -> dict[str, dict]:
+    """What each thumbnail shows, by path, through the model's data roles."""
+    model = page.model
+    out = {}
+    for r in range(model.rowCount()):
+        index = model.index(r)
+        out[index.data(PATH_ROLE)] = {role: index.data(value) for role, value in (
+            ("label", LABEL_ROLE), ("source", SOURCE_ROLE), ("predicted", PREDICTED_ROLE), ("confidence", CONFIDENCE_ROLE))}
+    return out
+
+
+def click_image(qtbot, page, path, modifier=Qt.KeyboardModifier.NoModifier):
+    index = page.proxy.mapFromSource(page.model.index(page.model.row_of[path]))
+    page.grid.scrollTo(index)
+    rect = page.grid.visualRect(index)
+    qtbot.mouseClick(page.grid.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def wait_idle(qtbot, page):
+    qtbot.waitUntil(lambda: not page.adapting, timeout=WAIT_MS)
+
+
+def test_label_adapt_accept_undo_export_and_reopen(page_factory, qtbot, unlabelled, trained_run, tmp_path):
+    page = page_factory()
+    assert page.stack.currentWidget() is page.hint and "Open a folder" in page.hint.text()
+    page.open_folder(str(unlabelled))
+    assert page.model.rowCount() == 18 and page.stack.currentWidget() is page.grid
+    qtbot.waitUntil(lambda: len(page.model.thumbnails.pixmaps) >= 6, timeout=WAIT_MS)  # thumbnails arrive lazily
+    page.add_class("round")
+    page.add_class("square")
+    assert [page.class_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(2)] == ["round", "square"]
+
+    # 1. keyboard: select an image and press 1
+    click_image(qtbot, page, "c0_0.png")
+    qtbot.keyClick(page.grid, Qt.Key.Key_1)
+    assert rows(page)["c0_0.png"]["label"] == "round" and rows(page)["c0_0.png"]["source"] == HUMAN
+    # 2. drag and drop: the grid's own drag data dropped on the second class row
+    index = page.proxy.mapFromSource(page.model.index(page.model.row_of["c1_0.png"]))
+    mime = page.proxy.mimeData([index])
+    target = page.class_list.visualItemRect(page.class_list.item(1)).center()
+    drop = QDropEvent(target.toPointF(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    page.class_list.dropEvent(drop)
+    assert drop.isAccepted() and rows(page)["c1_0.png"]["label"] == "square"
+    # 3. click: select an image, click the class button
+    click_image(qtbot, page, "c0_1.png")
+    qtbot.mouseClick(page.class_button_list[0], Qt.MouseButton.LeftButton)
+    assert rows(page)["c0_1.png"]["label"] == "round"
+    assert "round   (2)" in page.class_list.item(0).text() and "square   (1)" in page.class_list.item(1).text()
+    # a key for a class that does not exist says so instead of doing nothing
+    qtbot.keyClick(page.grid, Qt.Key.Key_5)
+    assert page.banner.level == "info" and "no class 5" in page.banner.text
+
+    # Adapt with the trained model: every other thumbnail gets a predicted class and a confidence.
+    page.auto_adapt.setChecked(False)
+    assert page.load_run(str(trained_run))
+    assert "Prototypical Networks" in page.model_label.text()
+    qtbot.waitUntil(lambda: page.images_ready, timeout=WAIT_MS)
+    with qtbot.waitSignal(page.predictionsUpdated, timeout=WAIT_MS):
+        qtbot.mouseClick(page.adapt_button, Qt.MouseButton.LeftButton)
+    shown = rows(page)
+    unlabelled_paths = [p for p in shown if shown[p]["label"] is None]
+    assert len(unlabelled_paths) == 15
+    assert all(shown[p]["predicted"] in ("round", "square") and 0.5 <= shown[p]["confidence"] <= 1 for p in unlabelled_paths)
+    # The thumbnails show what the run's model predicts for these labels, image by image.
+    algorithm, config = load_trained(str(trained_run), "cpu")
+    adapter = Adapter(algorithm, config.image_size, config.channels)
+    adapter.load_images(str(unlabelled.resolve()), sorted(shown))
+    expected = adapter.predict({"c0_0.png": "round", "c0_1.png": "round", "c1_0.png": "square"},
+                               ["round", "square"], unlabelled_paths).predictions
+    assert {p: shown[p]["predicted"] for p in unlabelled_paths} == {p: e.name for p, e in expected.items()}
+    assert all(shown[p]["confidence"] == pytest.approx(expected[p].confidence, abs=1e-4) for p in unlabelled_paths)
+    assert "predicted 15" in page.adapt_status.text()
+
+    # Sorting by confidence puts the least confident prediction first; filtering by class shows only that class.
+    page.sort_by.setCurrentIndex(page.sort_by.findData("confidence"))
+    first = page.proxy.index(0, 0).data(PATH_ROLE)
+    assert first == min(unlabelled_paths, key=lambda p: shown[p]["confidence"])
+    page.class_filter.setCurrentIndex(page.class_filter.findData("square"))
+    visible = [page.proxy.index(r, 0).data(PATH_ROLE) for r in range(page.proxy.rowCount())]
+    assert visible and all((shown[p]["label"] or shown[p]["predicted"]) == "square" for p in visible)
+    page.class_filter.setCurrentIndex(0)
+
+    # Suggest selects the least confident unlabelled images.
+    suggested = page.suggest(3)
+    assert suggested == sorted(unlabelled_paths, key=lambda p: (shown[p]["confidence"], p))[:3]
+    assert page.grid.selected_paths() == sorted(suggested)
+
+    # Accept every prediction at or above a threshold between the lowest and highest confidence.
+    confidences = sorted(shown[p]["confidence"] for p in unlabelled_paths)
+    threshold = int(confidences[len(confidences) // 2] * 100)
+    page.threshold.setValue(threshold)
+    expected = {p for p in unlabelled_paths if shown[p]["confidence"] >= threshold / 100}
+    assert 0 < len(expected) < 15
+    qtbot.mouseClick(page.accept_all_button, Qt.MouseButton.LeftButton)
+    accepted = {p for p, r in rows(page).items() if r["source"] == ACCEPTED}
+    assert accepted == expected and all(rows(page)[p]["label"] == shown[p]["predicted"] for p in accepted)
+    page.grid.setFocus()
+    qtbot.keyClick(page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not any(r["source"] == ACCEPTED for r in rows(page).values())
+    qtbot.keyClick(page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert {p for p, r in rows(page).items() if r["source"] == ACCEPTED} == expected
+
+    # Export: one row per image, with its source.
+    out = tmp_path / "labels.csv"
+    page.export_csv(str(out))
+    with open(out, newline="") as handle:
+        table = {row["path"]: row for row in csv.DictReader(handle)}
+    assert len(table) == 18 and page.banner.level == "success"
+    sources = [row["source"] for row in table.values()]
+    assert sources.count("human") == 3 and sources.count("accepted prediction") == len(expected)
+    assert sources.count("predicted") == 15 - len(expected)
+    assert table[str(unlabelled / "c0_0.png")]["label"] == "round"
+    some = next(iter(expected))
+    assert float(table[str(unlabelled / some)]["confidence"]) == pytest.approx(shown[some]["confidence"], abs=1e-4)
+
+    # Save, reopen in a fresh page: same labels, the model comes back and predicts again.
+    session_file = tmp_path / "to_label.labels.json"
+    page.save_session(str(session_file))
+    again = page_factory()
+    with qtbot.waitSignal(again.predictionsUpdated, timeout=WAIT_MS):
+        again.open_session(str(session_file))
+    reopened = rows(again)
+    assert {p: (r["label"], r["source"]) for p, r in reopened.items()} == {
+        p: (r["label"], r["source"]) for p, r in rows(page).items()}
+    assert again.model_run_dir == str(trained_run) and again.threshold.value() == threshold
+    assert all(reopened[p]["predicted"] for p in reopened if reopened[p]["label"] is None)
+
+
+def test_a_corrupted_session_file_names_the_file_and_field(page_factory, unlabelled, tmp_path):
+    page = page_factory()
+    page.open_folder(str(unlabelled))
+    page.add_class("round")
+    page.label_paths("round", ["c0_0.png"])
+    path = tmp_path / "broken.labels.json"
+    page.save_session(str(path))
+    data = json.loads(path.read_text())
+    data["labels"][0]["source"] = "guessed"
+    path.write_text(json.dumps(data))
+    page.open_session(str(path))
+    assert page.banner.level == "error"
+    assert str(path) in page.banner.text and "labels[0].source" in page.banner.text
+    assert page.session.labels["c0_0.png"].name == "round"  # the open session is untouched
+
+
+def test_classes_rename_remove_and_undo_with_any_algorithm(page_factory, qtbot, unlabelled, tmp_path):
+    page = page_factory()
+    page.open_folder(str(unlabelled))
+    page.add_class("a")
+    page.add_class("b")
+    page.label_paths("a", ["c0_0.png", "c0_1.png"])
+    page.label_paths("b", ["c1_0.png"])
+    page.rename_class("a", "circle")
+    assert rows(page)["c0_0.png"]["label"] == "circle" and page.class_button_list[0].text() == "1 · circle"
+    page.add_class("circle")
+    assert page.banner.level == "error" and "already" in page.banner.text
+    page.remove_class("circle")
+    assert rows(page)["c0_0.png"]["label"] is None and page.session.classes == ["b"]
+    page.undo_stack.undo()
+    page.undo_stack.undo()
+    assert page.session.classes == ["a", "b"] and rows(page)["c0_0.png"]["label"] == "a"
+    # An untrained MAML handed over as the lead's window would (set_model): predictions come, off the GUI thread.
+    maml = registry.get("maml")(1, 28, {}, "cpu", "fp32")
+    with qtbot.waitSignal(page.predictionsUpdated, timeout=WAIT_MS):
+        page.set_model(maml, 28, 1, "MAML (untrained)")  # auto-adapt is on: it adapts once decoded
+    assert all(r["predicted"] in ("a", "b") for r in rows(page).values() if r["label"] is None)
+    # Copy into class folders; nothing is overwritten.
+    target = tmp_path / "sorted"
+    (target / "a").mkdir(parents=True)
+    (target / "a" / "c0_0.png").write_bytes(b"keep me")
+    page.export_to_folders(str(target))
+    assert (target / "a" / "c0_0.png").read_bytes() == b"keep me" and (target / "a" / "c0_0_2.png").exists()
+    assert (target / "b" / "c1_0.png").exists() and page.banner.level == "success"
+
+
+def test_thousands_of_images_decode_only_what_is_shown(page_factory, qtbot, unlabelled, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    data = (unlabelled / "c0_0.png").read_bytes()
+    for i in range(3000):
+        (folder / f"img_{i:04d}.png").write_bytes(data)
+    page = page_factory()
+    page.open_folder(str(folder))
+    assert page.model.rowCount() == 3000
+    qtbot.waitUntil(lambda: len(page.model.thumbnails.pixmaps) > 0, timeout=WAIT_MS)
+    qtbot.wait(200)
+    assert page.model.thumbnails.requests < 400  # only the rows on screen (and a batch) were asked for
+    page.grid.scrollToBottom()
+    last = page.proxy.index(2999, 0).data(PATH_ROLE)
+    qtbot.waitUntil(lambda: last in page.model.thumbnails.pixmaps, timeout=WAIT_MS)
+    assert page.grid.indexAt(QPoint(10, 10)).isValid()
+
+
+def test_the_main_window_has_a_label_tab_that_offers_a_finished_run(window, qtbot, trained_run, unlabelled):
+    from workbench.training.events import RunFinished
+
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert "Label" in tabs
+    window.tabs.setCurrentWidget(window.label_page)
+    page = window.label_page
+    page.open_folder(str(unlabelled))
+    # The event the training thread sends when a run completes (here for the run trained above).
+    window._on_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5, str(trained_run)))
+    assert page.offer.isVisible() and trained_run.name in page.offer_label.text()
+    qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
+    assert page.model_run_dir == str(trained_run) and not page.offer.isVisible()
+    qtbot.waitUntil(lambda: page.images_ready, timeout=WAIT_MS)

@@ -1,0 +1,188 @@
+"""The image grid's data: one row per image of the session, with its label, source and prediction."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSortFilterProxyModel, Qt
+
+from workbench.gui.labelling.thumbnails import ThumbnailCache
+from workbench.labelling.session import LabelSession
+
+MIME_TYPE = "application/x-workbench-image-paths"  # a JSON list of session-relative paths
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+LABEL_ROLE = Qt.ItemDataRole.UserRole + 2  # class name of the label, or None
+SOURCE_ROLE = Qt.ItemDataRole.UserRole + 3  # "human", "accepted prediction" or None
+PREDICTED_ROLE = Qt.ItemDataRole.UserRole + 4  # predicted class name, or None
+CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 5  # prediction confidence 0..1, or None
+CLASS_INDEX_ROLE = Qt.ItemDataRole.UserRole + 6  # index of the label's (else prediction's) class, or -1
+BROKEN_ROLE = Qt.ItemDataRole.UserRole + 7  # why the image cannot be shown, or ""
+
+
+def paths_from_mime(mime: QMimeData) -> list[str]:
+    if not mime.hasFormat(MIME_TYPE):
+        return []
+    try:
+        paths = json.loads(bytes(mime.data(MIME_TYPE)).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    return [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
+
+
+class ImageGridModel(QAbstractListModel):
+    """Rows are the session's images in folder order; reads the session, never changes it.
+
+    The thumbnail is decoded lazily (only rows a view asks for) off the GUI thread.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.session: LabelSession | None = None
+        self.thumbnails = ThumbnailCache(self)
+        self.thumbnails.ready.connect(self._on_thumbnail)
+        self.row_of: dict[str, int] = {}
+
+    def set_session(self, session: LabelSession | None) -> None:
+        self.beginResetModel()
+        self.thumbnails.reset()
+        self.session = session
+        self.row_of = {p: i for i, p in enumerate(session.images)} if session else {}
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Labels, classes or predictions changed: repaint every row and re-sort/filter."""
+        if self.session and self.session.images:
+            self.dataChanged.emit(self.index(0), self.index(len(self.session.images) - 1))
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() or self.session is None else len(self.session.images)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        session = self.session
+        if session is None or not index.isValid():
+            return None
+        path = session.images[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return path.rsplit("/", 1)[-1]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbnails.get(path, session.absolute(path))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(path)
+        if role == PATH_ROLE:
+            return path
+        label = session.labels.get(path)
+        prediction = session.predictions.get(path)
+        if role == LABEL_ROLE:
+            return label.name if label else None
+        if role == SOURCE_ROLE:
+            return label.source if label else None
+        if role == PREDICTED_ROLE:
+            return prediction.name if prediction else None
+        if role == CONFIDENCE_ROLE:
+            return prediction.confidence if prediction else None
+        if role == CLASS_INDEX_ROLE:
+            name = label.name if label else prediction.name if prediction else None
+            return session.classes.index(name) if name in session.classes else -1
+        if role == BROKEN_ROLE:
+            return self.thumbnails.failed.get(path, "")
+        return None
+
+    def _tooltip(self, path: str) -> str:
+        session = self.session
+        lines = [path]
+        label, prediction = session.labels.get(path), session.predictions.get(path)
+        if label:
+            lines.append(f"Label: {label.name} ({label.source})")
+        if prediction and not label:
+            lines.append(f"Predicted: {prediction.name}, {prediction.confidence:.0%} confident")
+        if path in self.thumbnails.failed:
+            lines.append(f"Cannot be read: {self.thumbnails.failed[path]}")
+        return "\n".join(lines)
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt override)
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes) -> QMimeData:  # noqa: N802 (Qt override)
+        paths = sorted({self.session.images[i.row()] for i in indexes if i.isValid()})
+        mime = QMimeData()
+        mime.setData(MIME_TYPE, json.dumps(paths).encode("utf-8"))
+        mime.setText("\n".join(paths))
+        return mime
+
+    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802 (Qt override)
+        return Qt.DropAction.CopyAction
+
+    def _on_thumbnail(self, path: str) -> None:
+        row = self.row_of.get(path)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+SORT_KEYS = ("name", "confidence", "class")
+UNLABELLED, LABELLED, ALL = "\x00unlabelled", "\x00labelled", None
+
+
+class GridFilterProxy(QSortFilterProxyModel):
+    """Sorts by file name, confidence or class, and shows only images of one class and/or confidence range.
+
+    `class_filter`: None (all), UNLABELLED, LABELLED or a class name (labelled or
+    predicted as it). `confidence_mode`: 'any', 'at least' or 'below' the
+    `threshold` (images without a prediction pass only 'any').
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.class_filter: str | None = ALL
+        self.confidence_mode = "any"
+        self.threshold = 0.9
+        self.sort_key = "name"
+        self.setDynamicSortFilter(True)
+
+    def set_filter(self, class_filter: str | None = ALL, confidence_mode: str = "any", threshold: float | None = None) -> None:
+        self.beginFilterChange()
+        self.class_filter, self.confidence_mode = class_filter, confidence_mode
+        if threshold is not None:
+            self.threshold = threshold
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_sort(self, key: str, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sort_key = key
+        self.invalidate()
+        self.sort(0, order)
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt override)
+        index = self.sourceModel().index(row, 0, parent)
+        label = index.data(LABEL_ROLE)
+        predicted = index.data(PREDICTED_ROLE)
+        wanted = self.class_filter
+        if wanted == UNLABELLED and label is not None or wanted == LABELLED and label is None:
+            return False
+        if wanted not in (ALL, UNLABELLED, LABELLED) and (label or predicted) != wanted:
+            return False
+        if self.confidence_mode == "any":
+            return True
+        confidence = index.data(CONFIDENCE_ROLE)
+        if label is not None or confidence is None:
+            return False  # the range is about predictions of unlabelled images
+        return confidence >= self.threshold if self.confidence_mode == "at least" else confidence < self.threshold
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 (Qt override)
+        return self._key(left) < self._key(right)
+
+    def _key(self, index: QModelIndex):
+        name = index.data(PATH_ROLE) or ""
+        if self.sort_key == "confidence":
+            # Least confident predictions first, then confident ones, then labelled, then not predicted.
+            label, confidence = index.data(LABEL_ROLE), index.data(CONFIDENCE_ROLE)
+            rank = 2.0 if label is not None else (3.0 if confidence is None else confidence)
+            return (rank, name)
+        if self.sort_key == "class":
+            cls = index.data(CLASS_INDEX_ROLE)
+            return (cls if cls >= 0 else 10**6, name)
+        return (name,)

@@ -1,0 +1,113 @@
+"""Getting labels out: a CSV of every image, or the labelled images copied (or moved) into class folders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.labelling.session import LabellingError, LabelSession
+from workbench.runs.atomic import write_text_atomic
+
+CSV_COLUMNS = ("path", "label", "confidence", "source")
+PREDICTED = "predicted"  # a prediction not accepted as a label
+UNLABELLED = "unlabelled"
+
+
+def csv_rows(session: LabelSession) -> list[dict[str, str]]:
+    """One row per image, in the session's order.
+
+    source is 'human' (confidence empty: a person's label has none), 'accepted
+    prediction' (the confidence it was accepted at), 'predicted' (a prediction
+    not accepted: label and confidence are the model's) or 'unlabelled' (no
+    label and no prediction: label and confidence empty).
+    """
+    rows = []
+    for path in session.images:
+        label = session.labels.get(path)
+        prediction = session.predictions.get(path)
+        if label is not None:
+            confidence = "" if label.confidence is None else f"{label.confidence:.4f}"
+            row = (label.name, confidence, label.source)
+        elif prediction is not None:
+            row = (prediction.name, f"{prediction.confidence:.4f}", PREDICTED)
+        else:
+            row = ("", "", UNLABELLED)
+        rows.append(dict(zip(CSV_COLUMNS, (session.absolute(path), *row))))
+    return rows
+
+
+def write_csv(session: LabelSession, target: str | os.PathLike) -> int:
+    """Write the CSV atomically; returns the number of rows."""
+    rows = csv_rows(session)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    try:
+        write_text_atomic(target, buffer.getvalue())
+    except OSError as exc:
+        raise LabellingError(f"Could not write {target}: {exc.strerror or exc}.") from None
+    return len(rows)
+
+
+@dataclass
+class FolderExport:
+    """What an export into class folders did: each (source, destination) done, each (source, reason) failed."""
+
+    done: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    moved: bool = False
+
+
+def export_to_class_folders(session: LabelSession, target: str | os.PathLike, move: bool = False) -> FolderExport:
+    """Copy (or move) each labelled image into target/<class>/ — never overwriting.
+
+    A name already taken gets a suffix (img.png -> img_2.png). A move copies
+    first and deletes the original only once the copy is complete, so a failure
+    leaves the image where it was; failures are listed, not raised.
+    """
+    root = Path(target)
+    if root.resolve() == Path(session.folder).resolve():
+        raise LabellingError("Choose a target folder other than the image folder itself.")
+    report = FolderExport(moved=move)
+    for path in session.images:
+        label = session.labels.get(path)
+        if label is None:
+            continue
+        source = Path(session.absolute(path))
+        try:
+            folder = root / label.name
+            folder.mkdir(parents=True, exist_ok=True)
+            destination = _copy_exclusive(source, folder)
+            if move:
+                source.unlink()
+        except OSError as exc:
+            report.failed.append((str(source), exc.strerror or str(exc)))
+            continue
+        report.done.append((str(source), str(destination)))
+    return report
+
+
+def _copy_exclusive(source: Path, folder: Path) -> Path:
+    """Copy into `folder` under the first free name; the 'x' mode makes taking a name atomic."""
+    number = 1
+    while True:
+        name = source.name if number == 1 else f"{source.stem}_{number}{source.suffix}"
+        destination = folder / name
+        try:
+            with open(source, "rb") as reader, open(destination, "xb") as writer:
+                try:
+                    shutil.copyfileobj(reader, writer)
+                except BaseException:
+                    writer.close()
+                    destination.unlink(missing_ok=True)
+                    raise
+        except FileExistsError:
+            number += 1
+            continue
+        shutil.copystat(source, destination)
+        return destination

@@ -1,0 +1,122 @@
+"""Saving a labelling session as JSON and reopening it, checking every field on the way in.
+
+    {"format": "fewshot-workbench-labelling", "version": 1, "folder": "/abs/images",
+     "classes": ["cat", "dog"], "threshold": 0.9, "model_run_dir": "runs/a" | null,
+     "labels": [{"path": "img1.png", "class": "cat", "source": "human", "confidence": null}, ...]}
+
+Predictions are not saved: they are recomputed by adapting the model again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.labelling.session import LABEL_SOURCES, Label, LabellingError, LabelSession, list_images
+from workbench.runs.atomic import write_json_atomic
+
+FORMAT = "fewshot-workbench-labelling"
+VERSION = 1
+SUFFIX = ".labels.json"
+
+
+def session_to_json(session: LabelSession) -> dict:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "folder": session.folder,
+        "classes": list(session.classes),
+        "threshold": session.threshold,
+        "model_run_dir": session.model_run_dir,
+        "labels": [{"path": path, "class": label.name, "source": label.source, "confidence": label.confidence}
+                   for path, label in sorted(session.labels.items())],
+    }
+
+
+def save_session(session: LabelSession, target: str | os.PathLike) -> None:
+    try:
+        write_json_atomic(target, session_to_json(session))
+    except OSError as exc:
+        raise LabellingError(f"Could not save the session to {target}: {exc.strerror or exc}.") from None
+
+
+@dataclass
+class LoadedSession:
+    """A reopened session, plus warnings (labelled images no longer in the folder)."""
+
+    session: LabelSession
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_session(source: str | os.PathLike) -> LoadedSession:
+    """Read and check a session file; any problem raises LabellingError naming the file and the field."""
+    path = Path(source)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LabellingError(f"Could not read {path}: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LabellingError(f"{path} is not a valid session file: it is not readable JSON ({exc}).") from None
+
+    def bad(field_name: str, problem: str) -> LabellingError:
+        return LabellingError(f"{path}: field '{field_name}' {problem}.")
+
+    if not isinstance(data, dict):
+        raise LabellingError(f"{path} is not a session file: expected a JSON object.")
+    if data.get("format") != FORMAT:
+        raise bad("format", f"must be '{FORMAT}' (this is not a labelling session file)")
+    if data.get("version") != VERSION:
+        raise bad("version", f"must be {VERSION}, not {data.get('version')!r}")
+    folder = data.get("folder")
+    if not isinstance(folder, str) or not folder:
+        raise bad("folder", "must be the path of the image folder")
+    classes = data.get("classes")
+    if not isinstance(classes, list) or not all(isinstance(c, str) and c.strip() for c in classes):
+        raise bad("classes", "must be a list of class names")
+    if len(set(classes)) != len(classes):
+        raise bad("classes", "names a class twice")
+    threshold = data.get("threshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not (
+            math.isfinite(threshold) and 0 <= threshold <= 1):
+        raise bad("threshold", "must be a number between 0 and 1")
+    run_dir = data.get("model_run_dir")
+    if run_dir is not None and not isinstance(run_dir, str):
+        raise bad("model_run_dir", "must be a path or null")
+    entries = data.get("labels")
+    if not isinstance(entries, list):
+        raise bad("labels", "must be a list")
+    labels: dict[str, Label] = {}
+    for i, entry in enumerate(entries):
+        where = f"labels[{i}]"
+        if not isinstance(entry, dict):
+            raise bad(where, "must be an object with path, class, source and confidence")
+        image, name, source_kind, confidence = (entry.get(k) for k in ("path", "class", "source", "confidence"))
+        if not isinstance(image, str) or not image:
+            raise bad(f"{where}.path", "must be an image path relative to the folder")
+        if name not in classes:
+            raise bad(f"{where}.class", f"names {name!r}, which is not in 'classes'")
+        if source_kind not in LABEL_SOURCES:
+            raise bad(f"{where}.source", f"must be one of {', '.join(LABEL_SOURCES)}, not {source_kind!r}")
+        if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
+                                       or not 0 <= confidence <= 1):
+            raise bad(f"{where}.confidence", "must be null or a number between 0 and 1")
+        labels[image] = Label(name, source_kind, None if confidence is None else float(confidence))
+    try:
+        images = list_images(folder)
+    except WorkbenchError as exc:
+        raise LabellingError(f"{path}: field 'folder': {exc}") from None
+    present = set(images)
+    missing = [p for p in labels if p not in present]
+    warnings = []
+    if missing:
+        warnings.append(f"{len(missing)} labelled image(s) are no longer in {folder} and were left out "
+                        f"(first: {missing[0]}).")
+        for p in missing:
+            del labels[p]
+    session = LabelSession(folder=str(Path(folder)), images=images, classes=list(classes), labels=labels,
+                           model_run_dir=run_dir, threshold=float(threshold))
+    return LoadedSession(session, warnings)
