@@ -85,7 +85,7 @@ def _existing_file_or_empty(value: Any, label: str) -> str:
     if not path.is_file():
         what = "a folder, not a file" if path.is_dir() else "no such file"
         raise ConfigError(f"{label} must name an existing file or be empty; '{text}' is {what}.")
-    return str(path)
+    return str(path.absolute())  # a run resumed from another folder finds the same file
 
 
 def resolve_hyperparams(params: tuple[HyperParam, ...], given: dict[str, Any], owner: str) -> dict[str, Any]:
