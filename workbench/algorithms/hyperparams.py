@@ -7,6 +7,7 @@ them, and `algorithms --json` lists them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
@@ -17,7 +18,11 @@ _FALSE = {"0", "false", "no", "off"}
 
 @dataclass(frozen=True)
 class HyperParam:
-    """One setting of an algorithm. `kind` is 'int', 'float', 'bool' or 'choice'."""
+    """One setting of an algorithm. `kind` is 'int', 'float', 'bool', 'choice' or 'path'.
+
+    A 'path' is a file the user picks (a string, default ""): empty means none,
+    otherwise it must name an existing file.
+    """
 
     name: str
     kind: str
@@ -41,6 +46,8 @@ class HyperParam:
             if text in _FALSE:
                 return False
             raise ConfigError(f"{label} must be true or false, not '{value}'.")
+        if self.kind == "path":
+            return _existing_file_or_empty(value, label)
         if self.kind == "choice":
             text = str(value)
             if text not in self.choices:
@@ -68,6 +75,17 @@ class HyperParam:
         if self.kind == "choice":
             data["choices"] = list(self.choices)
         return data
+
+
+def _existing_file_or_empty(value: Any, label: str) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        raise ConfigError(f"{label} must name an existing file or be empty; '{text}' is {what}.")
+    return str(path.absolute())  # a run resumed from another folder finds the same file
 
 
 def resolve_hyperparams(params: tuple[HyperParam, ...], given: dict[str, Any], owner: str) -> dict[str, Any]:

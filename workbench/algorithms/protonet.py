@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workbench.algorithms._backbone import backbone_hyperparams, build_backbone
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
-from workbench.models.backbones import make_backbone
 
 
 def class_means(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:
@@ -42,12 +42,12 @@ class ProtoNet(Algorithm):
         HyperParam("lr", "float", 1e-3, "Adam learning rate for the embedding network.", 1e-6, 1.0, log_scale=True),
         HyperParam("lr_decay_every", "int", 2000, "Halve the learning rate every this many meta-updates (0: never).", 0, 10**7),
         HyperParam("distance", "choice", "euclidean", "Distance between query and prototype.", choices=("euclidean", "cosine")),
-        HyperParam("backbone", "choice", "conv4", "Embedding network.", choices=("conv4",)),
+        *backbone_hyperparams("conv4"),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.backbone = build_backbone(self.hparams, in_channels, image_size, self.device)
         self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["lr"])
         every = self.hparams["lr_decay_every"]
         self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, every, 0.5) if every else None

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QSpinBox, QVBoxLayout, QWidget,
+)
 
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.gui.spin_boxes import ScientificSpinBox
@@ -14,8 +18,65 @@ from workbench.gui.spin_boxes import ScientificSpinBox
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 
 
+class PathEditor(QWidget):
+    """A file path: typed in the line edit or picked with "Browse…"; empty means none.
+
+    A path that names no file is flagged under the field at once (the run would
+    refuse it with the same words when it starts).
+    """
+
+    changed = Signal()
+
+    def __init__(self, param: HyperParam, parent=None) -> None:
+        super().__init__(parent)
+        self.param = param
+        self.line = QLineEdit(str(param.default))
+        self.line.setPlaceholderText("(none)")
+        self.line.setClearButtonEnabled(True)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setToolTip("Pick a file.")
+        self.problem = QLabel()
+        self.problem.setObjectName("error")
+        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.dialog: QFileDialog | None = None
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.line, 1)
+        row.addWidget(self.browse_button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row)
+        column.addWidget(self.problem)
+        self.browse_button.clicked.connect(self.browse)
+        self.line.textChanged.connect(self._on_text)
+
+    def text(self) -> str:
+        return self.line.text().strip()
+
+    def set_text(self, text: str) -> None:
+        self.line.setText(text)
+
+    def browse(self) -> None:
+        """Open a file dialog (window-modal, not blocking) starting beside the current file."""
+        start = Path(self.text()).expanduser().parent if self.text() else Path.home()
+        self.dialog = QFileDialog(self, f"Choose {self.param.name}", str(start))
+        self.dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        self.dialog.fileSelected.connect(self.set_text)
+        self.dialog.open()
+
+    def _on_text(self, text: str) -> None:
+        text = text.strip()
+        missing = bool(text) and not Path(text).expanduser().is_file()
+        self.problem.setText(f"No file at {text}." if missing else "")
+        self.problem.setVisible(missing)
+        self.changed.emit()
+
+
 class HyperParamForm(QWidget):
-    """One editor per HyperParam: spin box (int / float with its range), check box (bool) or combo (choice).
+    """One editor per HyperParam: spin box (int / float with its range), check box (bool), combo (choice)
+    or a file field with a Browse button (path).
 
     The editors only let values inside the declared range be entered, and the
     help text of each parameter is its tooltip. `values()` gives name -> value.
@@ -48,7 +109,9 @@ class HyperParamForm(QWidget):
     def set_values(self, values: dict[str, Any]) -> None:
         for param in self.params:
             if param.name in values:
-                _write(param, self.editors[param.name], param.coerce(values[param.name]))
+                # A path is shown as given, flagged if it names no file, rather than refused here.
+                value = str(values[param.name]) if param.kind == "path" else param.coerce(values[param.name])
+                _write(param, self.editors[param.name], value)
 
     def reset(self) -> None:
         self.set_values({p.name: p.default for p in self.params})
@@ -66,7 +129,7 @@ def _tooltip(param: HyperParam) -> str:
         high = "∞" if param.maximum is None else f"{param.maximum:g}"
         tip += f"\nRange: {low} to {high}. Default: {param.default}."
     else:
-        tip += f"\nDefault: {param.default}."
+        tip += f"\nDefault: {param.default if param.default != '' else 'none'}."
     return f"<b>{param.name}</b><br>{tip.replace(chr(10), '<br>')}"
 
 
@@ -80,6 +143,8 @@ def _make_editor(param: HyperParam) -> QWidget:
         editor.addItems(list(param.choices))
         editor.setCurrentText(str(param.default))
         return editor
+    if param.kind == "path":
+        return PathEditor(param)
     if param.kind == "int":
         editor = QSpinBox()
         editor.setRange(
@@ -119,6 +184,8 @@ def _connect_changed(editor: QWidget, slot) -> None:
         editor.currentIndexChanged.connect(slot)
     elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
         editor.valueChanged.connect(slot)
+    elif isinstance(editor, PathEditor):
+        editor.changed.connect(slot)
 
 
 def _read(param: HyperParam, editor: QWidget) -> Any:
@@ -130,6 +197,8 @@ def _read(param: HyperParam, editor: QWidget) -> Any:
         return int(editor.value())
     if isinstance(editor, QDoubleSpinBox):
         return float(editor.value())
+    if isinstance(editor, PathEditor):
+        return editor.text()
     return param.default
 
 
@@ -140,3 +209,5 @@ def _write(param: HyperParam, editor: QWidget, value: Any) -> None:
         editor.setCurrentText(str(value))
     elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
         editor.setValue(value)
+    elif isinstance(editor, PathEditor):
+        editor.set_text(str(value))

@@ -3,14 +3,23 @@
 A backbone is a factory `(in_channels, image_size) -> nn.Module` whose module maps
 images (n, C, S, S) to flat features (n, d) and exposes `feature_dim`. Built-in
 backbones and plugins register the same way, with `register_backbone`.
+
+Optional extras a backbone may offer: `feature_maps(x)` -> (n, c, h, w) (the
+spatial features before flattening or pooling, for methods that compare maps,
+like Relation Networks), and `load_weights(state)` to take a weights file in
+its own format. A factory that fetches weights itself (ImageNet ResNet-18) may
+name, as `factory.without_weights`, the same network built without fetching,
+so a local weights file replaces the download.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 from typing import Callable
 
+import torch
 from torch import nn
 
 from workbench.errors import ConfigError
@@ -42,10 +51,35 @@ def backbone_names() -> tuple[str, ...]:
     return tuple(sorted(_BACKBONES))
 
 
-def make_backbone(name: str, in_channels: int, image_size: int) -> nn.Module:
+def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:
+    """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights."""
     _ensure_loaded()
     try:
         factory = _BACKBONES[name]
     except KeyError:
         raise ConfigError(f"Unknown backbone '{name}'. Available: {', '.join(sorted(_BACKBONES))}.") from None
-    return factory(in_channels, image_size)
+    if not weights_file:
+        return factory(in_channels, image_size)
+    module = getattr(factory, "without_weights", factory)(in_channels, image_size)
+    load_weights_file(module, weights_file, name)
+    return module
+
+
+def load_weights_file(module: nn.Module, path: str | Path, name: str) -> None:
+    """Load a state_dict file into `module`; a file that does not fit raises ConfigError."""
+    try:
+        # weights_only: a file that would run code when unpickled is refused.
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unreadable, truncated or not a torch file: all mean "pick another file"
+        raise ConfigError(f"Could not read the weights file {path} ({str(exc).splitlines()[0]}).") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise ConfigError(f"The weights file {path} holds no state_dict (a dict of tensors).")
+    load = getattr(module, "load_weights", module.load_state_dict)
+    try:
+        load(state)
+    except (RuntimeError, KeyError, ValueError) as exc:
+        # load_state_dict's first line is only a heading; the next one names the keys that differ.
+        detail = " ".join(line.strip() for line in str(exc).splitlines()[:2])[:300] or type(exc).__name__
+        raise ConfigError(f"The weights file {path} does not fit the '{name}' backbone ({detail}).") from None

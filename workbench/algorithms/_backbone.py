@@ -1,0 +1,31 @@
+"""The two backbone settings every embedding-based algorithm shares, and building from them."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from workbench.algorithms.hyperparams import HyperParam
+from workbench.models.backbones import backbone_names, make_backbone
+
+
+def backbone_hyperparams(default: str = "conv4") -> tuple[HyperParam, HyperParam]:
+    """`backbone` (any registered backbone) and `backbone_weights` (an optional local weights file)."""
+    return (
+        HyperParam("backbone", "choice", default, "Feature network.", choices=backbone_names()),
+        HyperParam(
+            "backbone_weights", "path", "",
+            "Optional weights file (a saved state_dict) the backbone starts from, e.g. torchvision's "
+            "resnet18-f37072fd.pth for ImageNet weights without internet. Empty: the backbone's own start.",
+        ),
+    )
+
+
+def build_backbone(hparams: dict, in_channels: int, image_size: int, device: torch.device) -> nn.Module:
+    return make_backbone(hparams["backbone"], in_channels, image_size, hparams["backbone_weights"]).to(device)
+
+
+def feature_maps(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Spatial features (n, c, h, w): the backbone's own maps, or its flat features as (n, d, 1, 1)."""
+    maps = getattr(backbone, "feature_maps", None)
+    return maps(x) if maps is not None else backbone(x)[:, :, None, None]
