@@ -1,4 +1,10 @@
-"""Memory-Augmented Neural Network (Santoro, Bartunov, Botvinick, Wierstra and Lillicrap, ICML 2016).
+"""NOT REGISTERED YET (hence the leading underscore): on the tests' toy task and in 200
+meta-updates on a CPU, its query loss stays at chance (ln 5) for every setting tried,
+the long plateau MANN is known for before the memory binding emerges, so it fails the
+registry-wide "loss falls within 40 meta-updates" test. Rename to mann.py (and keep
+`@register`) once it learns in that budget.
+
+Memory-Augmented Neural Network (Santoro, Bartunov, Botvinick, Wierstra and Lillicrap, ICML 2016).
 
 Promise: an LSTM controller with an external memory, read by content and
 written by least-recently-used access (LRUA), learns to bind an image to its
@@ -45,14 +51,12 @@ from torch import nn
 from workbench.algorithms._memory import MemoryController, MemoryState
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.algorithms.registry import register
 from workbench.errors import ConfigError
 from workbench.models.backbones import make_backbone
 
 ADAPT_ORDER_SEED = 0  # adapt shuffles the support set in the same order every time
 
 
-@register
 class MANN(Algorithm):
     name = "mann"
     title = "MANN (memory-augmented network)"
