@@ -17,6 +17,8 @@ FAST = {
     # The glyphs move anywhere on the canvas; the paper's embedding keeps 5x5 maps, where matching a glyph
     # that moved takes longer than 40 steps to learn. Conv4 pools to 1x1 (translation-invariant).
     "relation": {"backbone": "conv4"},
+    # Fewer unrolled updates than the paper's 12 (its 5-shot setting uses 5): the test budget is 40 meta-updates on a CPU.
+    "meta_lstm": {"inner_steps": 3, "eval_inner_steps": 3},
 }
 
 

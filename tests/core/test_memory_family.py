@@ -1,0 +1,116 @@
+"""What sets MANN, Meta-LSTM and LEO apart from the rest of the registry."""
+
+import math
+
+import pytest
+import torch
+
+from workbench.algorithms import registry
+from workbench.algorithms._mann import MANN
+from workbench.algorithms._memory import MemoryController, least_used
+from workbench.algorithms.meta_lstm import CoordinateLSTM, preprocess
+from workbench.errors import ConfigError
+
+
+def glyph_like(n, seed=0):
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+
+
+def test_lru_writes_go_to_the_least_used_rows():
+    torch.manual_seed(0)
+    core = MemoryController(8, 3, 16, rows=6, width=4, heads=1, gamma=0.95)
+    with torch.no_grad():
+        core.gate.bias.fill_(-50.0)  # gate ~ 0: write only to the least-used row, never to last step's read rows
+    state = core.initial_state(1, "cpu")
+    written = []
+    for t in range(3):
+        before = state.memory.clone()
+        _, state = core(torch.randn(1, 8), state)
+        changed = ((state.memory - before).abs().sum(2) > 1e-4)[0]
+        written.append(int(changed.nonzero()[0]))
+        assert int(changed.sum()) == 1
+    assert len(set(written)) == 3  # each step a fresh, unused row
+    usage = torch.tensor([[0.5, 0.1, 0.9, 0.05]])
+    assert least_used(usage, 2).tolist() == [[0.0, 1.0, 0.0, 1.0]]
+
+
+def test_mann_sees_each_label_one_step_after_its_image():
+    torch.manual_seed(0)
+    mann = MANN(1, 28, {"max_ways": 5})
+    mann.train_mode(False)
+    features = mann._encode(glyph_like(4))
+    labels_a, labels_b = torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, 2, 1])  # differ only in the last label
+    with torch.no_grad():
+        state_a, logits_a, last_a = mann._run_support(features, labels_a, 3)
+        state_b, logits_b, last_b = mann._run_support(features, labels_b, 3)
+        query = mann._encode(glyph_like(2, seed=1))
+        query_a = mann._query_logits(state_a, last_a, query, 3)
+        query_b = mann._query_logits(state_b, last_b, query, 3)
+    # The last label cannot change any support step's output: it is shown with the next image.
+    assert torch.equal(logits_a, logits_b)
+    assert not torch.allclose(query_a, query_b)
+
+
+def test_mann_refuses_more_ways_than_its_label_slots():
+    mann = MANN(1, 28, {"max_ways": 5})
+    with pytest.raises(ConfigError, match="at most 5 ways"):
+        mann.adapt(glyph_like(6), torch.arange(6), 6)
+
+
+def test_meta_lstm_preprocesses_like_andrychowicz_and_starts_as_small_sgd_steps():
+    values = preprocess(torch.tensor([1.0, -math.exp(-3), 0.0, 1e-6]))
+    assert torch.allclose(values[0], torch.tensor([0.0, 1.0]))
+    assert torch.allclose(values[1], torch.tensor([-0.3, -1.0]))
+    assert torch.allclose(values[2], torch.tensor([-1.0, 0.0]))
+    assert torch.allclose(values[3], torch.tensor([-1.0, 1e-6 * math.exp(10)]))
+    torch.manual_seed(0)
+    optimiser = CoordinateLSTM(20)
+    theta, grad = torch.randn(100), torch.randn(100)
+    new, (_, _, forget, inputs) = optimiser.step(theta, grad, torch.tensor(1.0), optimiser.initial_state(100, "cpu"))
+    # At the start the forget gate keeps the parameters and the input gate is a small learning rate.
+    assert forget.min() > 0.95 and inputs.max() < 0.05
+    assert torch.allclose(new, forget * theta - inputs * grad)
+
+
+def test_meta_lstm_saves_its_learned_optimiser():
+    algorithm = registry.get("meta_lstm")(1, 28, {"inner_steps": 1})
+    state = algorithm.state_dict()
+    assert "meta_learner" in state and any("forget" in key for key in state["meta_learner"])
+
+
+def test_leo_adapts_deterministically_and_its_orthogonality_penalty_vanishes_on_orthogonal_rows():
+    torch.manual_seed(0)
+    leo = registry.get("leo")(1, 28)
+    support, labels = glyph_like(6), torch.tensor([0, 0, 1, 1, 2, 2])
+    queries = glyph_like(3, seed=2)
+    first = leo.adapt(support, labels, 3).predict_proba(queries)
+    second = leo.adapt(support, labels, 3).predict_proba(queries)
+    assert torch.equal(first, second)
+    with torch.no_grad():
+        latent = leo.latent.decoder.weight.shape[1]
+        leo.latent.decoder.weight.zero_()
+        leo.latent.decoder.weight[:latent] = torch.eye(latent)
+    assert float(leo.latent.orthogonality().detach()) < 1e-8
+
+
+def test_unregistered_mann_still_keeps_the_interface_promises():
+    """MANN is outside the registry's parametrized tests until it learns fast enough; these keep it honest."""
+    torch.manual_seed(0)
+    mann = MANN(1, 28, {"memory_rows": 16})
+    support, labels = glyph_like(7 * 2), torch.arange(7).repeat_interleave(2)
+    queries = glyph_like(5, seed=3)
+    stats = mann.meta_train([_episode(support, labels, queries, 7)])
+    assert math.isfinite(stats.loss)
+    probs = mann.adapt(support, labels, 7).predict_proba(queries)
+    assert probs.shape == (5, 7) and torch.allclose(probs.sum(1), torch.ones(5), atol=1e-5)
+    alone = mann.adapt(support, labels, 7).predict_proba(queries[:1])
+    assert torch.allclose(probs[:1], alone, atol=1e-5)
+    clone = MANN(1, 28, {"memory_rows": 16})
+    clone.load_state_dict(mann.state_dict())
+    assert torch.allclose(clone.adapt(support, labels, 7).predict_proba(queries), probs, atol=1e-5)
+
+
+def _episode(support, labels, queries, ways):
+    from workbench.data.episode import Episode
+
+    return Episode(support, labels, queries, torch.arange(len(queries)) % ways, tuple(f"c{i}" for i in range(ways)))

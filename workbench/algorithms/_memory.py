@@ -1,0 +1,103 @@
+"""The external memory of MANN (Santoro et al. 2016): content-based reads, LRUA writes.
+
+Kept apart from the algorithm so its two rules can be tested on their own:
+- read: each head's weights are a softmax over the cosine similarity of its key
+  with every memory row (paper eq. 2-3);
+- write: least-recently-used access. A head writes its key to a mix, through a
+  learned sigmoid gate, of the rows it read last step and the least-used rows
+  (eq. 7); before writing, the least-used row is erased; usage decays by gamma
+  and grows with every read and write (eq. 5).
+
+All tensors carry a leading batch dimension, so a batch of independent
+sequences (the queries of an episode, each continuing the same support
+sequence) runs in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+INITIAL_STRENGTH = 9.0  # 1 + softplus(9) ~ 10
+MEMORY_INIT = 1e-6  # rows start (almost) empty; cosine similarity of an empty row is then ~0
+
+
+@dataclass
+class MemoryState:
+    """Everything carried from one time step to the next (batch B, heads H, rows N, width M)."""
+
+    hidden: torch.Tensor  # controller LSTM h (B, hidden)
+    cell: torch.Tensor  # controller LSTM c (B, hidden)
+    memory: torch.Tensor  # (B, N, M)
+    usage: torch.Tensor  # (B, N)
+    read_weights: torch.Tensor  # (B, H, N), last step's
+    reads: torch.Tensor  # (B, H * M), last step's read vectors
+
+    def expand(self, batch: int) -> "MemoryState":
+        """The same state repeated `batch` times: independent continuations of one sequence."""
+        return MemoryState(*(t.expand(batch, *t.shape[1:]) for t in (
+            self.hidden, self.cell, self.memory, self.usage, self.read_weights, self.reads)))
+
+
+def least_used(usage: torch.Tensor, count: int) -> torch.Tensor:
+    """1 on the `count` rows of smallest usage, 0 elsewhere (B, N): the paper's w^lu."""
+    rows = usage.topk(count, dim=1, largest=False).indices
+    return torch.zeros_like(usage).scatter_(1, rows, 1.0)
+
+
+class MemoryController(nn.Module):
+    """An LSTM controller reading and writing an external memory, one time step at a time."""
+
+    def __init__(
+        self, input_dim: int, outputs: int, hidden: int, rows: int, width: int, heads: int, gamma: float,
+        learned_strength: bool = False,
+    ) -> None:
+        super().__init__()
+        self.rows, self.width, self.heads, self.gamma = rows, width, heads, gamma
+        self.controller = nn.LSTMCell(input_dim + heads * width, hidden)
+        self.key = nn.Linear(hidden, heads * width)
+        self.gate = nn.Linear(hidden, heads)  # the interpolation gate alpha of each head (eq. 7)
+        self.output = nn.Linear(hidden + heads * width, outputs)
+        # Optional key strength beta >= 1 per head (as in the NTM): sharpens the read softmax.
+        self.strength = nn.Linear(hidden, heads) if learned_strength else None
+        if self.strength is not None:
+            # Start sharp (beta ~ 10): a read spread evenly over all rows carries no signal to learn from.
+            with torch.no_grad():
+                self.strength.bias.fill_(INITIAL_STRENGTH)
+
+    def initial_state(self, batch: int, device: torch.device) -> MemoryState:
+        h = torch.zeros(batch, self.controller.hidden_size, device=device)
+        return MemoryState(
+            h, h.clone(),
+            torch.full((batch, self.rows, self.width), MEMORY_INIT, device=device),
+            torch.zeros(batch, self.rows, device=device),
+            torch.zeros(batch, self.heads, self.rows, device=device),
+            torch.zeros(batch, self.heads * self.width, device=device),
+        )
+
+    def forward(self, x: torch.Tensor, state: MemoryState) -> tuple[torch.Tensor, MemoryState]:
+        """One time step: input (B, input_dim) -> output logits (B, outputs), next state."""
+        batch = x.shape[0]
+        h, c = self.controller(torch.cat([x, state.reads], 1), (state.hidden, state.cell))
+        keys = torch.tanh(self.key(h)).view(batch, self.heads, self.width)
+        alpha = torch.sigmoid(self.gate(h))[:, :, None]
+
+        # LRUA write (eq. 6-8): least-used rows from last step's usage; erase the least-used row first.
+        previous_least_used = least_used(state.usage, self.heads)
+        write_weights = alpha * state.read_weights + (1 - alpha) * previous_least_used[:, None, :]
+        erase = F.one_hot(state.usage.argmin(1), self.rows).to(x.dtype)
+        memory = state.memory * (1 - erase)[:, :, None] + torch.einsum("bhn,bhm->bnm", write_weights, keys)
+
+        # Content read (eq. 2-4): softmax over cosine similarity (sharpened only if asked).
+        similarity = F.cosine_similarity(keys[:, :, None, :], memory[:, None, :, :], dim=3, eps=1e-8)
+        if self.strength is not None:
+            similarity = similarity * (1 + F.softplus(self.strength(h)))[:, :, None]
+        read_weights = similarity.softmax(dim=2)
+        reads = torch.einsum("bhn,bnm->bhm", read_weights, memory).reshape(batch, -1)
+
+        usage = self.gamma * state.usage + read_weights.sum(1) + write_weights.sum(1)
+        logits = self.output(torch.cat([h, reads], 1))
+        return logits, MemoryState(h, c, memory, usage, read_weights, reads)
