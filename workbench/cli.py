@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val-episodes", type=int, default=100, help="episodes per validation")
     train.add_argument("--checkpoint-every", type=int, default=100, help="checkpoint every this many steps")
     train.add_argument("--time-limit", type=float, default=0.0, metavar="SECONDS", help="stop training after this long (default: no limit)")
+    train.add_argument("--cache-mb", type=float, default=0.0, metavar="MB",
+                       help="keep at most this many MB of decoded images in memory, re-reading the least recently "
+                            "used classes from disk (default 0: keep all)")
     train.add_argument("--out", metavar="RUN_DIR", help="run folder to create (default runs/<time>-<algorithm>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
@@ -150,7 +153,7 @@ def config_from_args(args: argparse.Namespace):
         image_size=args.image_size, channels=args.channels, rotations=args.rotations, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
-        time_limit_s=args.time_limit,
+        time_limit_s=args.time_limit, max_cache_mb=args.cache_mb,
     )
 
 

@@ -52,7 +52,7 @@ def evaluate_run(
     algorithm, config = load_trained(run_dir, device)
     queries = config.queries if queries is None else queries
     scan = scan_datasets(data)
-    cache = build_cache(scan, config.image_size, config.channels)
+    cache = build_cache(scan, config.image_size, config.channels, max_bytes=int(config.max_cache_mb * 2**20) or None)
     if cache.num_classes == 0:
         raise DataError("No usable classes: no class folder holds a readable image.")
     same_data = sorted(str(Path(p).resolve()) for p in data) == sorted(str(Path(p).resolve()) for p in config.data)
