@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -36,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug (ours or a plugin's): one line for the user, the traceback on request
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected failure: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 to see the traceback)",
+              file=sys.stderr)
+        return EXIT_RUN_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
