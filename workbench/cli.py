@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -36,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug (ours or a plugin's): one line for the user, the traceback on request
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected failure: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 to see the traceback)",
+              file=sys.stderr)
+        return EXIT_RUN_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--val-episodes", type=int, default=100, help="episodes per validation")
     train.add_argument("--checkpoint-every", type=int, default=100, help="checkpoint every this many steps")
     train.add_argument("--time-limit", type=float, default=0.0, metavar="SECONDS", help="stop training after this long (default: no limit)")
+    train.add_argument("--cache-mb", type=float, default=0.0, metavar="MB",
+                       help="keep at most this many MB of decoded images in memory, re-reading the least recently "
+                            "used classes from disk (default 0: keep all)")
     train.add_argument("--out", metavar="RUN_DIR", help="run folder to create (default runs/<time>-<algorithm>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
     train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
@@ -152,7 +162,7 @@ def config_from_args(args: argparse.Namespace):
         image_size=args.image_size, channels=args.channels, rotations=args.rotations, augment=args.augment, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
-        time_limit_s=args.time_limit,
+        time_limit_s=args.time_limit, max_cache_mb=args.cache_mb,
     )
 
 

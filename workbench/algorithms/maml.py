@@ -81,6 +81,7 @@ class MAML(Algorithm):
         features, stats = self._features(params, support_x)
         weight, bias = self._initial_head(features, support_y, ways)
         for _ in range(steps):
+            self.between_episodes()  # a long inner loop answers pause and cancel too
             logits = features @ weight.T + bias
             loss = F.cross_entropy(logits, support_y)
             names = list(params)

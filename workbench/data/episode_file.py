@@ -117,9 +117,9 @@ class FixedEpisodes:
         query = [r for class_rows in rows for r in class_rows[shots:]]
         labels = torch.arange(len(rows))
         return Episode(
-            support_x=self.cache.images[torch.tensor(support)].float().div_(255.0),
+            support_x=self.cache.gather(support).float().div_(255.0),
             support_y=labels.repeat_interleave(shots),
-            query_x=self.cache.images[torch.tensor(query)].float().div_(255.0),
+            query_x=self.cache.gather(query).float().div_(255.0),
             query_y=labels.repeat_interleave(self.spec.queries),
             class_names=names,
             support_rows=tuple(support),

@@ -30,6 +30,7 @@ def decode_image(data: bytes, size: int, channels: int) -> np.ndarray:
         raise ImageDecodeError("empty file (0 bytes)")
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PIL's notes on odd files (corrupt EXIF...) are not the user's business
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
@@ -78,9 +79,12 @@ def _to_mode(image: Image.Image, channels: int) -> Image.Image:
 
 def load_image_file(path: str, size: int, channels: int) -> np.ndarray:
     """Read and decode one file from disk (used by adapt and the GUI)."""
+    from workbench.data.sources import read_file_bounded
+
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_file_bounded(path)
     except OSError as exc:
         raise ImageDecodeError(f"cannot read file ({exc.strerror or exc})")
+    except ValueError as exc:
+        raise ImageDecodeError(f"cannot read file ({exc})")
     return decode_image(data, size, channels)

@@ -56,7 +56,7 @@ def prepare_data(config: RunConfig):
 
 
 def _decode(scan: DatasetScan, config: RunConfig):
-    steps = decode_steps(scan, config.image_size, config.channels)
+    steps = decode_steps(scan, config.image_size, config.channels, int(config.max_cache_mb * 2**20) or None)
     while True:
         try:
             done, total = next(steps)

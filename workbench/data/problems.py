@@ -18,7 +18,23 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        return f"{printable(self.path)}: {printable(self.message)}" if self.path else printable(self.message)
+
+
+def printable(text: str) -> str:
+    """`text` safe to print or write as one line of UTF-8: control characters (a newline in a
+    file name) and undecodable bytes of a file name are shown as escapes instead."""
+    if text.isprintable() and not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    out = []
+    for ch in text:
+        if "\udc80" <= ch <= "\udcff":  # a byte of a name that is not UTF-8 (os.fsdecode's surrogateescape)
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii") if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
 
 
 # The kinds, in one place so the GUI can explain and filter them.

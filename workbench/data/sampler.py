@@ -73,7 +73,7 @@ class EpisodeSampler:
             c, turns = self.pool[view]
             rows = self.cache.class_images[c]
             picked = rows[self.rng.choice(len(rows), size=self.shots + self.queries, replace=False)]
-            images = self.cache.images[torch.from_numpy(picked)]
+            images = self.cache.gather(picked)
             if turns:
                 images = torch.rot90(images, turns, dims=(-2, -1))
             support_rows += picked[: self.shots].tolist()

@@ -9,6 +9,7 @@ Scanning never raises for a bad file: it records a `Problem` and goes on.
 from __future__ import annotations
 
 import os
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,10 @@ IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 # An image file larger than this is not a small few-shot image; reading it
 # could exhaust memory (a zip bomb expands far beyond its packed size).
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
+# Image files barely compress (PNG and JPEG already are); a member of some size that
+# expands more than this is refused by its declared sizes, before reading any of it.
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,24 @@ class ImageRef:
         if self.in_zip:
             with zipfile.ZipFile(self.source) as archive:
                 return _read_member(archive, self.member)
-        return (Path(self.source) / self.member).read_bytes()
+        return read_file_bounded(Path(self.source) / self.member)
+
+
+def read_file_bounded(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_IMAGE_BYTES.
+
+    Checked on the open file, so a file that became a pipe or grew huge after
+    the scan cannot block the reader or exhaust memory.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file any more")
+        data = handle.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError(f"file grew beyond {MAX_IMAGE_BYTES // 2**20} MiB since the scan")
+    return data
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,9 @@ def _scan_folder(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef
             if not is_file:
                 if entry.is_symlink():
                     problems.append(Problem(P.UNREADABLE, str(path), "broken link; skipped"))
+                elif is_image_name(entry.name):
+                    # A named pipe or device would block or never end when read.
+                    problems.append(Problem(P.NOT_AN_IMAGE, str(path), "not a regular file (a pipe, socket or device); skipped"))
                 continue
             rel = path.relative_to(root).as_posix()
             if not is_image_name(entry.name):
@@ -218,8 +243,9 @@ def _scan_zip(path: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
         if not is_image_name(rel_path.name):
             problems.append(Problem(P.NOT_AN_IMAGE, f"{path}!{name}", "not an image file type; skipped"))
             continue
-        if info.file_size > MAX_IMAGE_BYTES:
-            problems.append(Problem(P.TOO_LARGE, f"{path}!{name}", f"expands to {info.file_size // 2**20} MiB, too large for an image here; skipped"))
+        refusal = _member_refusal(info)
+        if refusal:
+            problems.append(Problem(P.TOO_LARGE, f"{path}!{name}", refusal))
             continue
         folder = rel_path.parent.as_posix()
         key = folder if folder != "." else path.stem
@@ -231,10 +257,21 @@ def _scan_zip(path: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
     return classes
 
 
+def _member_refusal(info: zipfile.ZipInfo) -> str:
+    """Why a zip member is not read (judged from its declared sizes alone), or ''."""
+    if info.file_size > MAX_IMAGE_BYTES:
+        return f"expands to {info.file_size // 2**20} MiB, too large for an image here; skipped"
+    if info.file_size > RATIO_CHECK_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        ratio = info.file_size // max(info.compress_size, 1)
+        return f"expands {ratio}-fold to {info.file_size // 2**20} MiB (a zip bomb?); skipped"
+    return ""
+
+
 def _read_member(archive: zipfile.ZipFile, member: str) -> bytes:
     info = archive.getinfo(member)
-    if info.file_size > MAX_IMAGE_BYTES:
-        raise ValueError("member too large")
+    refusal = _member_refusal(info)
+    if refusal:
+        raise ValueError(refusal)
     with archive.open(info) as handle:
         # Read one byte past the declared size: a lying header cannot make us read more.
         data = handle.read(MAX_IMAGE_BYTES + 1)
@@ -255,7 +292,7 @@ def read_many(refs: Iterable[ImageRef]):
                         archive = open_zips[ref.source] = zipfile.ZipFile(ref.source)
                     yield ref, _read_member(archive, ref.member)
                 else:
-                    yield ref, (Path(ref.source) / ref.member).read_bytes()
+                    yield ref, read_file_bounded(Path(ref.source) / ref.member)
             except Exception as exc:  # any failure to read one file is that file's problem
                 yield ref, exc
     finally:

@@ -45,14 +45,26 @@ class SplitSpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SplitSpec":
-        return cls(
-            mode=str(data.get("mode", "class")),
-            val_fraction=float(data.get("val_fraction", 0.1)),
-            test_fraction=float(data.get("test_fraction", 0.2)),
-            test_groups=tuple(data.get("test_groups", ())),
-            val_groups=tuple(data.get("val_groups", ())),
-            seed=int(data.get("seed", 0)),
-        )
+        """Rebuild from JSON; a field of the wrong type raises ConfigError naming it."""
+        if not isinstance(data, dict):
+            raise ConfigError("expected an object")
+        values: dict = {}
+        for name, kind in (("mode", str), ("val_fraction", float), ("test_fraction", float), ("seed", int)):
+            if name not in data:
+                continue
+            value = data[name]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ConfigError(f"'{name}' must be {'a number' if kind is float else kind.__name__}, not {value!r}")
+            values[name] = value
+        for name in ("test_groups", "val_groups"):
+            if name in data:
+                value = data[name]
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ConfigError(f"'{name}' must be a list of group names, not {value!r}")
+                values[name] = tuple(value)
+        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.data import problems as P
-from workbench.data.problems import Problem
+from workbench.data.problems import Problem, printable
 from workbench.data.sources import ClassEntry, DatasetScan
 from workbench.gui.class_table import ClassTableModel, make_proxy
 from workbench.gui.thumbnails import MAX_THUMBS, ThumbnailStrip
@@ -166,7 +166,7 @@ class DatasetView(QWidget):
         for problem in problems:
             self.problems.append(problem)
             item = QTreeWidgetItem([PROBLEM_TITLES.get(problem.kind, problem.kind.replace("-", " ").capitalize()),
-                                    problem.message, problem.path])
+                                    printable(problem.message), printable(problem.path)])
             for column in range(3):
                 item.setToolTip(column, str(problem))
             self.problems_tree.addTopLevelItem(item)

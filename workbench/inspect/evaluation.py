@@ -142,7 +142,7 @@ def episode_from_record(cache: ImageCache, record: EpisodeRecord) -> Episode:
     """Rebuild an evaluated episode's images from the cache, turned as the sampler turned them."""
 
     def images(rows, labels):
-        out = cache.images[torch.tensor(rows, dtype=torch.long)].clone()
+        out = cache.gather(rows).clone()
         for i, label in enumerate(labels):
             if record.class_turns and record.class_turns[label]:
                 out[i] = torch.rot90(out[i], record.class_turns[label], dims=(-2, -1))

@@ -20,12 +20,13 @@ import io
 import json
 import pickle
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from workbench.errors import RunFolderError
+from workbench.errors import ConfigError, RunFolderError
 from workbench.runs.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
 from workbench.training.config import RunConfig
 
@@ -82,12 +83,42 @@ class RunFolder:
             raise RunFolderError(f"{folder.path} is not a run folder (it has no config.json).")
         return folder
 
-    def read_config(self) -> RunConfig:
-        return RunConfig.from_dict(self._read_json(self.config_path), source=str(self.config_path))
+    def read_config(self, check_algorithm: bool = True) -> RunConfig:
+        """The run's settings, validated; a bad field is named with the file.
+
+        `check_algorithm` also checks that the algorithm is registered (its plugin
+        loaded) and that its hyperparameters are valid, as needed to load or resume.
+        """
+        source = str(self.config_path)
+        config = RunConfig.from_dict(self._read_json(self.config_path), source=source)
+        if check_algorithm:
+            from workbench.algorithms import registry
+            from workbench.algorithms.hyperparams import resolve_hyperparams
+
+            try:
+                cls = registry.get(config.algorithm)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: field 'algorithm': {exc} (Is the plugin that provides it enabled?)") from None
+            try:
+                resolve_hyperparams(cls.hyperparams, dict(config.hparams), config.algorithm)
+            except ConfigError as exc:
+                raise ConfigError(f"{source}: field 'hparams': {exc}") from None
+        return config
 
     def read_status(self) -> dict:
+        """status.json as a dict with at least 'status' (text); 'unknown' when absent."""
         path = self.path / "status.json"
-        return self._read_json(path) if path.exists() else {"status": "unknown"}
+        if not path.exists():
+            return {"status": "unknown"}
+        data = self._read_json(path)
+        if not isinstance(data, dict):
+            raise RunFolderError(f"{path} is damaged: expected a JSON object, found {type(data).__name__}.")
+        if not isinstance(data.get("status"), str):
+            raise RunFolderError(f"{path} is damaged: field 'status' is missing or not text.")
+        for key in ("step", "best_step"):
+            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
+                raise RunFolderError(f"{path} is damaged: field '{key}' must be a whole number, not {data[key]!r}.")
+        return data
 
     def read_environment(self) -> dict:
         path = self.path / "environment.json"
@@ -104,7 +135,10 @@ class RunFolder:
     # --- writing as the run goes ----------------------------------------------
     def write_status(self, status: str, message: str, **extra: Any) -> None:
         data = {"status": status, "message": message, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        previous = self.read_status() if (self.path / "status.json").exists() else {}
+        try:
+            previous = self.read_status()
+        except RunFolderError:
+            previous = {}  # a damaged status is replaced, not a reason to stop the run
         for key in ("best_val_accuracy", "best_step", "step"):
             if key in previous:
                 data[key] = previous[key]
@@ -127,10 +161,53 @@ class RunFolder:
         self.append_metrics(rows)
 
     def read_metrics(self) -> list[dict]:
-        if not self.metrics_path.exists():
+        """The rows of metrics.csv (values as text), checked: a damaged row is named by line and field."""
+        path = self.metrics_path
+        if not path.exists():
             return []
-        with self.metrics_path.open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                reader = csv.DictReader(handle)
+                if reader.fieldnames is None or "step" not in reader.fieldnames or "phase" not in reader.fieldnames:
+                    raise RunFolderError(f"{path} is damaged: its first line must name the columns "
+                                         f"({','.join(METRIC_FIELDS)}). Fix or delete the file.")
+                rows = []
+                for row in reader:
+                    line = reader.line_num
+                    if None in row or None in row.values():
+                        raise RunFolderError(f"{path} is damaged: line {line} has the wrong number of values. "
+                                             "Fix or delete the file.")
+                    if not row["step"].isdigit():
+                        raise RunFolderError(f"{path} is damaged: line {line}, field 'step' must be a whole number, "
+                                             f"not {row['step']!r}. Fix or delete the file.")
+                    for key in ("loss", "accuracy"):
+                        if row.get(key):
+                            try:
+                                float(row[key])
+                            except ValueError:
+                                raise RunFolderError(f"{path} is damaged: line {line}, field '{key}' must be a number, "
+                                                     f"not {row[key]!r}. Fix or delete the file.") from None
+                    rows.append(row)
+                return rows
+        except OSError as exc:
+            raise RunFolderError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RunFolderError(f"{path} is damaged ({exc}). Fix or delete the file.") from None
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete temporary files left by a write that was killed half-way (never read by anyone).
+
+        Call only when no other process writes this run (e.g. when resuming it).
+        """
+        removed = []
+        for folder in (self.path, self.path / "checkpoints"):
+            for path in folder.glob(".*.tmp") if folder.is_dir() else ():
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+        return removed
 
     def append_log(self, line: str) -> None:
         with (self.path / "log.txt").open("a", encoding="utf-8") as handle:
@@ -152,25 +229,53 @@ class RunFolder:
             if self.checkpoint_path.exists():
                 return self.load_checkpoint()["model"]
             raise RunFolderError(f"{self.path} has no trained model yet (no model.pt or checkpoint).")
-        return safe_torch_load(path)
+        state = safe_torch_load(path)
+        if not isinstance(state, dict):
+            raise RunFolderError(f"{path} is damaged: expected a dictionary of weights.")
+        return state
 
     def load_checkpoint(self) -> dict:
         if not self.checkpoint_path.exists():
             raise RunFolderError(f"{self.path} has no checkpoint to resume from.")
-        return safe_torch_load(self.checkpoint_path)
+        checkpoint = safe_torch_load(self.checkpoint_path)
+        expected = {"step": int, "model": dict, "optimizer": dict, "sampler": dict}
+        if not isinstance(checkpoint, dict):
+            raise RunFolderError(f"{self.checkpoint_path} is damaged: expected a dictionary of training state.")
+        for key, kind in expected.items():
+            if not isinstance(checkpoint.get(key), kind) or isinstance(checkpoint.get(key), bool):
+                raise RunFolderError(f"{self.checkpoint_path} is damaged: entry '{key}' is missing or of the wrong type.")
+        return checkpoint
 
 
 def safe_torch_load(path: Path) -> Any:
-    """Load weights without running code from the file (weights_only=True)."""
+    """Load weights without running code from the file (weights_only=True).
+
+    A file that asks to import or call anything beyond tensors and plain
+    containers is refused with a message; a damaged file is reported as damaged.
+    """
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about pickle protocols; the error says enough
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise RunFolderError(
-            f"Refused to load {path}: it contains code or objects other than weights "
-            f"(only plain tensors and numbers are loaded, for safety). Detail: {str(exc).splitlines()[0]}"
-        ) from None
-    except (OSError, RuntimeError, EOFError, ValueError) as exc:
-        raise RunFolderError(f"{path} is damaged or not a weights file ({str(exc).splitlines()[0]}).") from None
+        text = str(exc)
+        if "Weights only load failed" in text:
+            detail = next((line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
+            raise RunFolderError(
+                f"Refused to load {path}: it asks to run code or build objects other than weights, which could "
+                f"harm this computer; only plain tensors and numbers are loaded. Use files from sources you trust."
+                + (f" ({detail})" if detail else "")
+            ) from None
+        raise RunFolderError(f"{path} is damaged or not a weights file ({_first_line(exc)}).") from None
+    except MemoryError:
+        raise RunFolderError(f"{path} is too large to load into memory.") from None
+    except Exception as exc:  # any other failure to parse means a damaged or foreign file
+        raise RunFolderError(f"{path} is damaged or not a weights file ({_first_line(exc)}).") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def _fmt(value: Any) -> Any:

@@ -35,27 +35,33 @@ class RunConfig:
     val_episodes: int = 100
     checkpoint_every: int = 100
     time_limit_s: float = 0.0  # stop after this much training time (0: no limit)
+    max_cache_mb: float = 0.0  # decoded images kept in memory, least recently used evicted (0: no limit)
 
     def __post_init__(self) -> None:
         checks = [
-            (self.ways >= 2, "ways must be at least 2"),
-            (self.shots >= 1, "shots must be at least 1"),
-            (self.queries >= 1, "queries must be at least 1"),
-            (self.train_ways == 0 or self.train_ways >= 2, "train ways must be 0 (same as ways) or at least 2"),
-            (self.train_queries >= 0, "train queries must be 0 (same as queries) or more"),
-            (self.channels in (1, 3), "channels must be 1 (grayscale) or 3 (RGB)"),
-            (16 <= self.image_size <= 512, "image size must be between 16 and 512 pixels"),
-            (self.steps >= 1, "steps must be at least 1"),
-            (self.meta_batch >= 1, "meta-batch must be at least 1"),
-            (self.val_every >= 1 and self.val_episodes >= 1, "validation interval and episodes must be at least 1"),
-            (self.checkpoint_every >= 1, "checkpoint interval must be at least 1"),
-            (self.time_limit_s >= 0, "time limit must be 0 (none) or positive"),
-            (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"), "device must be auto, cpu or cuda"),
-            (self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),
+            ("ways", self.ways >= 2, "ways must be at least 2"),
+            ("shots", self.shots >= 1, "shots must be at least 1"),
+            ("queries", self.queries >= 1, "queries must be at least 1"),
+            ("train_ways", self.train_ways == 0 or self.train_ways >= 2, "train ways must be 0 (same as ways) or at least 2"),
+            ("train_queries", self.train_queries >= 0, "train queries must be 0 (same as queries) or more"),
+            ("channels", self.channels in (1, 3), "channels must be 1 (grayscale) or 3 (RGB)"),
+            ("image_size", 16 <= self.image_size <= 512, "image size must be between 16 and 512 pixels"),
+            ("steps", self.steps >= 1, "steps must be at least 1"),
+            ("meta_batch", self.meta_batch >= 1, "meta-batch must be at least 1"),
+            ("val_every", self.val_every >= 1, "validation interval must be at least 1"),
+            ("val_episodes", self.val_episodes >= 1, "validation episodes must be at least 1"),
+            ("checkpoint_every", self.checkpoint_every >= 1, "checkpoint interval must be at least 1"),
+            ("time_limit_s", self.time_limit_s >= 0, "time limit must be 0 (none) or positive"),
+            ("max_cache_mb", self.max_cache_mb >= 0, "image cache limit must be 0 (no limit) or positive"),
+            ("device", self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
+             "device must be auto, cpu or cuda"),
+            ("precision", self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),
         ]
-        for ok, message in checks:
+        for name, ok, message in checks:
             if not ok:
-                raise ConfigError(message[0].upper() + message[1:] + ".")
+                error = ConfigError(message[0].upper() + message[1:] + ".")
+                error.field = name
+                raise error
 
     @property
     def effective_train_ways(self) -> int:
@@ -72,42 +78,47 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config.json") -> "RunConfig":
-        """Rebuild from JSON; a missing or mistyped field is named in the error."""
+        """Rebuild from JSON; a missing, mistyped or out-of-range field is named in the error."""
         if not isinstance(data, dict):
-            raise ConfigError(f"{source}: expected a JSON object.")
-        known = {f.name: f for f in fields(cls)}
+            raise ConfigError(f"{source}: expected a JSON object, found {type(data).__name__}.")
+        defaults = cls(data=[])
         values: dict[str, Any] = {}
-        for name, spec in known.items():
+        for spec in fields(cls):
+            name = spec.name
             if name not in data:
                 if name == "data":
-                    raise ConfigError(f"{source}: field 'data' is missing.")
-                continue
+                    raise ConfigError(f"{source}: field 'data' is missing (the list of dataset paths).")
+                continue  # older run folders lack newer fields: their defaults apply
             value = data[name]
             if name == "split":
-                if not isinstance(value, dict):
-                    raise ConfigError(f"{source}: field 'split' must be an object.")
                 try:
                     value = SplitSpec.from_dict(value)
-                except (TypeError, ValueError, ConfigError) as exc:
-                    raise ConfigError(f"{source}: field 'split' is invalid ({exc})") from None
+                except ConfigError as exc:
+                    raise ConfigError(f"{source}: field 'split' is invalid ({exc}).") from None
             elif name == "data":
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{source}: field 'data' must be a list of paths.")
+                if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+                    raise ConfigError(f"{source}: field 'data' must be a non-empty list of paths, not {value!r}.")
             elif name == "hparams":
                 if not isinstance(value, dict):
-                    raise ConfigError(f"{source}: field 'hparams' must be an object.")
+                    raise ConfigError(f"{source}: field 'hparams' must be an object, not {value!r}.")
             else:
-                expected = type(getattr(cls(data=[]), name)) if name != "data" else list
-                if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
-                if expected is float and not isinstance(value, float):
-                    raise ConfigError(f"{source}: field '{name}' must be a number, not {value!r}.")
-                if expected is bool and not isinstance(value, bool) or expected is int and (
-                    isinstance(value, bool) or not isinstance(value, int)
-                ) or expected is str and not isinstance(value, str):
-                    raise ConfigError(f"{source}: field '{name}' must be {expected.__name__}, not {value!r}.")
+                value = _checked(source, name, value, type(getattr(defaults, name)))
             values[name] = value
         try:
             return cls(**values)
         except ConfigError as exc:
-            raise ConfigError(f"{source}: {exc}") from None
+            field_name = getattr(exc, "field", None)
+            where = f"field '{field_name}' is out of range: " if field_name else ""
+            raise ConfigError(f"{source}: {where}{exc}") from None
+
+
+def _checked(source: str, name: str, value: Any, expected: type) -> Any:
+    """`value` if it has the field's JSON type (an int is a fine float); else ConfigError naming the field."""
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if expected is float and isinstance(value, float) and value != value:
+        raise ConfigError(f"{source}: field '{name}' must be a number, not NaN.")
+    if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+        kind = {float: "a number", int: "a whole number", bool: "true or false", str: "text"}.get(expected, expected.__name__)
+        raise ConfigError(f"{source}: field '{name}' must be {kind}, not {value!r}.")
+    return value

@@ -96,7 +96,8 @@ def prepare_evaluation(
     algorithm, config = load_trained(run_dir, device)
     queries = config.queries if queries is None else queries
     scan = scan_datasets(data)
-    cache = build_cache(scan, config.image_size, config.channels, progress=cache_progress, cancelled=cancelled)
+    cache = build_cache(scan, config.image_size, config.channels, progress=cache_progress, cancelled=cancelled,
+                        max_bytes=int(config.max_cache_mb * 2**20) or None)
     if cache.num_classes == 0:
         raise DataError("No usable classes: no class folder holds a readable image.")
     if spec is not None:

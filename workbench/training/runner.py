@@ -23,7 +23,7 @@ from workbench.algorithms import registry
 from workbench.algorithms.base import Algorithm
 from workbench.data.prepare import PreparedData, prepare_data
 from workbench.data.sampler import EpisodeSampler
-from workbench.errors import NonFiniteLossError, WorkbenchError
+from workbench.errors import NonFiniteLossError, RunFolderError, WorkbenchError
 from workbench.runs.folder import RunFolder
 from workbench.training.config import RunConfig
 from workbench.training.control import RunCancelled, RunControl
@@ -76,7 +76,9 @@ def train_run(
     torch.manual_seed(config.seed)
     if resume:
         folder = RunFolder.open(run_dir)
-        checkpoint = folder.load_checkpoint()
+        folder.remove_stale_temp_files()  # left by a write that a kill cut short
+        # Killed before its first checkpoint: the run starts again in its own folder.
+        checkpoint = folder.load_checkpoint() if folder.checkpoint_path.exists() else None
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
     data = yield from _prepare_unless_cancelled(config, control)
     if data is None:
@@ -85,15 +87,27 @@ def train_run(
         return
     if on_data:
         on_data(data)
-    if resume:
-        algorithm.load_state_dict(checkpoint["model"])
-        algorithm.load_optimizer_state_dict(checkpoint["optimizer"])
-        data.train.load_state_dict(checkpoint["sampler"])
+    if resume and checkpoint is not None:
+        try:
+            algorithm.load_state_dict(checkpoint["model"])
+            algorithm.load_optimizer_state_dict(checkpoint["optimizer"])
+            data.train.load_state_dict(checkpoint["sampler"])
+            if isinstance(checkpoint.get("torch_rng"), torch.Tensor):
+                torch.set_rng_state(checkpoint["torch_rng"])  # dropout and random inits continue as if never stopped
+        except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+            raise RunFolderError(f"{folder.checkpoint_path} does not fit this run's settings "
+                                 f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).") from None
         start_step = int(checkpoint["step"])
         best = checkpoint.get("best_val_accuracy")
         folder.truncate_metrics(start_step)
         folder.write_status("running", f"Resumed at step {start_step}.", step=start_step)
         folder.append_log(f"resumed at step {start_step}")
+    elif resume:
+        start_step, best = 0, None
+        folder.truncate_metrics(0)
+        folder.write_problems([str(p) for p in data.problems])
+        folder.write_status("running", "No checkpoint had been written; training starts again.", step=0)
+        folder.append_log("no checkpoint to resume from; started again at step 0")
     else:
         folder = RunFolder.create(run_dir, config, environment(device, precision))
         folder.write_problems([str(p) for p in data.problems])
@@ -239,6 +253,7 @@ class _Loop:
             "optimizer": self.algorithm.optimizer_state_dict(),
             "sampler": self.data.train.state_dict(),
             "best_val_accuracy": self.best,
+            "torch_rng": torch.get_rng_state(),
         })
         self.saved_step = self.step
         self.folder.write_status("running", f"Checkpoint at step {self.step}.", step=self.step)

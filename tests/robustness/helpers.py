@@ -1,0 +1,48 @@
+"""Shared by the robustness tests: running main.py as a user would, and making tiny runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.robustness.corpus import make_good_classes
+from workbench.data.splits import SplitSpec
+from workbench.training.config import RunConfig
+from workbench.training.runner import run_to_end, train_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args, timeout: float = 180, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python main.py ARGS`; a traceback on stderr fails the test whatever the exit status."""
+    import os
+
+    result = subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=timeout, env={**os.environ, **(env or {})})
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def last_line(result: subprocess.CompletedProcess) -> str:
+    lines = result.stderr.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
+def tiny_dataset(root: Path, classes: int = 6, images: int = 4) -> Path:
+    make_good_classes(root, classes=classes, images=images)
+    return root
+
+
+def tiny_config(data: Path, **overrides) -> RunConfig:
+    settings = dict(data=[str(data)], algorithm="protonet", ways=2, shots=1, queries=1, image_size=16, steps=4,
+                    val_every=2, val_episodes=2, checkpoint_every=1, device="cpu", precision="fp32",
+                    split=SplitSpec("class", val_fraction=0.34, test_fraction=0.0))
+    settings.update(overrides)
+    return RunConfig(**settings)
+
+
+def tiny_run(data: Path, run_dir: Path, **overrides) -> Path:
+    finished = run_to_end(train_run(tiny_config(data, **overrides), run_dir))
+    assert finished.status == "completed", finished.message
+    return run_dir
