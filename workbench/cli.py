@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=int, default=28, help="images are resized to S x S (default 28)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grayscale or 3 RGB (default 1)")
     train.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations of training classes as new classes")
+    train.add_argument("--mirror", action="store_true", help="add the mirror image of each training class (and of its rotations) as new classes")
     train.add_argument("--augment", action="store_true", help="distort each training image a little (shift, rotation, scale, shear)")
     train.add_argument("--steps", type=int, default=1000, help="meta-updates (default 1000)")
     train.add_argument("--meta-batch", type=int, default=1, help="episodes per meta-update (default 1)")
@@ -159,7 +160,7 @@ def config_from_args(args: argparse.Namespace):
     return RunConfig(
         data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
         ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
-        image_size=args.image_size, channels=args.channels, rotations=args.rotations, augment=args.augment, split=split,
+        image_size=args.image_size, channels=args.channels, rotations=args.rotations, mirror=args.mirror, augment=args.augment, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
         time_limit_s=args.time_limit, max_cache_mb=args.cache_mb,

@@ -106,3 +106,19 @@ def test_only_training_episodes_are_augmented(glyphs):
         data = done.value
     assert data.train.augmentation is not None
     assert all(s is None or s.augmentation is None for s in (data.val, data.test))
+
+
+def test_mirroring_makes_new_classes_shown_as_the_model_saw_them(cache):
+    from workbench.data.views import describe, orient, orient_array
+
+    views = class_views([0, 1], rotations=True, mirror=True)
+    assert len(views) == 16 and len(set(views)) == 16  # 2 classes x 4 turns x 2 mirrors
+    sampler = EpisodeSampler(cache, views, 16, 1, 1, seed=0)
+    episode = sampler.sample()
+    assert len(set(episode.class_names)) == 16
+    assert any("mirror, rot 90" in name for name in episode.class_names)
+    for label, view in enumerate(episode.class_turns):
+        original = cache.images[episode.support_rows[label]].float().div(255.0)
+        assert torch.equal(episode.support_x[label], orient(original, view))
+        assert (orient_array(original.numpy(), view) == episode.support_x[label].numpy()).all()
+    assert describe(5) == " (mirror, rot 90)" and describe(0) == ""

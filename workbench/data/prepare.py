@@ -41,7 +41,7 @@ def prepare_data(config: RunConfig):
     split = split_classes(cache.class_keys, cache.class_groups, config.split)
     problems = list(cache.problems)
     train = EpisodeSampler(
-        cache, class_views(split.train, config.rotations), config.effective_train_ways, config.shots,
+        cache, class_views(split.train, config.rotations, config.mirror), config.effective_train_ways, config.shots,
         config.effective_train_queries, seed=config.seed, part_name="train",
         augmentation=Augmentation() if config.augment else None,
     )

@@ -10,6 +10,8 @@ from workbench.data.augment import Augmentation
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
 from workbench.data.problems import Problem
+from workbench.data.views import describe as describe_view
+from workbench.data.views import orient
 from workbench.errors import DataError
 
 
@@ -75,13 +77,13 @@ class EpisodeSampler:
             picked = rows[self.rng.choice(len(rows), size=self.shots + self.queries, replace=False)]
             images = self.cache.gather(picked)
             if turns:
-                images = torch.rot90(images, turns, dims=(-2, -1))
+                images = orient(images, turns)
             support_rows += picked[: self.shots].tolist()
             query_rows += picked[self.shots:].tolist()
             turns_of.append(int(turns))
             support.append(images[: self.shots])
             query.append(images[self.shots:])
-            names.append(self.cache.class_keys[c] + (f" (rot {90 * turns})" if turns else ""))
+            names.append(self.cache.class_keys[c] + describe_view(turns))
         labels = torch.arange(self.ways)
         support_x = torch.cat(support).float().div_(255.0)
         query_x = torch.cat(query).float().div_(255.0)

@@ -13,6 +13,8 @@ import numpy as np
 
 from workbench.errors import ConfigError
 
+from workbench.data.views import MIRRORED
+
 ROTATIONS = (0, 1, 2, 3)  # multiples of 90 degrees
 
 
@@ -119,7 +121,8 @@ def split_classes(class_keys: list[str], class_groups: list[str], spec: SplitSpe
     return ClassSplit(sorted(train), sorted(val), sorted(test), tuple(test_groups), tuple(spec.val_groups))
 
 
-def class_views(classes: list[int], rotations: bool) -> list[tuple[int, int]]:
-    """(class index, quarter turns) pairs; with rotations each class gives four classes."""
+def class_views(classes: list[int], rotations: bool, mirror: bool = False) -> list[tuple[int, int]]:
+    """(class index, view) pairs (see views.py); rotations give four classes per class, mirroring doubles that."""
     turns = ROTATIONS if rotations else (0,)
-    return [(c, k) for c in classes for k in turns]
+    flips = (0, MIRRORED) if mirror else (0,)
+    return [(c, k + f) for c in classes for f in flips for k in turns]

@@ -6,6 +6,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
+from workbench.data.views import orient_array
+
 
 def array_to_qimage(array: np.ndarray) -> QImage:
     """A (C, H, W) uint8 array with C = 1 (grayscale) or 3 (RGB) as a QImage that owns its pixels."""
@@ -31,13 +33,11 @@ def array_to_pixmap(array: np.ndarray, size: int) -> QPixmap:
 
 
 def cache_pixmap(images, row: int, turns: int, size: int) -> QPixmap:
-    """Row `row` of a cache tensor (M, C, S, S), turned by `turns` quarter turns as training saw it."""
+    """Row `row` of a cache tensor (M, C, S, S), seen through view `turns` (views.py) as training saw it."""
     item = images[row]
     array = item.numpy() if hasattr(item, "numpy") else np.asarray(item)
-    if turns % 4:
-        # Same direction as torch.rot90(x, k, dims=(-2, -1)), which the sampler uses.
-        array = np.rot90(array, turns, axes=(-2, -1))
-    return array_to_pixmap(np.ascontiguousarray(array), size)
+    # The same orientation as the sampler gave the model (quarter turns, mirroring).
+    return array_to_pixmap(orient_array(array, turns), size)
 
 
 def placeholder_pixmap(size: int, color: str = "#c62828") -> QPixmap:

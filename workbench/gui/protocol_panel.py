@@ -83,6 +83,9 @@ class ProtocolPanel(QWidget):
         self.rotations = QCheckBox("Rotations as new classes (×4)")
         self.rotations.setToolTip("Each training class also appears turned by 90°, 180° and 270°, as four "
                                   "distinct classes (the usual Omniglot augmentation).")
+        self.mirror = QCheckBox("Mirror images as new classes (×2)")
+        self.mirror.setToolTip("Each training class (and each of its rotations) also appears mirrored left-right, "
+                               "as a distinct class: more classes to learn from when there are few.")
         self.augment = QCheckBox("Distort training images a little")
         self.augment.setToolTip("Each training image gets its own small random shift, rotation, scale and shear, "
                                 "so the model learns features that survive handwriting-like variation. "
@@ -93,6 +96,7 @@ class ProtocolPanel(QWidget):
             [("Train ways", self.train_ways), ("Image size", self.image_size), ("Channels", self.channels)],
         ]))
         inner.addWidget(self.rotations)
+        inner.addWidget(self.mirror)
         inner.addWidget(self.augment)
         return box
 
@@ -204,6 +208,7 @@ class ProtocolPanel(QWidget):
             "image_size": self.image_size.value(),
             "channels": self.channels.currentData(),
             "rotations": self.rotations.isChecked(),
+            "mirror": self.mirror.isChecked(),
             "augment": self.augment.isChecked(),
             "split": self.split_spec(),
             "steps": self.steps.value(),

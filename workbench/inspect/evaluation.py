@@ -23,6 +23,7 @@ import torch
 from workbench.algorithms.base import Algorithm, NoEmbeddingError
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
+from workbench.data.views import orient
 from workbench.errors import RunFolderError, WorkbenchError
 from workbench.inspect.projection import pca_2d
 from workbench.runs.atomic import write_json_atomic
@@ -145,7 +146,7 @@ def episode_from_record(cache: ImageCache, record: EpisodeRecord) -> Episode:
         out = cache.gather(rows).clone()
         for i, label in enumerate(labels):
             if record.class_turns and record.class_turns[label]:
-                out[i] = torch.rot90(out[i], record.class_turns[label], dims=(-2, -1))
+                out[i] = orient(out[i], record.class_turns[label])
         return out.float().div_(255.0)
 
     return Episode(images(record.support_rows, record.support_labels), torch.tensor(record.support_labels),

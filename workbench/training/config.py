@@ -24,6 +24,7 @@ class RunConfig:
     image_size: int = 28
     channels: int = 1
     rotations: bool = False
+    mirror: bool = False  # mirror images of training classes as new classes (x2)
     augment: bool = False  # small random shifts/rotations/scales of each training image
     split: SplitSpec = field(default_factory=SplitSpec)
     steps: int = 1000

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.data.images import ImageDecodeError
+from workbench.data.views import orient_array
 from workbench.errors import WorkbenchError
 from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixmap
 from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, accuracy_text, make_table
@@ -204,7 +205,7 @@ class InspectPage(QWidget):
             try:
                 config = RunFolder.open(self.run_dir).read_config()
                 array = read_display_image(path, config.image_size, config.channels)
-                pixmap = array_to_pixmap(np.ascontiguousarray(np.rot90(array, turns, axes=(-2, -1))), TILE)
+                pixmap = array_to_pixmap(orient_array(array, turns), TILE)
             except (ImageDecodeError, WorkbenchError):
                 pixmap = placeholder_pixmap(TILE)
         self._image_cache[key] = pixmap
