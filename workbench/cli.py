@@ -1,4 +1,4 @@
-"""Headless commands: train, evaluate, adapt, algorithms. Never imports Qt.
+"""Headless commands: train, evaluate, adapt, export, table, algorithms, plugins. Never imports Qt.
 
 Errors the user can cause print one line to stderr and exit with status 2.
 """
@@ -20,7 +20,12 @@ EXIT_RUN_FAILED = 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--no-plugins" in argv:  # accepted before or after the command
+        from workbench import plugins
+
+        argv = [a for a in argv if a != "--no-plugins"]
+        plugins.disable()
     if not argv:
         # `workbench` with no command opens the desktop app.
         from workbench.gui.app import run_app
@@ -40,9 +45,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "workbench",
         description="Few-Shot Workbench. With no command the desktop app opens; these commands run headless.",
     )
+    parser.add_argument("--no-plugins", action="store_true",
+                        help="load no plugins, only the built-in algorithms (also WORKBENCH_NO_PLUGINS=1)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="meta-train an algorithm on image folders into a run folder")
@@ -111,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     al = commands.add_parser("algorithms", help="list the registered algorithms and their hyperparameters")
     al.add_argument("--json", action="store_true")
     al.set_defaults(handler=cmd_algorithms)
+
+    pl = commands.add_parser("plugins", help="list the plugins, where each came from and whether it loaded")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(handler=cmd_plugins)
     return parser
 
 
@@ -283,4 +294,27 @@ def cmd_algorithms(args: argparse.Namespace) -> int:
             for hp in item["hyperparameters"]:
                 extra = f" in [{hp['min']}, {hp['max']}]" if "min" in hp else (f" one of {hp['choices']}" if "choices" in hp else "")
                 print(f"    {hp['name']} ({hp['type']}, default {hp['default']}{extra}): {hp['help']}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from workbench import plugins
+    from workbench.algorithms import registry
+
+    registry.available()  # loads the plugins from the enabled places
+    problem = plugins.settings_problem()
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    statuses = plugins.statuses()
+    if args.json:
+        print(json.dumps({"enabled": plugins.enabled(), "folders": [str(f) for f, _ in plugins.plugin_folders()],
+                          "plugins": [plugins.describe_status(s) for s in statuses]}, indent=2))
+        return 0
+    if not plugins.enabled():
+        print("plugin loading is off (--no-plugins, WORKBENCH_NO_PLUGINS or the settings file)")
+    for folder, source in plugins.plugin_folders():
+        print(f"folder ({source}): {folder}{'' if folder.is_dir() else '  [missing]'}")
+    for s in statuses:
+        state = f"loaded: {', '.join([*s.algorithms, *s.backbones]) or 'registers nothing'}" if s.loaded else f"FAILED: {s.error}"
+        print(f"{s.name:<20} {s.source:<22} {state}")
     return 0
