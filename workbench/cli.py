@@ -106,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
+    ex = commands.add_parser("export", help="adapt a run to labelled folders and save the classifier as ONNX or TorchScript")
+    ex.add_argument("run_dir", metavar="RUN_DIR")
+    ex.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
+    ex.add_argument("--format", choices=("onnx", "torchscript"), default="onnx", help="file format (default onnx)")
+    ex.add_argument("--out", required=True, metavar="FILE", help="model file to write; class names go to FILE.classes.json")
+    ex.add_argument("--json", action="store_true", help="print a JSON summary")
+    ex.set_defaults(handler=cmd_export)
+
     gui = commands.add_parser("gui", help="open the desktop app, optionally with data loaded and training started")
     gui.add_argument("--data", action="append", default=[], metavar="PATH", help="dataset folder or .zip to load")
     gui.add_argument("--algorithm", help="algorithm to preselect")
@@ -169,8 +177,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.runs.folder import RunFolder
     from workbench.training.control import RunControl
     from workbench.training.events import DataProgress, Message, RunFinished, RunStarted, TrainStep, Validation
+    from workbench.training import distributed
     from workbench.training.runner import train_run
 
+    main_process = distributed.is_main_process()  # under torchrun only rank 0 prints
     if args.resume:
         folder = RunFolder.open(args.resume)
         config = folder.read_config()
@@ -183,7 +193,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = args.out or str(Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{config.algorithm}")
     control = RunControl()
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())  # Ctrl-C stops cleanly
-    say = (lambda *a: None) if args.quiet or args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    say = (lambda *a: None) if args.quiet or args.json or not main_process else (lambda text: print(text, file=sys.stderr, flush=True))
     finished = None
     last_print = 0.0
     try:
@@ -208,8 +218,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 finished = event
     finally:
         signal.signal(signal.SIGINT, previous)
+        distributed.close()
     assert finished is not None
-    if args.json:
+    if not main_process:
+        pass
+    elif args.json:
         print(json.dumps({"status": finished.status, "message": finished.message, "step": finished.step,
                           "best_val_accuracy": finished.best_val_accuracy, "run_dir": finished.run_dir}))
     else:
@@ -317,4 +330,19 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     for s in statuses:
         state = f"loaded: {', '.join([*s.algorithms, *s.backbones]) or 'registers nothing'}" if s.loaded else f"FAILED: {s.error}"
         print(f"{s.name:<20} {s.source:<22} {state}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from workbench.export import export_adapted
+
+    say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    result = export_adapted(args.run_dir, args.support, args.format, args.out, progress=say)
+    for problem in result.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(f"wrote {result.path} ({result.format}, {len(result.classes)} classes: {', '.join(result.classes)}; "
+              f"input {result.channels}x{result.image_size}x{result.image_size} in [0, 1]) and {result.classes_path}")
     return 0
