@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--time-limit", type=float, default=0.0, metavar="SECONDS", help="stop training after this long (default: no limit)")
     train.add_argument("--out", metavar="RUN_DIR", help="run folder to create (default runs/<time>-<algorithm>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard scalars into RUN_DIR/tensorboard/")
     train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     train.add_argument("--quiet", action="store_true", help="print only the summary")
     train.set_defaults(handler=cmd_train)
@@ -113,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", required=True, metavar="FILE", help="model file to write; class names go to FILE.classes.json")
     ex.add_argument("--json", action="store_true", help="print a JSON summary")
     ex.set_defaults(handler=cmd_export)
+
+    tb = commands.add_parser("table", help="a CSV or Markdown table of runs: algorithm, hyperparameters, protocol, accuracy +- CI")
+    tb.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders holding run folders")
+    tb.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="default markdown")
+    tb.add_argument("--out", metavar="FILE", help="write the table to FILE instead of printing it")
+    tb.set_defaults(handler=cmd_table)
 
     gui = commands.add_parser("gui", help="open the desktop app, optionally with data loaded and training started")
     gui.add_argument("--data", action="append", default=[], metavar="PATH", help="dataset folder or .zip to load")
@@ -169,7 +176,7 @@ def config_from_args(args: argparse.Namespace):
         image_size=args.image_size, channels=args.channels, rotations=args.rotations, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
-        time_limit_s=args.time_limit,
+        time_limit_s=args.time_limit, tensorboard=args.tensorboard,
     )
 
 
@@ -218,7 +225,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 finished = event
     finally:
         signal.signal(signal.SIGINT, previous)
-        distributed.close()
+        distributed.finish_run()
     assert finished is not None
     if not main_process:
         pass
@@ -345,4 +352,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {result.path} ({result.format}, {len(result.classes)} classes: {', '.join(result.classes)}; "
               f"input {result.channels}x{result.image_size}x{result.image_size} in [0, 1]) and {result.classes_path}")
+    return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from workbench.runs.atomic import write_text_atomic
+    from workbench.runs.table import runs_table
+
+    text, problems = runs_table(args.runs, args.format)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.out:
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0

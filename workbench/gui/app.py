@@ -10,8 +10,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 from workbench.gui.main_window import APP_TITLE, MainWindow
+from workbench.resources import resource_path
 
-STYLE_SHEET = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+STYLE_SHEET = resource_path("style.qss")
 
 
 def reserve_a_core_for_the_window() -> None:

@@ -34,6 +34,7 @@ class RunConfig:
     val_episodes: int = 100
     checkpoint_every: int = 100
     time_limit_s: float = 0.0  # stop after this much training time (0: no limit)
+    tensorboard: bool = False  # also write TensorBoard scalars into RUN_DIR/tensorboard/
 
     def __post_init__(self) -> None:
         checks = [
