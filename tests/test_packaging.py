@@ -43,8 +43,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     python = venv / "bin" / "python"
     # torch and the rest come from this interpreter's site-packages (no download), added as plain paths:
     # their .pth files are not run, so an editable install of the repository there stays out of the way.
-    (purelib,) = [Path(p) for p in json.loads(run(python, "-c", "import json, site; print(json.dumps(site.getsitepackages()))",
-                                                  cwd=tmp_path).stdout)]
+    purelib = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp_path).stdout.strip())
     (purelib / "outer_site_packages.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel, cwd=tmp_path)
 

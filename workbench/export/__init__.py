@@ -24,7 +24,7 @@ from workbench.export.formats import FORMATS, write_onnx, write_torchscript
 from workbench.runs.atomic import write_json_atomic
 
 __all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",
-           "register_exporter", "suggested_file_name"]
+           "format_for_file", "register_exporter", "suggested_file_name"]
 
 # The exported model must give what the workbench gives: this much probability difference at most.
 TOLERANCE = 1e-4
@@ -52,6 +52,11 @@ class ExportResult:
 
 def suggested_file_name(run_dir: str | Path, fmt: str) -> str:
     return f"{Path(run_dir).resolve().name}{SUFFIXES.get(fmt, '')}"
+
+
+def format_for_file(path: str | Path) -> str:
+    """The format a file name asks for: .pt / .pts / .torchscript -> torchscript, anything else -> onnx."""
+    return "torchscript" if Path(path).suffix.lower() in (".pt", ".pts", ".torchscript") else "onnx"
 
 
 def classes_path_for(out: str | Path) -> Path:

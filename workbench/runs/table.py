@@ -4,8 +4,8 @@
 
 Reads only the run folders' plain files: config.json, status.json, metrics.csv
 (validation accuracy and its CI at the best step) and evaluation.json when the run
-was evaluated on test episodes (keys accuracy, ci95, episodes; ways/shots if the
-evaluation used another protocol than training).
+was evaluated on test episodes (keys accuracy, ci95, ways, shots, queries and episodes,
+a count or the list of evaluated episodes, as the Inspect page saves it).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def read_row(path: Path) -> RunRow:
         meta_batch=config.meta_batch, status=str(status.get("status", "unknown")),
         val_accuracy=_number(val_accuracy), val_ci95=val_ci95,
         test_accuracy=_number(evaluation.get("accuracy")), test_ci95=_number(evaluation.get("ci95")),
-        test_episodes=int(evaluation["episodes"]) if isinstance(evaluation.get("episodes"), int) else None,
+        test_episodes=_episode_count(evaluation.get("episodes")),
         test_protocol=test_protocol,
     )
 
@@ -168,6 +168,13 @@ def _number(value) -> float | None:
         return None if value in (None, "") else float(value)
     except (TypeError, ValueError):
         return None
+
+
+def _episode_count(value) -> int | None:
+    """`episodes` is a count, or (as the Inspect page saves it) the list of evaluated episodes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return len(value) if isinstance(value, list) else None
 
 
 def _read_evaluation(path: Path) -> dict:
