@@ -1,5 +1,5 @@
 """Few-Shot Workbench. `python main.py` opens the desktop app;
-`python main.py COMMAND ...` (train, evaluate, adapt, algorithms) runs headless without Qt."""
+`python main.py COMMAND ...` (train, evaluate, adapt, export, table, algorithms, plugins) runs headless without Qt."""
 
 import sys
 

@@ -1,6 +1,15 @@
+import os
+import tempfile
+
 import pytest
 
 from tests.synthetic import OMNIGLOT_SMALL1, make_glyph_dataset
+
+# Tests never read or write the user's own settings (plugin folders etc.): a fresh config folder per session,
+# inherited by the CLI subprocesses the tests start.
+os.environ["WORKBENCH_CONFIG_DIR"] = tempfile.mkdtemp(prefix="workbench-test-config-")
+os.environ.pop("WORKBENCH_PLUGIN_PATH", None)
+os.environ.pop("WORKBENCH_NO_PLUGINS", None)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Headless commands: train, evaluate, adapt, algorithms. Never imports Qt.
+"""Headless commands: train, evaluate, adapt, export, table, algorithms, plugins. Never imports Qt.
 
 Errors the user can cause print one line to stderr and exit with status 2.
 """
@@ -21,7 +21,12 @@ EXIT_RUN_FAILED = 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--no-plugins" in argv:  # accepted before or after the command
+        from workbench import plugins
+
+        argv = [a for a in argv if a != "--no-plugins"]
+        plugins.disable()
     if not argv:
         # `workbench` with no command opens the desktop app.
         from workbench.gui.app import run_app
@@ -47,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "workbench",
         description="Few-Shot Workbench. With no command the desktop app opens; these commands run headless.",
     )
+    parser.add_argument("--no-plugins", action="store_true",
+                        help="load no plugins, only the built-in algorithms (also WORKBENCH_NO_PLUGINS=1)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="meta-train an algorithm on image folders into a run folder")
@@ -85,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "used classes from disk (default 0: keep all)")
     train.add_argument("--out", metavar="RUN_DIR", help="run folder to create (default runs/<time>-<algorithm>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard scalars into RUN_DIR/tensorboard/")
     train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     train.add_argument("--quiet", action="store_true", help="print only the summary")
     train.set_defaults(handler=cmd_train)
@@ -112,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
+    ex = commands.add_parser("export", help="adapt a run to labelled folders and save the classifier as ONNX or TorchScript")
+    ex.add_argument("run_dir", metavar="RUN_DIR")
+    ex.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
+    ex.add_argument("--format", choices=("onnx", "torchscript"), default="onnx", help="file format (default onnx)")
+    ex.add_argument("--out", required=True, metavar="FILE", help="model file to write; class names go to FILE.classes.json")
+    ex.add_argument("--json", action="store_true", help="print a JSON summary")
+    ex.set_defaults(handler=cmd_export)
+
+    tb = commands.add_parser("table", help="a CSV or Markdown table of runs: algorithm, hyperparameters, protocol, accuracy +- CI")
+    tb.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders holding run folders")
+    tb.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="default markdown")
+    tb.add_argument("--out", metavar="FILE", help="write the table to FILE instead of printing it")
+    tb.set_defaults(handler=cmd_table)
+
     gui = commands.add_parser("gui", help="open the desktop app, optionally with data loaded and training started")
     gui.add_argument("--data", action="append", default=[], metavar="PATH", help="dataset folder or .zip to load")
     gui.add_argument("--algorithm", help="algorithm to preselect")
@@ -124,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     al = commands.add_parser("algorithms", help="list the registered algorithms and their hyperparameters")
     al.add_argument("--json", action="store_true")
     al.set_defaults(handler=cmd_algorithms)
+
+    pl = commands.add_parser("plugins", help="list the plugins, where each came from and whether it loaded")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(handler=cmd_plugins)
     return parser
 
 
@@ -163,7 +189,7 @@ def config_from_args(args: argparse.Namespace):
         image_size=args.image_size, channels=args.channels, rotations=args.rotations, mirror=args.mirror, augment=args.augment, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
-        time_limit_s=args.time_limit, max_cache_mb=args.cache_mb,
+        time_limit_s=args.time_limit, max_cache_mb=args.cache_mb, tensorboard=args.tensorboard,
     )
 
 
@@ -171,8 +197,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.runs.folder import RunFolder
     from workbench.training.control import RunControl
     from workbench.training.events import DataProgress, Message, RunFinished, RunStarted, TrainStep, Validation
+    from workbench.training import distributed
     from workbench.training.runner import train_run
 
+    main_process = distributed.is_main_process()  # under torchrun only rank 0 prints
     if args.resume:
         folder = RunFolder.open(args.resume)
         config = folder.read_config()
@@ -185,7 +213,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = args.out or str(Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{config.algorithm}")
     control = RunControl()
     previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())  # Ctrl-C stops cleanly
-    say = (lambda *a: None) if args.quiet or args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    say = (lambda *a: None) if args.quiet or args.json or not main_process else (lambda text: print(text, file=sys.stderr, flush=True))
     finished = None
     last_print = 0.0
     try:
@@ -210,8 +238,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 finished = event
     finally:
         signal.signal(signal.SIGINT, previous)
+        distributed.finish_run()
     assert finished is not None
-    if args.json:
+    if not main_process:
+        pass
+    elif args.json:
         print(json.dumps({"status": finished.status, "message": finished.message, "step": finished.step,
                           "best_val_accuracy": finished.best_val_accuracy, "run_dir": finished.run_dir}))
     else:
@@ -296,4 +327,57 @@ def cmd_algorithms(args: argparse.Namespace) -> int:
             for hp in item["hyperparameters"]:
                 extra = f" in [{hp['min']}, {hp['max']}]" if "min" in hp else (f" one of {hp['choices']}" if "choices" in hp else "")
                 print(f"    {hp['name']} ({hp['type']}, default {hp['default']}{extra}): {hp['help']}")
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from workbench import plugins
+    from workbench.algorithms import registry
+
+    registry.available()  # loads the plugins from the enabled places
+    problem = plugins.settings_problem()
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    statuses = plugins.statuses()
+    if args.json:
+        print(json.dumps({"enabled": plugins.enabled(), "folders": [str(f) for f, _ in plugins.plugin_folders()],
+                          "plugins": [plugins.describe_status(s) for s in statuses]}, indent=2))
+        return 0
+    if not plugins.enabled():
+        print("plugin loading is off (--no-plugins, WORKBENCH_NO_PLUGINS or the settings file)")
+    for folder, source in plugins.plugin_folders():
+        print(f"folder ({source}): {folder}{'' if folder.is_dir() else '  [missing]'}")
+    for s in statuses:
+        state = f"loaded: {', '.join([*s.algorithms, *s.backbones]) or 'registers nothing'}" if s.loaded else f"FAILED: {s.error}"
+        print(f"{s.name:<20} {s.source:<22} {state}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from workbench.export import export_adapted
+
+    say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
+    result = export_adapted(args.run_dir, args.support, args.format, args.out, progress=say)
+    for problem in result.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(f"wrote {result.path} ({result.format}, {len(result.classes)} classes: {', '.join(result.classes)}; "
+              f"input {result.channels}x{result.image_size}x{result.image_size} in [0, 1]) and {result.classes_path}")
+    return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from workbench.runs.atomic import write_text_atomic
+    from workbench.runs.table import runs_table
+
+    text, problems = runs_table(args.runs, args.format)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.out:
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return 0

@@ -1,12 +1,22 @@
-"""Finding algorithm plugins: files in plugins/ and the `workbench.algorithms` entry points.
+"""Finding algorithm and backbone plugins: files in plugin folders and `workbench.algorithms` entry points.
 
-A plugin registers its algorithms with `workbench.algorithms.registry.register`,
-the same door the built-ins use. A plugin that fails to import is recorded
-with its error and skipped; the rest of the workbench works.
+A plugin is a Python file (or a package folder with __init__.py) that registers
+algorithms with `workbench.algorithms.registry.register` and/or backbones with
+`workbench.models.backbones.register_backbone`: the same doors the built-ins use.
+Plugins come from the places the user switched on (see plugin_settings):
+
+    project folder   plugins/ shipped with the workbench (inside the package when installed)
+    user folder      folders listed in the settings file
+    environment      folders in WORKBENCH_PLUGIN_PATH (os.pathsep-separated)
+    entry point      pip-installed packages declaring the `workbench.algorithms` group
+
+A plugin that fails to import is recorded with its error, whatever it had
+registered before failing is taken out again, and the rest of the workbench works.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import sys
@@ -15,72 +25,181 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from workbench.errors import ConfigError
+from workbench.plugin_settings import PluginSettings, plugins_disabled_by_environment
+
 ENTRY_POINT_GROUP = "workbench.algorithms"
-PROJECT_PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+SOURCE_PROJECT = "project folder"
+SOURCE_USER = "user folder"
+SOURCE_ENVIRONMENT = "WORKBENCH_PLUGIN_PATH"
+SOURCE_ENTRY_POINT = "entry point"
+
+
+def project_plugins_folder() -> Path:
+    """plugins/ beside the package in a source checkout; workbench/_plugins inside an installed wheel."""
+    bundled = PACKAGE_DIR / "_plugins"
+    return bundled if bundled.is_dir() else PACKAGE_DIR.parent / "plugins"
+
+
+PROJECT_PLUGINS = project_plugins_folder()
 
 
 @dataclass(frozen=True)
 class PluginStatus:
+    """One plugin the workbench tried to load: where from, and whether it works (else why not)."""
+
     name: str
-    origin: str
+    origin: str  # the file, folder or entry point it came from
     loaded: bool
     error: str = ""
+    source: str = ""  # one of the SOURCE_* places
+    algorithms: tuple[str, ...] = ()
+    backbones: tuple[str, ...] = ()
 
 
 _STATUS: dict[str, PluginStatus] = {}
+_state = {"disabled": False, "settings": None, "settings_problem": ""}
 
 
-def plugin_folders() -> list[Path]:
-    """plugins/ beside the project, plus folders listed in WORKBENCH_PLUGIN_PATH."""
-    folders = [PROJECT_PLUGINS]
+# --- which places are on -------------------------------------------------------
+def disable() -> None:
+    """Load no plugins in this process (the CLI's --no-plugins); already loaded ones stay."""
+    _state["disabled"] = True
+
+
+def enabled() -> bool:
+    return not _state["disabled"] and not plugins_disabled_by_environment() and current_settings().enabled
+
+
+def current_settings() -> PluginSettings:
+    """The settings file's choices, read once per process (use_settings changes them)."""
+    if _state["settings"] is None:
+        try:
+            _state["settings"] = PluginSettings.load()
+        except ConfigError as exc:
+            # A damaged settings file must not stop the app: say so and use the defaults.
+            _state["settings_problem"] = str(exc)
+            _state["settings"] = PluginSettings()
+    return _state["settings"]
+
+
+def settings_problem() -> str:
+    """Why the settings file was not used (empty when it was fine or absent)."""
+    current_settings()
+    return _state["settings_problem"]
+
+
+def use_settings(settings: PluginSettings, save: bool = True) -> list[PluginStatus]:
+    """Adopt new settings (saved to the settings file) and load plugins from newly enabled places.
+
+    A place switched off takes effect at the next start: Python cannot unload imported code.
+    """
+    if save:
+        settings.save()
+    _state["settings"] = settings
+    _state["settings_problem"] = ""
+    return load_plugins()
+
+
+def plugin_folders() -> list[tuple[Path, str]]:
+    """The enabled plugin folders with the place each comes from, in loading order."""
+    if not enabled():
+        return []
+    settings = current_settings()
+    folders: list[tuple[Path, str]] = []
+    if settings.project_folder:
+        folders.append((PROJECT_PLUGINS, SOURCE_PROJECT))
+    folders += [(Path(p).expanduser(), SOURCE_USER) for p in settings.folders]
     extra = os.environ.get("WORKBENCH_PLUGIN_PATH", "")
-    folders += [Path(p) for p in extra.split(os.pathsep) if p]
+    folders += [(Path(p).expanduser(), SOURCE_ENVIRONMENT) for p in extra.split(os.pathsep) if p]
     return folders
 
 
+# --- loading ------------------------------------------------------------------------
 def load_plugins() -> list[PluginStatus]:
-    """Import every plugin once; return the status of each."""
-    for folder in plugin_folders():
+    """Import every plugin from the enabled places once; return the status of each."""
+    if not enabled():
+        return statuses()
+    for folder, source in plugin_folders():
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
             if path.name.startswith(("_", ".")):
                 continue
             if path.suffix == ".py" or (path.is_dir() and (path / "__init__.py").is_file()):
-                _load_file(path)
+                _load_file(path, source)
+    if current_settings().entry_points:
+        _load_entry_points()
+    return statuses()
+
+
+def _load_entry_points() -> None:
     try:
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     except Exception:  # a broken distribution's metadata must not stop the app
         entry_points = []
     for entry in entry_points:
-        key = f"entry-point:{entry.name}"
-        if key in _STATUS:
-            continue
-        try:
-            entry.load()
-        except Exception as exc:
-            _STATUS[key] = PluginStatus(entry.name, entry.value, False, _describe(exc))
-        else:
-            _STATUS[key] = PluginStatus(entry.name, entry.value, True)
-    return list(_STATUS.values())
+        key = f"entry-point:{entry.name}={entry.value}"
+        if key not in _STATUS:
+            _STATUS[key] = _import_recording(entry.name, entry.value, SOURCE_ENTRY_POINT, entry.load)
 
 
-def _load_file(path: Path) -> None:
+def _load_file(path: Path, source: str) -> None:
     key = str(path.resolve())
     if key in _STATUS:
         return
-    module_name = f"workbench_plugin_{path.stem}"
+    module_name = _module_name(path)
     target = path / "__init__.py" if path.is_dir() else path
-    try:
-        spec = importlib.util.spec_from_file_location(module_name, target)
+
+    def load() -> None:
+        spec = importlib.util.spec_from_file_location(
+            module_name, target, submodule_search_locations=[str(path)] if path.is_dir() else None
+        )
         module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
+        sys.modules[module_name] = module  # dataclasses and pickling look the module up by name
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(module_name, None)
+            raise
+
+    _STATUS[key] = _import_recording(path.stem, str(path), source, load)
+
+
+def _module_name(path: Path) -> str:
+    """A unique module name: two folders may both hold a plugin called `mine.py`."""
+    base = f"workbench_plugin_{path.stem}"
+    name, n = base, 1
+    while name in sys.modules:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _import_recording(name: str, origin: str, source: str, load) -> PluginStatus:
+    """Run `load`, noting what it registered; on failure take that out again and keep the error."""
+    from workbench.algorithms import registry
+    from workbench.models import backbones
+
+    # Built-ins first, so that what a plugin imports of them is not counted as the plugin's.
+    for module in registry.builtin_modules():
+        importlib.import_module(module)
+    backbones.backbone_names()
+    algorithms_before = set(registry.registered_names())
+    backbones_before = set(backbones.registered_backbones())
+    try:
+        load()
     except Exception as exc:
-        sys.modules.pop(module_name, None)
-        _STATUS[key] = PluginStatus(path.stem, str(path), False, _describe(exc))
-    else:
-        _STATUS[key] = PluginStatus(path.stem, str(path), True)
+        for added in set(registry.registered_names()) - algorithms_before:
+            registry.unregister(added)
+        for added in set(backbones.registered_backbones()) - backbones_before:
+            backbones.unregister_backbone(added)
+        return PluginStatus(name, origin, False, _describe(exc), source)
+    added_algorithms = tuple(sorted(set(registry.registered_names()) - algorithms_before))
+    added_backbones = tuple(sorted(set(backbones.registered_backbones()) - backbones_before))
+    return PluginStatus(name, origin, True, "", source, added_algorithms, added_backbones)
 
 
 def _describe(exc: BaseException) -> str:
@@ -91,3 +210,11 @@ def _describe(exc: BaseException) -> str:
 
 def statuses() -> list[PluginStatus]:
     return list(_STATUS.values())
+
+
+def describe_status(status: PluginStatus) -> dict:
+    """The JSON form of a plugin's status, as `plugins --json` prints it."""
+    return {
+        "name": status.name, "origin": status.origin, "source": status.source, "loaded": status.loaded,
+        "error": status.error, "algorithms": list(status.algorithms), "backbones": list(status.backbones),
+    }

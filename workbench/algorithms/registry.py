@@ -41,6 +41,11 @@ def unregister(name: str) -> None:
     _ALGORITHMS.pop(name, None)
 
 
+def registered_names() -> tuple[str, ...]:
+    """Names registered so far, without importing anything (plugin loading compares before and after)."""
+    return tuple(_ALGORITHMS)
+
+
 def _ensure_loaded() -> None:
     for module in builtin_modules():
         importlib.import_module(module)

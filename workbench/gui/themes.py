@@ -8,7 +8,9 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from workbench.resources import resources_folder
+
+RESOURCES = resources_folder()  # resources/ in a checkout, workbench/_resources in a wheel
 THEMES = {"light": "style.qss", "dark": "style-dark.qss"}
 PLOT_COLORS = {"light": ("w", "#333333"), "dark": ("#1e2126", "#d0d4da")}
 

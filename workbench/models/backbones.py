@@ -38,6 +38,16 @@ def register_backbone(name: str):
     return decorate
 
 
+def registered_backbones() -> tuple[str, ...]:
+    """Names registered so far, without importing anything (plugin loading compares before and after)."""
+    return tuple(_BACKBONES)
+
+
+def unregister_backbone(name: str) -> None:
+    """Remove a backbone (a plugin that failed half-way is taken out again)."""
+    _BACKBONES.pop(name, None)
+
+
 def _ensure_loaded() -> None:
     import workbench.models as package
 

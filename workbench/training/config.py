@@ -37,6 +37,7 @@ class RunConfig:
     checkpoint_every: int = 100
     time_limit_s: float = 0.0  # stop after this much training time (0: no limit)
     max_cache_mb: float = 0.0  # decoded images kept in memory, least recently used evicted (0: no limit)
+    tensorboard: bool = False  # also write TensorBoard scalars into RUN_DIR/tensorboard/
 
     def __post_init__(self) -> None:
         checks = [

@@ -24,6 +24,7 @@ from workbench.algorithms.base import Algorithm
 from workbench.data.prepare import PreparedData, prepare_data
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import NonFiniteLossError, RunFolderError, WorkbenchError
+from workbench.training import distributed, tensorboard_log
 from workbench.runs.folder import RunFolder
 from workbench.training.config import RunConfig
 from workbench.training.control import RunCancelled, RunControl
@@ -71,14 +72,22 @@ def train_run(
     from its cache, which the events name by row).
     """
     control = control or RunControl()
+    session = distributed.DistributedSession.from_environment()  # None unless started by torchrun
     device = resolve_device(config.device)
+    if session:
+        device = session.start(device, config.meta_batch)
     precision = resolve_precision(config.precision, device)
+    if config.tensorboard:
+        tensorboard_log.check_available()
     torch.manual_seed(config.seed)
     if resume:
         folder = RunFolder.open(run_dir)
-        folder.remove_stale_temp_files()  # left by a write that a kill cut short
+        if not session or session.is_main:
+            folder.remove_stale_temp_files()  # left by a write that a kill cut short
         # Killed before its first checkpoint: the run starts again in its own folder.
         checkpoint = folder.load_checkpoint() if folder.checkpoint_path.exists() else None
+        if session and not session.is_main:
+            folder = distributed.FollowerFolder(run_dir)
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
     data = yield from _prepare_unless_cancelled(config, control)
     if data is None:
@@ -109,10 +118,16 @@ def train_run(
         folder.write_status("running", "No checkpoint had been written; training starts again.", step=0)
         folder.append_log("no checkpoint to resume from; started again at step 0")
     else:
-        folder = RunFolder.create(run_dir, config, environment(device, precision))
+        if session and not session.is_main:
+            folder = distributed.FollowerFolder(run_dir)  # only rank 0 writes the run folder
+        else:
+            folder = RunFolder.create(run_dir, config, environment(device, precision))
         folder.write_problems([str(p) for p in data.problems])
         start_step, best = 0, None
     algorithm.between_episodes = control.checkpoint
+    if session:
+        session.attach(algorithm, config.meta_batch)
+        algorithm.between_episodes = lambda: None  # processes agree on cancelling once per step instead
     yield RunStarted(
         str(folder.path), config.steps, start_step, describe_device(device), precision,
         len(data.split.train), len(data.split.val), len(data.split.test),
@@ -121,7 +136,7 @@ def train_run(
     display_sampler = EpisodeSampler(
         data.cache, display.pool, config.ways, config.shots, config.queries, seed=config.seed + 3
     )
-    loop = _Loop(config, algorithm, data, folder, control, start_step, best)
+    loop = _Loop(config, algorithm, data, folder, control, start_step, best, session)
     try:
         yield from loop.run(display_sampler)
     except RunCancelled:
@@ -173,8 +188,11 @@ def _prepare_unless_cancelled(config: RunConfig, control: RunControl):
 class _Loop:
     """State of one training loop, so the error paths can checkpoint what was done."""
 
-    def __init__(self, config, algorithm, data, folder, control, start_step, best) -> None:
+    def __init__(self, config, algorithm, data, folder, control, start_step, best, session=None) -> None:
         self.config, self.algorithm, self.data, self.folder, self.control = config, algorithm, data, folder, control
+        self.session = session
+        main = session is None or session.is_main
+        self.tensorboard = tensorboard_log.TensorBoardLog(folder.path) if config.tensorboard and main else None
         self.step = self.saved_step = start_step
         self.best = best
         self.rows: list[dict] = []
@@ -187,7 +205,10 @@ class _Loop:
         if self.step == 0 and self.data.val is None:
             yield Message("No validation classes: validation is skipped and model.pt is the latest weights.", "warning")
         for step in range(self.step + 1, config.steps + 1):
-            self.control.checkpoint()
+            if self.session is None:
+                self.control.checkpoint()
+            elif self.session.any(self.control.cancelled):  # all processes stop at the same step
+                raise RunCancelled()
             episodes = [self.data.train.sample().to(algorithm.device) for _ in range(config.meta_batch)]
             algorithm.train_mode(True)
             stats = algorithm.meta_train(episodes)
@@ -204,6 +225,8 @@ class _Loop:
             if step % config.val_every == 0 or step == config.steps:
                 yield from self.validate(display_sampler)
             out_of_time = bool(config.time_limit_s) and elapsed >= config.time_limit_s
+            if self.session:
+                out_of_time = self.session.any(out_of_time)
             if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
                 if out_of_time and step % config.val_every and step != config.steps:
                     yield from self.validate(display_sampler)
@@ -215,12 +238,15 @@ class _Loop:
 
     def validate(self, display_sampler: EpisodeSampler):
         config, algorithm = self.config, self.algorithm
+        if self.session and not self.session.is_main:
+            return  # rank 0 validates; the others wait for it at the next step
         algorithm.train_mode(False)
         if self.data.val is not None:
             # The same validation episodes every time, so the curve compares like with like.
             sampler = EpisodeSampler(self.data.cache, self.data.val.pool, config.ways, config.shots, config.queries,
                                      seed=config.seed + 1)
-            result = evaluate(algorithm, sampler, config.val_episodes, between=self.control.checkpoint)
+            between = self.control.checkpoint if self.session is None else None  # see run(): agreed per step
+            result = evaluate(algorithm, sampler, config.val_episodes, between=between)
             improved = self.best is None or result.accuracy > self.best
             if improved:
                 self.best = result.accuracy
@@ -242,6 +268,8 @@ class _Loop:
 
     def flush_metrics(self) -> None:
         if self.rows:
+            if self.tensorboard:
+                self.tensorboard.write(self.rows)
             self.folder.append_metrics(self.rows)
             self.rows = []
 

@@ -1,0 +1,126 @@
+"""Plugins as a user meets them: the example in plugins/, a folder of their own, a broken file, switched off."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import ConfigError
+from workbench.plugin_settings import PluginSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BROKEN = "import torch\ndef forward(x:\n    return x\n"
+HALF_REGISTERED = textwrap.dedent("""
+    from workbench.algorithms.protonet import ProtoNet
+    from workbench.algorithms.registry import register
+
+    @register
+    class HalfDone(ProtoNet):
+        name = "half_done"
+
+    raise RuntimeError("the plugin needs a GPU driver that is missing")
+""")
+GOOD = textwrap.dedent("""
+    from workbench.algorithms.protonet import ProtoNet
+    from workbench.algorithms.registry import register
+
+    @register
+    class MyProtoNet(ProtoNet):
+        name = "my_protonet"
+        title = "My ProtoNet"
+        summary = "A user's own copy of ProtoNet."
+""")
+
+
+def cli(*args, env=None, timeout=300):
+    full_env = {**os.environ, **(env or {})}
+    result = subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=timeout, env=full_env)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def user_folders(tmp_path):
+    """A settings folder, and a plugin folder holding a good plugin, a broken one and one failing half-way."""
+    plugins = tmp_path / "my-plugins"
+    plugins.mkdir()
+    (plugins / "good.py").write_text(GOOD)
+    (plugins / "broken.py").write_text(BROKEN)
+    (plugins / "half.py").write_text(HALF_REGISTERED)
+    (plugins / "_private_helper.py").write_text("raise SystemExit('helpers starting with _ are not plugins')")
+    config = tmp_path / "config"
+    return config, plugins
+
+
+def test_example_plugin_is_listed_and_trains(glyphs, tmp_path):
+    listed = {a["name"]: a for a in json.loads(cli("algorithms", "--json").stdout)}
+    assert {"protonet", "maml", "example_cosine"} <= set(listed)
+    assert [h["name"] for h in listed["example_cosine"]["hyperparameters"]] == ["lr", "initial_scale", "backbone"]
+    result = cli("train", "--data", glyphs, "--algorithm", "example_cosine", "--ways", 3, "--queries", 2, "--steps", 4,
+                 "--val-every", 4, "--val-episodes", 2, "--out", tmp_path / "run", "--device", "cpu", "--json",
+                 "--set", "initial_scale=5")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "completed"
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["algorithm"] == "example_cosine"
+
+
+def test_a_broken_plugin_is_reported_and_the_rest_works(user_folders):
+    config, folder = user_folders
+    PluginSettings(folders=[str(folder)]).save(config / "plugins.json")
+    env = {"WORKBENCH_CONFIG_DIR": str(config)}
+    result = cli("algorithms", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    names = {a["name"] for a in json.loads(result.stdout)}
+    # The good user plugin and the example load; the broken ones are left out, including what
+    # the half-way one registered before it failed.
+    assert names == {"protonet", "maml", "example_cosine", "my_protonet"}
+    assert "warning: plugin broken was not loaded: SyntaxError" in result.stderr
+    assert "the plugin needs a GPU driver that is missing" in result.stderr
+    report = json.loads(cli("plugins", "--json", env=env).stdout)
+    by_name = {p["name"]: p for p in report["plugins"]}
+    assert set(by_name) == {"cosine_prototypes", "good", "broken", "half"}
+    assert by_name["good"] == {**by_name["good"], "loaded": True, "source": "user folder", "algorithms": ["my_protonet"]}
+    assert not by_name["half"]["loaded"] and "RuntimeError" in by_name["half"]["error"] and "half.py" in by_name["half"]["error"]
+    assert by_name["cosine_prototypes"]["source"] == "project folder"
+
+
+def test_plugins_run_only_from_enabled_places(user_folders, tmp_path):
+    config, folder = user_folders
+    env = {"WORKBENCH_CONFIG_DIR": str(config), "WORKBENCH_PLUGIN_PATH": str(folder)}
+    off = json.loads(cli("--no-plugins", "plugins", "--json", env=env).stdout)
+    assert off == {"enabled": False, "folders": [], "plugins": []}
+    PluginSettings(project_folder=False, entry_points=False).save(config / "plugins.json")
+    report = json.loads(cli("plugins", "--json", env=env).stdout)  # only the session's WORKBENCH_PLUGIN_PATH
+    assert {p["name"] for p in report["plugins"]} == {"good", "broken", "half"}
+    PluginSettings(enabled=False, folders=[str(folder)]).save(config / "plugins.json")
+    names = {a["name"] for a in json.loads(cli("algorithms", "--json", env=env).stdout)}
+    assert names == {"protonet", "maml"}  # the built-ins always work
+
+
+def test_a_damaged_settings_file_is_named_and_the_defaults_are_used(tmp_path):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "plugins.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="plugins.json cannot be read"):
+        PluginSettings.load(config / "plugins.json")
+    result = cli("plugins", env={"WORKBENCH_CONFIG_DIR": str(config)})
+    assert result.returncode == 0
+    assert "warning: The plugin settings file" in result.stderr and "cosine_prototypes" in result.stdout
+
+
+def test_settings_round_trip_and_reject_wrong_types(tmp_path):
+    path = tmp_path / "plugins.json"
+    settings = PluginSettings(entry_points=False)
+    assert settings.add_folder(tmp_path / "a") and not settings.add_folder(tmp_path / "a")
+    settings.save(path)
+    assert PluginSettings.load(path) == settings
+    assert settings.remove_folder(str((tmp_path / "a").resolve())) and settings.folders == []
+    path.write_text(json.dumps({"enabled": "yes"}))
+    with pytest.raises(ConfigError, match="'enabled' must be true or false"):
+        PluginSettings.load(path)

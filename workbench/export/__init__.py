@@ -1,0 +1,107 @@
+"""Exporting an adapted classifier (a run's model adapted to labelled folders) to ONNX or TorchScript.
+
+    result = export_adapted("runs/a", "support/", "onnx", "model.onnx")
+
+The function the CLI's `export` and the GUI call alike; it never imports Qt.
+The exported model takes images (batch, C, S, S) as float32 in [0, 1], resized to
+the run's image size (grayscale for C = 1), and gives class probabilities; the class
+names are written beside it (FILE.classes.json) and inside it (ONNX metadata
+`classes`, TorchScript extra file `classes.json`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from workbench.errors import ConfigError
+from workbench.export.adapted import ExportError, adapted_module, can_export, check_exportable, register_exporter
+from workbench.export.formats import FORMATS, write_onnx, write_torchscript
+from workbench.runs.atomic import write_json_atomic
+
+__all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",
+           "format_for_file", "register_exporter", "suggested_file_name"]
+
+# The exported model must give what the workbench gives: this much probability difference at most.
+TOLERANCE = 1e-4
+SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written, for the user to read: the model file, the class-names file, the check made."""
+
+    path: str
+    classes_path: str
+    format: str
+    classes: tuple[str, ...]
+    image_size: int
+    channels: int
+    max_difference: float  # largest probability difference to the workbench's own predictor on the support images
+    problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "classes_path": self.classes_path, "format": self.format,
+                "classes": list(self.classes), "image_size": self.image_size, "channels": self.channels,
+                "max_difference": self.max_difference, "problems": list(self.problems)}
+
+
+def suggested_file_name(run_dir: str | Path, fmt: str) -> str:
+    return f"{Path(run_dir).resolve().name}{SUFFIXES.get(fmt, '')}"
+
+
+def format_for_file(path: str | Path) -> str:
+    """The format a file name asks for: .pt / .pts / .torchscript -> torchscript, anything else -> onnx."""
+    return "torchscript" if Path(path).suffix.lower() in (".pt", ".pts", ".torchscript") else "onnx"
+
+
+def classes_path_for(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".classes.json")
+
+
+def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str | Path,
+                   progress: Callable[[str], None] | None = None) -> ExportResult:
+    """Adapt the run's model to the support folders (one subfolder of images per class) and save it as `fmt`."""
+    from workbench.runs.model_loading import load_trained
+    from workbench.training.jobs import read_support_folder
+
+    say = progress or (lambda text: None)
+    if fmt not in FORMATS:
+        raise ConfigError(f"Unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}.")
+    out = Path(out)
+    if out.is_dir():
+        raise ConfigError(f"{out} is a folder; give the file to write, e.g. {out / suggested_file_name(run_dir, fmt)}.")
+    say("loading the run")
+    algorithm, config = load_trained(str(run_dir), "cpu")
+    algorithm.precision = "fp32"  # the exported model computes in fp32, so the check compares like with like
+    check_exportable(algorithm)  # before reading any images
+    names, support_x, support_y, problems = read_support_folder(str(support), config.image_size, config.channels)
+    say(f"adapting to {len(names)} classes, {len(support_x)} images")
+    module = adapted_module(algorithm, support_x, support_y, len(names))
+    with torch.no_grad():
+        expected = algorithm.adapt(support_x, support_y, len(names)).predict_proba(support_x).float().cpu()
+        got = module(support_x.float())
+    difference = float((expected - got).abs().max())
+    if difference > TOLERANCE:
+        raise ExportError(f"The exported model would disagree with the workbench (probabilities differ by up to "
+                          f"{difference:.2g}); nothing was written. Please report this for '{algorithm.name}'.")
+    metadata = {
+        "classes": json.dumps(names, ensure_ascii=False),
+        "input": json.dumps({"name": "images", "shape": ["batch", config.channels, config.image_size, config.image_size],
+                             "dtype": "float32", "range": [0.0, 1.0],
+                             "color": "grayscale" if config.channels == 1 else "RGB"}),
+        "algorithm": json.dumps(config.algorithm),
+    }
+    say(f"writing {fmt} to {out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    example = support_x[: min(len(support_x), 2)].float()
+    (write_onnx if fmt == "onnx" else write_torchscript)(module, example, out, metadata)
+    classes_path = classes_path_for(out)
+    write_json_atomic(classes_path, {key: json.loads(value) for key, value in metadata.items()})
+    return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
+                        difference, tuple(str(p) for p in problems))
