@@ -34,6 +34,22 @@ def test_lru_writes_go_to_the_least_used_rows():
     assert least_used(usage, 2).tolist() == [[0.0, 1.0, 0.0, 1.0]]
 
 
+def test_a_step_reads_the_memory_before_its_own_write_and_the_next_step_can_add_to_that_row():
+    torch.manual_seed(0)
+    core = MemoryController(8, 3, 16, rows=6, width=4, heads=1, gamma=0.95)
+    state = core.initial_state(1, "cpu")
+    _, state = core(torch.randn(1, 8), state)
+    # The first step reads the empty memory, not the key it has just written.
+    assert state.reads.abs().max() < 1e-5 and state.memory.abs().max() > 1e-3
+    first_row = int(state.write_weights[0, 0].argmax())
+    with torch.no_grad():
+        core.gate.bias.fill_(50.0)  # gate ~ 1: write where the last step wrote
+    before = state.memory.clone()
+    _, state = core(torch.randn(1, 8), state)
+    changed = ((state.memory - before).abs().sum(2) > 1e-4)[0]
+    assert changed.nonzero().flatten().tolist() == [first_row]
+
+
 def test_mann_sees_each_label_one_step_after_its_image():
     torch.manual_seed(0)
     mann = MANN(1, 28, {"max_ways": 5})
@@ -41,13 +57,15 @@ def test_mann_sees_each_label_one_step_after_its_image():
     features = mann._encode(glyph_like(4))
     labels_a, labels_b = torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, 2, 1])  # differ only in the last label
     with torch.no_grad():
-        state_a, logits_a, last_a = mann._run_support(features, labels_a, 3)
-        state_b, logits_b, last_b = mann._run_support(features, labels_b, 3)
+        state_a, logits_a = mann._run_support(features, labels_a, 3)
+        state_b, logits_b = mann._run_support(features, labels_b, 3)
         query = mann._encode(glyph_like(2, seed=1))
-        query_a = mann._query_logits(state_a, last_a, query, 3)
-        query_b = mann._query_logits(state_b, last_b, query, 3)
-    # The last label cannot change any support step's output: it is shown with the next image.
-    assert torch.equal(logits_a, logits_b)
+        query_a = mann._query_logits(state_a, query, 3)
+        query_b = mann._query_logits(state_b, query, 3)
+    # The last label cannot change any support step's output: it is shown with the next (blank) image,
+    # whose write the queries then read.
+    assert logits_a.shape == (4, 3) and torch.equal(logits_a, logits_b)
+    assert not torch.allclose(state_a.memory, state_b.memory)
     assert not torch.allclose(query_a, query_b)
 
 

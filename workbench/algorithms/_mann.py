@@ -1,8 +1,10 @@
-"""NOT REGISTERED YET (hence the leading underscore): on the tests' toy task and in 200
-meta-updates on a CPU, its query loss stays at chance (ln 5) for every setting tried,
-the long plateau MANN is known for before the memory binding emerges, so it fails the
-registry-wide "loss falls within 40 meta-updates" test. Rename to mann.py (and keep
-`@register`) once it learns in that budget.
+"""NOT REGISTERED YET (hence the leading underscore): on the tests' glyph task its query
+loss stays at chance (ln 5) for 200 meta-updates on a CPU with every setting tried, the
+long plateau MANN is known for before the memory binding emerges, so it fails the
+registry-wide "loss falls within 40 meta-updates" test. With ideal features (a fixed
+random vector per class) the memory alone starts to learn only after ~200 updates
+(see notes/readme-zoo-memory.md). Rename to mann.py (and add `@register`) once it
+learns in that budget.
 
 Memory-Augmented Neural Network (Santoro, Bartunov, Botvinick, Wierstra and Lillicrap, ICML 2016).
 
@@ -15,9 +17,10 @@ Sequence protocol (as in the paper): the input at time t is image_t together
 with the one-hot label of time t-1, so the label of an image is shown one step
 after the image. Within this interface:
 - meta_train: the episode's support images, in a random order, are one
-  sequence; every query then continues that sequence from the state after the
-  last support image (so it sees the last support label, one step late). The
-  loss is on the queries, and (with `support_loss`) on support images whose
+  sequence, followed by one blank image (zeros) that carries the last support
+  label, so every support label reaches the memory before any query; every
+  query then continues that sequence on its own (with no label: the last one
+  was already shown). The loss is on the queries, and (with `support_loss`) on support images whose
   class already appeared earlier in the sequence.
 - adapt: the support set runs through the controller and memory the same way
   (in a fixed shuffled order, so adapting twice gives the same state), and the
@@ -26,7 +29,11 @@ after the image. Within this interface:
 The one-hot label input and the output have `max_ways` slots; an episode uses
 the first `ways` of them (so ways > max_ways is refused).
 
-Deviations: images are encoded by a Conv4 (64 filters, trained jointly; batch
+Deviations: each step reads the memory before writing it, and the LRUA gate
+mixes the last step's write weights, not its read weights (see _memory.py: in
+the paper's read-after-write order a key finds itself, so a query would recall
+its own key; the write-weight mix keeps the paper's effect, the label shown
+after an image is added to that image's row). Images are encoded by a Conv4 (64 filters, trained jointly; batch
 norm on batch statistics in training and running statistics when adapting),
 not fed as flattened 20x20 pixels; the paper trains 5-way episodes with
 10 instances per class in one long sequence, here episodes are split into
@@ -107,20 +114,21 @@ class MANN(Algorithm):
             return self.encoder(self.prepare(x)).float()
 
     def _run_support(self, features: torch.Tensor, labels: torch.Tensor, ways: int):
-        """Feed the support sequence; returns the final state, the per-step logits and the last label."""
+        """Feed the support sequence, then one blank image with the last label; returns the state and the per-step logits."""
         one_hot = F.one_hot(labels, self.hparams["max_ways"]).float()
-        previous = torch.cat([one_hot.new_zeros(1, one_hot.shape[1]), one_hot[:-1]])  # labels one step late
+        previous = torch.cat([one_hot.new_zeros(1, one_hot.shape[1]), one_hot])  # labels one step late
+        features = torch.cat([features, features.new_zeros(1, features.shape[1])])
         state: MemoryState = self.core.initial_state(1, features.device)
         logits = []
         for t in range(len(features)):
             out, state = self.core(torch.cat([features[t:t + 1], previous[t:t + 1]], 1), state)
             logits.append(out[:, :ways])
-        return state, torch.cat(logits), one_hot[-1:]
+        return state, torch.cat(logits[:-1])
 
-    def _query_logits(self, state: MemoryState, last_label: torch.Tensor, features: torch.Tensor, ways: int):
+    def _query_logits(self, state: MemoryState, features: torch.Tensor, ways: int):
         """Each query continues the support sequence on its own (a batch of independent next steps)."""
         batch = len(features)
-        inputs = torch.cat([features, last_label.expand(batch, -1)], 1)
+        inputs = torch.cat([features, features.new_zeros(batch, self.hparams["max_ways"])], 1)
         logits, _ = self.core(inputs, state.expand(batch))
         return logits[:, :ways]
 
@@ -137,8 +145,8 @@ class MANN(Algorithm):
             support_y, query_y = episode.support_y[order], episode.query_y
             features = self._encode(torch.cat([episode.support_x[order], episode.query_x]))
             n = len(order)
-            state, support_logits, last = self._run_support(features[:n], support_y, ways)
-            query_logits = self._query_logits(state, last, features[n:], ways)
+            state, support_logits = self._run_support(features[:n], support_y, ways)
+            query_logits = self._query_logits(state, features[n:], ways)
             loss = F.cross_entropy(query_logits, query_y)
             if self.hparams["support_loss"]:
                 seen = _seen_before(support_y, ways)
@@ -162,11 +170,11 @@ class MANN(Algorithm):
         generator = torch.Generator().manual_seed(ADAPT_ORDER_SEED)
         order = torch.randperm(len(support_y), generator=generator).to(self.device)
         with torch.no_grad():
-            state, _, last = self._run_support(self._encode(support_x[order.to(support_x.device)]), support_y[order], ways)
+            state, _ = self._run_support(self._encode(support_x[order.to(support_x.device)]), support_y[order], ways)
 
         def logits(query_x: torch.Tensor) -> torch.Tensor:
             with torch.no_grad():
-                return self._query_logits(state, last, self._encode(query_x), ways)
+                return self._query_logits(state, self._encode(query_x), ways)
 
         return SoftmaxPredictor(logits)
 

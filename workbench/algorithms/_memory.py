@@ -4,9 +4,17 @@ Kept apart from the algorithm so its two rules can be tested on their own:
 - read: each head's weights are a softmax over the cosine similarity of its key
   with every memory row (paper eq. 2-3);
 - write: least-recently-used access. A head writes its key to a mix, through a
-  learned sigmoid gate, of the rows it read last step and the least-used rows
+  learned sigmoid gate, of the rows it wrote last step and the least-used rows
   (eq. 7); before writing, the least-used row is erased; usage decays by gamma
   and grows with every read and write (eq. 5).
+
+Order within a step: read, then write. Each step reads the memory the earlier
+steps left, so a query recalls the support images, not its own key (read after
+the write, a key always finds itself at cosine 1). The paper reads after the
+write, so its last-step read weights point at the row just written; the gate
+here mixes the last step's *write* weights to keep that behaviour: the step
+after an image can add its key, which carries that image's label, to the row
+the image was written to.
 
 All tensors carry a leading batch dimension, so a batch of independent
 sequences (the queries of an episode, each continuing the same support
@@ -22,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 INITIAL_STRENGTH = 9.0  # 1 + softplus(9) ~ 10
-MEMORY_INIT = 1e-6  # rows start (almost) empty; cosine similarity of an empty row is then ~0
+MEMORY_INIT = 1e-6  # rows start (almost) empty: reading them gives ~0, and every empty row matches a key alike
 
 
 @dataclass
@@ -34,12 +42,13 @@ class MemoryState:
     memory: torch.Tensor  # (B, N, M)
     usage: torch.Tensor  # (B, N)
     read_weights: torch.Tensor  # (B, H, N), last step's
+    write_weights: torch.Tensor  # (B, H, N), last step's
     reads: torch.Tensor  # (B, H * M), last step's read vectors
 
     def expand(self, batch: int) -> "MemoryState":
         """The same state repeated `batch` times: independent continuations of one sequence."""
         return MemoryState(*(t.expand(batch, *t.shape[1:]) for t in (
-            self.hidden, self.cell, self.memory, self.usage, self.read_weights, self.reads)))
+            self.hidden, self.cell, self.memory, self.usage, self.read_weights, self.write_weights, self.reads)))
 
 
 def least_used(usage: torch.Tensor, count: int) -> torch.Tensor:
@@ -75,6 +84,7 @@ class MemoryController(nn.Module):
             torch.full((batch, self.rows, self.width), MEMORY_INIT, device=device),
             torch.zeros(batch, self.rows, device=device),
             torch.zeros(batch, self.heads, self.rows, device=device),
+            torch.zeros(batch, self.heads, self.rows, device=device),
             torch.zeros(batch, self.heads * self.width, device=device),
         )
 
@@ -85,19 +95,20 @@ class MemoryController(nn.Module):
         keys = torch.tanh(self.key(h)).view(batch, self.heads, self.width)
         alpha = torch.sigmoid(self.gate(h))[:, :, None]
 
-        # LRUA write (eq. 6-8): least-used rows from last step's usage; erase the least-used row first.
-        previous_least_used = least_used(state.usage, self.heads)
-        write_weights = alpha * state.read_weights + (1 - alpha) * previous_least_used[:, None, :]
-        erase = F.one_hot(state.usage.argmin(1), self.rows).to(x.dtype)
-        memory = state.memory * (1 - erase)[:, :, None] + torch.einsum("bhn,bhm->bnm", write_weights, keys)
-
-        # Content read (eq. 2-4): softmax over cosine similarity (sharpened only if asked).
-        similarity = F.cosine_similarity(keys[:, :, None, :], memory[:, None, :, :], dim=3, eps=1e-8)
+        # Content read (eq. 2-4) of the memory as the earlier steps left it: softmax over cosine similarity
+        # (sharpened only if asked).
+        similarity = F.cosine_similarity(keys[:, :, None, :], state.memory[:, None, :, :], dim=3, eps=1e-8)
         if self.strength is not None:
             similarity = similarity * (1 + F.softplus(self.strength(h)))[:, :, None]
         read_weights = similarity.softmax(dim=2)
-        reads = torch.einsum("bhn,bnm->bhm", read_weights, memory).reshape(batch, -1)
+        reads = torch.einsum("bhn,bnm->bhm", read_weights, state.memory).reshape(batch, -1)
+
+        # LRUA write (eq. 6-8): last step's written rows or the least-used rows; erase the least-used row first.
+        previous_least_used = least_used(state.usage, self.heads)
+        write_weights = alpha * state.write_weights + (1 - alpha) * previous_least_used[:, None, :]
+        erase = F.one_hot(state.usage.argmin(1), self.rows).to(x.dtype)
+        memory = state.memory * (1 - erase)[:, :, None] + torch.einsum("bhn,bhm->bnm", write_weights, keys)
 
         usage = self.gamma * state.usage + read_weights.sum(1) + write_weights.sum(1)
         logits = self.output(torch.cat([h, reads], 1))
-        return logits, MemoryState(h, c, memory, usage, read_weights, reads)
+        return logits, MemoryState(h, c, memory, usage, read_weights, write_weights, reads)
