@@ -41,6 +41,8 @@ from workbench.gui.image_check import ImageCheckThread
 from workbench.gui.inspect.inspect_page import InspectPage
 from workbench.gui.jobs import JobThread
 from workbench.gui.labelling import LabelPage
+from workbench.gui.plugins_dialog import PluginsDialog
+from workbench.export import export_adapted, format_for_file, suggested_file_name
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
 from workbench.gui.runs.runs_page import RunsPage
@@ -220,6 +222,9 @@ class MainWindow(QMainWindow):
         theme_menu = view_menu.addMenu("&Theme")
         for action in self.theme_actions.values():
             theme_menu.addAction(action)
+        tools_menu = self.menuBar().addMenu("&Tools")
+        tools_menu.addAction("&Export adapted classifier (ONNX / TorchScript)…", self.export_adapted_model)
+        tools_menu.addAction("&Plugins…", self.show_plugins)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&Getting started", self.show_getting_started)
         help_menu.addAction(self.demo_action)
@@ -717,6 +722,24 @@ class MainWindow(QMainWindow):
         root = user_data_dir() / "omniglot"
         self._run_job(lambda _progress, _cancelled: omniglot_background(root),
                       "Downloading Omniglot (background set)…", lambda folder: self.data_panel.set_paths([str(folder)]))
+
+    def show_plugins(self) -> None:
+        """Which plugins are loaded (or failed, with their error) and from which enabled folders."""
+        PluginsDialog(self).exec()
+
+    def export_adapted_model(self) -> None:
+        """Adapt a run to labelled folders and save that classifier as ONNX or TorchScript, off the GUI thread."""
+        run = QFileDialog.getExistingDirectory(self, "Run folder to export", str(self.runs_root))
+        support = run and QFileDialog.getExistingDirectory(self, "Labelled images: one subfolder per class")
+        out = support and QFileDialog.getSaveFileName(self, "Save the adapted classifier", suggested_file_name(run, "onnx"),
+                                                      "ONNX (*.onnx);;TorchScript (*.pt)")[0]
+        if out:
+            self._run_job(lambda _progress, _cancelled: export_adapted(run, support, format_for_file(out), out),
+                          "Exporting the adapted classifier…", self._report_export)
+
+    def _report_export(self, result) -> None:
+        self.banner.show_message(f"Exported {len(result.classes)} classes to {result.path} "
+                                 f"(class names in {result.classes_path}).", "success")
 
     def _run_job(self, work, message: str, on_success) -> None:
         if self.job is not None:
