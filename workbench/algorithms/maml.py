@@ -14,6 +14,14 @@ number of ways and shots.
 Batch norm uses the support set's statistics for the support and the query
 passes alike (inner loop and prediction), so a query's prediction never
 depends on which other queries are predicted with it.
+
+Speed: a meta-batch whose episodes share one shape (ways, shots, queries) is
+meta-trained in one vectorised pass: the per-task inner loop and query loss are
+written with torch.func (functional_call + grad) and mapped over the tasks with
+vmap, and the meta-gradient is one torch.func.grad of the mean query loss.
+`tasks_per_pass` bounds memory by splitting the meta-batch into chunks whose
+gradients add up (pause and cancel are answered between chunks). Episodes of
+different shapes, or `vectorise=false`, take the per-task loop.
 Paper, Omniglot 5-way 1-shot: 98.7% (Conv4, 28x28, 60k meta-updates of 32 tasks).
 """
 
@@ -22,8 +30,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
+from torch.func import functional_call, grad, vmap
 
+from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.protonet import class_means
@@ -45,6 +54,8 @@ class MAML(Algorithm):
         HyperParam("first_order", "bool", False, "Ignore second-order terms (first-order MAML): faster, less memory."),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes (Proto-MAML) or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
+        HyperParam("vectorise", "bool", True, "Meta-train all tasks of a meta-batch in one vectorised pass (torch.func vmap) instead of a loop."),
+        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass (0: the whole meta-batch); lower it to bound memory.", 0, 4096),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
@@ -52,6 +63,7 @@ class MAML(Algorithm):
         self.backbone: Conv4 = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
         self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
         self._stats_forward = _StatsForward(self.backbone)
+        self.functional = inner.FunctionalBackbone(self.backbone, self.autocast)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"backbone": self.backbone}
@@ -95,6 +107,35 @@ class MAML(Algorithm):
     def meta_train(self, episodes) -> StepStats:
         self.backbone.train()
         self.optimizer.zero_grad(set_to_none=True)
+        batch = inner.stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
+        stats = self._meta_train_vectorised(batch) if batch is not None else self._meta_train_loop(episodes)
+        self.optimizer.step()
+        return stats
+
+    def _inner_loop(self, ways: int, steps: int) -> inner.InnerLoop:
+        return inner.InnerLoop(self.functional, ways, steps, self.hparams["head_init"], inner.sgd_step(self.hparams["inner_lr"]))
+
+    def _meta_train_vectorised(self, batch: inner.TaskBatch) -> StepStats:
+        """All tasks at once: vmap over tasks of (inner loop + query loss), one grad for the meta-gradient."""
+        parameters = dict(self.backbone.named_parameters())
+        params = {n: p.detach() for n, p in parameters.items()}
+        loop = self._inner_loop(batch.ways, self.hparams["inner_steps"])
+        total_loss, correct, count = 0.0, 0, 0
+        for chunk in batch.chunks(self.hparams["tasks_per_pass"]):
+            self.between_episodes()
+            if self.hparams["first_order"]:
+                grads, (losses, logits) = _first_order_grads(self.functional, loop, params, chunk)
+            else:
+                grads, (losses, logits) = _second_order_grads(self.functional, loop, params, chunk)
+            self.check_finite(losses.sum())
+            inner.accumulate_grads(parameters, grads, len(chunk) / len(batch))
+            total_loss += losses.sum().item()
+            correct += (logits.argmax(-1) == chunk.query_y).sum().item()
+            count += chunk.query_y.numel()
+        return StepStats(total_loss / len(batch), correct / count)
+
+    def _meta_train_loop(self, episodes) -> StepStats:
+        """One task at a time (episodes of different shapes, or vectorise=false)."""
         second_order = not self.hparams["first_order"]
         total_loss, correct, count = 0.0, 0, 0
         for episode in episodes:
@@ -120,7 +161,6 @@ class MAML(Algorithm):
             total_loss += loss.item()
             correct += (logits.argmax(1) == episode.query_y).sum().item()
             count += len(episode.query_y)
-        self.optimizer.step()
         return StepStats(total_loss / len(episodes), correct / count)
 
     def adapt(self, support_x, support_y, ways) -> Predictor:
@@ -140,6 +180,38 @@ class MAML(Algorithm):
                 return features @ weight.T + bias
 
         return SoftmaxPredictor(logits)
+
+
+def _second_order_grads(features, loop: inner.InnerLoop, params, chunk: inner.TaskBatch):
+    """Meta-gradient of the chunk's mean query loss, through the inner loop (second order)."""
+
+    def task(p, support_x, support_y, query_x, query_y):
+        adapted, head, stats = loop.run(p, support_x, support_y)
+        return inner.query_loss(features, adapted, head, stats, query_x, query_y)
+
+    def objective(p):
+        losses, logits = vmap(task, in_dims=(None, 0, 0, 0, 0))(p, chunk.support_x, chunk.support_y, chunk.query_x, chunk.query_y)
+        return losses.mean(), (losses.detach(), logits.detach())
+
+    return grad(objective, has_aux=True)(params)
+
+
+def _first_order_grads(features, loop: inner.InnerLoop, params, chunk: inner.TaskBatch):
+    """First-order MAML: the query-loss gradient at each task's adapted weights, averaged over tasks.
+
+    The inner loop runs without an outer graph; head and statistics are constants, as in the loop.
+    """
+    with torch.no_grad():  # torch.func.grad inside still differentiates the inner steps
+        adapted, heads, stats = vmap(loop.run, in_dims=(None, 0, 0))(params, chunk.support_x, chunk.support_y)
+
+    def objective(fast):
+        task = lambda a, h, s, qx, qy: inner.query_loss(features, a, h, s, qx, qy)  # noqa: E731
+        losses, logits = vmap(task)(fast, heads, stats, chunk.query_x, chunk.query_y)
+        # A sum, so that each task's slice of the gradient is that task's own gradient.
+        return losses.sum(), (losses.detach(), logits.detach())
+
+    per_task, aux = grad(objective, has_aux=True)(adapted)
+    return {n: g.mean(0) for n, g in per_task.items()}, aux
 
 
 class _StatsForward(nn.Module):
