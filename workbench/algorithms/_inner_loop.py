@@ -23,8 +23,9 @@ from typing import Callable, Iterator
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, grad, grad_and_value
+from torch.func import functional_call, grad, grad_and_value, vmap
 
+from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
 from workbench.data.episode import Episode
 
 Params = dict[str, torch.Tensor]
@@ -238,7 +239,101 @@ def _format_of(p: torch.Tensor) -> torch.memory_format:
     return torch.contiguous_format
 
 
+# --- the shared meta-training of MAML-like algorithms ------------------------------
+Meta = dict[str, Params]  # module name -> that module's weights (the meta-parameters)
+
+
+class GradientMetaLearner(Algorithm):
+    """Base of the algorithms whose meta-gradient flows through an inner loop (MAML, Meta-SGD, ANIL).
+
+    Subclasses set `self.backbone`, `self.optimizer` and `self.functional`, and say
+    in `make_loop` how a task adapts given the meta-parameters. Meta-training is
+    then shared: one vectorised pass over the tasks (vmap of the per-task inner
+    loop and query loss, one torch.func.grad for the meta-gradient), in chunks of
+    `tasks_per_pass`; episodes of different shapes, or `vectorise=false`, run the
+    same per-task function in a loop.
+    """
+
+    def make_loop(self, meta: Meta, ways: int, steps: int) -> InnerLoop:
+        raise NotImplementedError
+
+    def meta_parameters(self) -> dict[str, dict[str, nn.Parameter]]:
+        return {name: dict(module.named_parameters()) for name, module in self.modules().items()}
+
+    def meta_train(self, episodes: list[Episode]) -> StepStats:
+        self.train_mode(True)
+        self.optimizer.zero_grad(set_to_none=True)
+        batch = stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
+        stats = self._meta_train_vectorised(batch) if batch is not None else self._meta_train_loop(episodes)
+        self.optimizer.step()
+        return stats
+
+    def _meta_train_vectorised(self, batch: TaskBatch) -> StepStats:
+        parameters = self.meta_parameters()
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+        total_loss, correct, count = 0.0, 0, 0
+        for chunk in batch.chunks(self.hparams["tasks_per_pass"]):
+            self.between_episodes()
+            grads, (losses, logits) = self.chunk_grads(meta, chunk)
+            self.check_finite(losses.sum())
+            for m, group in parameters.items():
+                accumulate_grads(group, grads[m], len(chunk) / len(batch))
+            total_loss += losses.sum().item()
+            correct += (logits.argmax(-1) == chunk.query_y).sum().item()
+            count += chunk.query_y.numel()
+        return StepStats(total_loss / len(batch), correct / count)
+
+    def _meta_train_loop(self, episodes: list[Episode]) -> StepStats:
+        parameters = self.meta_parameters()
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+        total_loss, correct, count = 0.0, 0, 0
+        for episode in episodes:
+            self.between_episodes()
+            task = TaskBatch(self.prepare(episode.support_x), episode.support_y, self.prepare(episode.query_x), episode.query_y, episode.ways)
+            grads, (loss, logits) = self.chunk_grads(meta, task, batched=False)
+            self.check_finite(loss)
+            for m, group in parameters.items():
+                accumulate_grads(group, grads[m], 1.0 / len(episodes))
+            total_loss += loss.item()
+            correct += (logits.argmax(-1) == episode.query_y).sum().item()
+            count += len(episode.query_y)
+        return StepStats(total_loss / len(episodes), correct / count)
+
+    def chunk_grads(self, meta: Meta, chunk: TaskBatch, batched: bool = True):
+        """Meta-gradient of the mean query loss of the chunk's tasks, through the inner loop (second order).
+
+        Returns (grads like meta, (per-task losses, logits)). batched=False: one task, no task dimension.
+        """
+        steps = self.hparams["inner_steps"]
+
+        def task(m, support_x, support_y, query_x, query_y):
+            adapted, head, stats = self.make_loop(m, chunk.ways, steps).run(m["backbone"], support_x, support_y)
+            return query_loss(self.functional, adapted, head, stats, query_x, query_y)
+
+        mapped = vmap(task, in_dims=(None, 0, 0, 0, 0)) if batched else task
+
+        def objective(m):
+            losses, logits = mapped(m, chunk.support_x, chunk.support_y, chunk.query_x, chunk.query_y)
+            return losses.mean(), (losses.detach(), logits.detach())
+
+        return grad(objective, has_aux=True)(meta)
+
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in self.meta_parameters().items()}
+        support_y = support_y.to(self.device)
+        loop = self.make_loop(meta, ways, self.hparams["eval_inner_steps"])
+        with torch.enable_grad():
+            params, head, stats = detach_tree(loop.run(meta["backbone"], self.prepare(support_x), support_y))
+
+        def logits(query_x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                features, _ = self.functional(params, self.prepare(query_x), stats)
+                return head_logits(features, head)
+
+        return SoftmaxPredictor(logits)
+
+
 __all__ = [
-    "FunctionalBackbone", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
+    "FunctionalBackbone", "GradientMetaLearner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
     "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes",
 ]

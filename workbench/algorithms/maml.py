@@ -33,7 +33,7 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from workbench.algorithms import _inner_loop as inner
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms.base import Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
@@ -42,7 +42,7 @@ from workbench.models.conv4 import Conv4
 
 
 @register
-class MAML(Algorithm):
+class MAML(inner.GradientMetaLearner):
     name = "maml"
     title = "MAML"
     summary = "Meta-learn an initialisation that adapts in a few gradient steps (Finn et al. 2017)."
@@ -104,38 +104,18 @@ class MAML(Algorithm):
         return params, (weight, bias), stats
 
     # --- the interface ---------------------------------------------------
-    def meta_train(self, episodes) -> StepStats:
-        self.backbone.train()
-        self.optimizer.zero_grad(set_to_none=True)
-        batch = inner.stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
-        stats = self._meta_train_vectorised(batch) if batch is not None else self._meta_train_loop(episodes)
-        self.optimizer.step()
-        return stats
-
-    def _inner_loop(self, ways: int, steps: int) -> inner.InnerLoop:
+    def make_loop(self, meta, ways: int, steps: int) -> inner.InnerLoop:
         return inner.InnerLoop(self.functional, ways, steps, self.hparams["head_init"], inner.sgd_step(self.hparams["inner_lr"]))
 
-    def _meta_train_vectorised(self, batch: inner.TaskBatch) -> StepStats:
-        """All tasks at once: vmap over tasks of (inner loop + query loss), one grad for the meta-gradient."""
-        parameters = dict(self.backbone.named_parameters())
-        params = {n: p.detach() for n, p in parameters.items()}
-        loop = self._inner_loop(batch.ways, self.hparams["inner_steps"])
-        total_loss, correct, count = 0.0, 0, 0
-        for chunk in batch.chunks(self.hparams["tasks_per_pass"]):
-            self.between_episodes()
-            if self.hparams["first_order"]:
-                grads, (losses, logits) = _first_order_grads(self.functional, loop, params, chunk)
-            else:
-                grads, (losses, logits) = _second_order_grads(self.functional, loop, params, chunk)
-            self.check_finite(losses.sum())
-            inner.accumulate_grads(parameters, grads, len(chunk) / len(batch))
-            total_loss += losses.sum().item()
-            correct += (logits.argmax(-1) == chunk.query_y).sum().item()
-            count += chunk.query_y.numel()
-        return StepStats(total_loss / len(batch), correct / count)
+    def chunk_grads(self, meta, chunk: inner.TaskBatch, batched: bool = True):
+        if self.hparams["first_order"] and batched:
+            return _first_order_grads(self, meta, chunk)
+        return super().chunk_grads(meta, chunk, batched)
 
     def _meta_train_loop(self, episodes) -> StepStats:
-        """One task at a time (episodes of different shapes, or vectorise=false)."""
+        """One task at a time with plain autograd (episodes of different shapes, or vectorise=false).
+
+        This is the reference the vectorised path is tested against."""
         second_order = not self.hparams["first_order"]
         total_loss, correct, count = 0.0, 0, 0
         for episode in episodes:
@@ -182,36 +162,23 @@ class MAML(Algorithm):
         return SoftmaxPredictor(logits)
 
 
-def _second_order_grads(features, loop: inner.InnerLoop, params, chunk: inner.TaskBatch):
-    """Meta-gradient of the chunk's mean query loss, through the inner loop (second order)."""
-
-    def task(p, support_x, support_y, query_x, query_y):
-        adapted, head, stats = loop.run(p, support_x, support_y)
-        return inner.query_loss(features, adapted, head, stats, query_x, query_y)
-
-    def objective(p):
-        losses, logits = vmap(task, in_dims=(None, 0, 0, 0, 0))(p, chunk.support_x, chunk.support_y, chunk.query_x, chunk.query_y)
-        return losses.mean(), (losses.detach(), logits.detach())
-
-    return grad(objective, has_aux=True)(params)
-
-
-def _first_order_grads(features, loop: inner.InnerLoop, params, chunk: inner.TaskBatch):
+def _first_order_grads(maml: MAML, meta, chunk: inner.TaskBatch):
     """First-order MAML: the query-loss gradient at each task's adapted weights, averaged over tasks.
 
     The inner loop runs without an outer graph; head and statistics are constants, as in the loop.
     """
+    loop = maml.make_loop(meta, chunk.ways, maml.hparams["inner_steps"])
     with torch.no_grad():  # torch.func.grad inside still differentiates the inner steps
-        adapted, heads, stats = vmap(loop.run, in_dims=(None, 0, 0))(params, chunk.support_x, chunk.support_y)
+        adapted, heads, stats = vmap(loop.run, in_dims=(None, 0, 0))(meta["backbone"], chunk.support_x, chunk.support_y)
 
     def objective(fast):
-        task = lambda a, h, s, qx, qy: inner.query_loss(features, a, h, s, qx, qy)  # noqa: E731
+        task = lambda a, h, s, qx, qy: inner.query_loss(maml.functional, a, h, s, qx, qy)  # noqa: E731
         losses, logits = vmap(task)(fast, heads, stats, chunk.query_x, chunk.query_y)
         # A sum, so that each task's slice of the gradient is that task's own gradient.
         return losses.sum(), (losses.detach(), logits.detach())
 
     per_task, aux = grad(objective, has_aux=True)(adapted)
-    return {n: g.mean(0) for n, g in per_task.items()}, aux
+    return {"backbone": {n: g.mean(0) for n, g in per_task.items()}}, aux
 
 
 class _StatsForward(nn.Module):
