@@ -77,7 +77,7 @@ def peak_memory(algorithm, batch, vectorise: bool, device: torch.device) -> floa
 
 def measure(precision: str, device: torch.device, episodes: list, args) -> dict:
     torch.manual_seed(0)
-    hparams = {"inner_steps": 1, "first_order": args.first_order, "tasks_per_pass": args.tasks_per_pass}
+    hparams = {"inner_steps": 1, "first_order": args.first_order, "tasks_per_pass": args.tasks_per_pass or args.meta_batch}
     algorithm = registry.get("maml")(1, 28, hparams, device, precision)
     if precision == "bf16" or device.type == "cuda":  # as the runner does
         algorithm.use_channels_last()
@@ -130,7 +130,7 @@ def main() -> int:
     parser.add_argument("--meta-batch", type=int, default=32)
     parser.add_argument("--queries", type=int, default=15)
     parser.add_argument("--repeats", type=int, default=4, help="timed meta-updates per path and precision")
-    parser.add_argument("--tasks-per-pass", type=int, default=0, help="vectorised chunk size (0: whole meta-batch)")
+    parser.add_argument("--tasks-per-pass", type=int, default=0, help="tasks per vectorised pass (0: the whole meta-batch, one pass)")
     parser.add_argument("--first-order", action="store_true", help="first-order MAML instead of second order")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "maml_throughput.json"))
     args = parser.parse_args()

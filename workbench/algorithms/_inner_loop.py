@@ -17,6 +17,7 @@ Conventions shared by the family:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -198,11 +199,42 @@ class TaskBatch:
     def __len__(self) -> int:
         return len(self.support_x)
 
-    def chunks(self, size: int) -> Iterator["TaskBatch"]:
-        size = size if size > 0 else len(self)
-        for start in range(0, len(self), size):
-            part = slice(start, start + size)
-            yield TaskBatch(self.support_x[part], self.support_y[part], self.query_x[part], self.query_y[part], self.ways)
+    def part(self, start: int, stop: int) -> "TaskBatch":
+        p = slice(start, stop)
+        return TaskBatch(self.support_x[p], self.support_y[p], self.query_x[p], self.query_y[p], self.ways)
+
+
+class PassPlanner:
+    """Splits a meta-batch into vectorised passes, between which pause and cancel are answered.
+
+    A fixed `tasks_per_pass` bounds memory. With 0 (auto), each pass is sized
+    from the measured time per task to take about TARGET_S, so pause and cancel
+    answer within about a second even on a slow CPU, while a GPU (fast per task)
+    gets the whole meta-batch in one pass. The first pass of a run holds one task.
+    """
+
+    TARGET_S = 0.5
+
+    def __init__(self) -> None:
+        self.seconds_per_task: float | None = None
+
+    def _auto_size(self, remaining: int) -> int:
+        if self.seconds_per_task is None:
+            return 1
+        fit = max(1, int(self.TARGET_S / max(self.seconds_per_task, 1e-9)))
+        return min(remaining, 1 << (fit.bit_length() - 1))  # a power of two: few distinct shapes
+
+    def passes(self, batch: TaskBatch, tasks_per_pass: int) -> Iterator[TaskBatch]:
+        """Yields the passes; the time the caller spends on each (until it asks for the next) is measured."""
+        start = 0
+        while start < len(batch):
+            size = tasks_per_pass if tasks_per_pass > 0 else self._auto_size(len(batch) - start)
+            chunk = batch.part(start, min(start + size, len(batch)))
+            began = time.perf_counter()
+            yield chunk
+            per_task = (time.perf_counter() - began) / len(chunk)
+            self.seconds_per_task = per_task if self.seconds_per_task is None else 0.5 * (self.seconds_per_task + per_task)
+            start += len(chunk)
 
 
 def stack_episodes(episodes: list[Episode], prepare: Callable) -> TaskBatch | None:
@@ -254,6 +286,12 @@ class GradientMetaLearner(Algorithm):
     same per-task function in a loop.
     """
 
+    @property
+    def planner(self) -> PassPlanner:
+        if "_planner" not in self.__dict__:
+            self._planner = PassPlanner()
+        return self._planner
+
     def make_loop(self, meta: Meta, ways: int, steps: int) -> InnerLoop:
         raise NotImplementedError
 
@@ -272,7 +310,7 @@ class GradientMetaLearner(Algorithm):
         parameters = self.meta_parameters()
         meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
         total_loss, correct, count = 0.0, 0, 0
-        for chunk in batch.chunks(self.hparams["tasks_per_pass"]):
+        for chunk in self.planner.passes(batch, self.hparams["tasks_per_pass"]):
             self.between_episodes()
             grads, (losses, logits) = self.chunk_grads(meta, chunk)
             self.check_finite(losses.sum())
@@ -334,6 +372,6 @@ class GradientMetaLearner(Algorithm):
 
 
 __all__ = [
-    "FunctionalBackbone", "GradientMetaLearner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
+    "FunctionalBackbone", "GradientMetaLearner", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
     "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes",
 ]

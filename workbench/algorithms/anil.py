@@ -43,7 +43,7 @@ class ANIL(inner.GradientMetaLearner):
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
         HyperParam("vectorise", "bool", True, "Meta-train all tasks of a meta-batch in one vectorised pass (torch.func vmap) instead of a loop."),
-        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass (0: the whole meta-batch); lower it to bound memory.", 0, 4096),
+        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:

@@ -62,7 +62,7 @@ class Reptile(Algorithm):
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
         HyperParam("vectorise", "bool", True, "Run the inner loops of all tasks of a meta-batch in one vectorised pass (torch.func vmap)."),
-        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass (0: the whole meta-batch); lower it to bound memory.", 0, 4096),
+        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
@@ -75,6 +75,7 @@ class Reptile(Algorithm):
             torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda step: max(0.0, 1.0 - step / decay)) if decay else None
         )
         self.functional = inner.FunctionalBackbone(self.backbone, self.autocast)
+        self.planner = inner.PassPlanner()
 
     def modules(self) -> dict[str, nn.Module]:
         return {"backbone": self.backbone}
@@ -147,7 +148,7 @@ class Reptile(Algorithm):
         parameters = dict(self.backbone.named_parameters())
         params = {n: p.detach() for n, p in parameters.items()}
         batch = inner.stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
-        chunks = list(batch.chunks(self.hparams["tasks_per_pass"])) if batch is not None else None
+        chunks = self.planner.passes(batch, self.hparams["tasks_per_pass"]) if batch is not None else None
         total = len(episodes)
         loss_sum, acc_sum = 0.0, 0.0
         with torch.no_grad():  # no outer gradient; torch.func.grad inside still trains each task
