@@ -14,6 +14,15 @@ number of ways and shots.
 Batch norm uses the support set's statistics for the support and the query
 passes alike (inner loop and prediction), so a query's prediction never
 depends on which other queries are predicted with it.
+
+Speed: a meta-batch whose episodes share one shape (ways, shots, queries) is
+meta-trained in one vectorised pass: the per-task inner loop and query loss are
+written with torch.func (functional_call + grad) and mapped over the tasks with
+vmap, and the meta-gradient is one torch.func.grad of the mean query loss.
+`tasks_per_pass` splits the meta-batch into passes whose gradients add up, to
+bound memory; pause and cancel are answered between passes, and its default
+(auto) sizes passes to about half a second each so that they answer quickly. Episodes of
+different shapes, or `vectorise=false`, take the per-task loop.
 Paper, Omniglot 5-way 1-shot: 98.7% (Conv4, 28x28, 60k meta-updates of 32 tasks).
 """
 
@@ -22,9 +31,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
+from torch.func import functional_call, grad, vmap
 
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms import _inner_loop as inner
+from workbench.algorithms.base import Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
@@ -33,7 +43,7 @@ from workbench.models.conv4 import Conv4
 
 
 @register
-class MAML(Algorithm):
+class MAML(inner.GradientMetaLearner):
     name = "maml"
     title = "MAML"
     summary = "Meta-learn an initialisation that adapts in a few gradient steps (Finn et al. 2017)."
@@ -45,6 +55,8 @@ class MAML(Algorithm):
         HyperParam("first_order", "bool", False, "Ignore second-order terms (first-order MAML): faster, less memory."),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes (Proto-MAML) or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
+        HyperParam("vectorise", "bool", True, "Meta-train all tasks of a meta-batch in one vectorised pass (torch.func vmap) instead of a loop."),
+        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
@@ -52,6 +64,7 @@ class MAML(Algorithm):
         self.backbone: Conv4 = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
         self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
         self._stats_forward = _StatsForward(self.backbone)
+        self.functional = inner.FunctionalBackbone(self.backbone, self.autocast)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"backbone": self.backbone}
@@ -93,9 +106,18 @@ class MAML(Algorithm):
         return params, (weight, bias), stats
 
     # --- the interface ---------------------------------------------------
-    def meta_train(self, episodes) -> StepStats:
-        self.backbone.train()
-        self.optimizer.zero_grad(set_to_none=True)
+    def make_loop(self, meta, ways: int, steps: int) -> inner.InnerLoop:
+        return inner.InnerLoop(self.functional, ways, steps, self.hparams["head_init"], inner.sgd_step(self.hparams["inner_lr"]))
+
+    def chunk_grads(self, meta, chunk: inner.TaskBatch, batched: bool = True):
+        if self.hparams["first_order"] and batched:
+            return _first_order_grads(self, meta, chunk)
+        return super().chunk_grads(meta, chunk, batched)
+
+    def _meta_train_loop(self, episodes) -> StepStats:
+        """One task at a time with plain autograd (episodes of different shapes, or vectorise=false).
+
+        This is the reference the vectorised path is tested against."""
         second_order = not self.hparams["first_order"]
         total_loss, correct, count = 0.0, 0, 0
         for episode in episodes:
@@ -121,7 +143,6 @@ class MAML(Algorithm):
             total_loss += loss.item()
             correct += (logits.argmax(1) == episode.query_y).sum().item()
             count += len(episode.query_y)
-        self.optimizer.step()
         return StepStats(total_loss / len(episodes), correct / count)
 
     def adapt(self, support_x, support_y, ways) -> Predictor:
@@ -141,6 +162,25 @@ class MAML(Algorithm):
                 return features @ weight.T + bias
 
         return SoftmaxPredictor(logits)
+
+
+def _first_order_grads(maml: MAML, meta, chunk: inner.TaskBatch):
+    """First-order MAML: the query-loss gradient at each task's adapted weights, averaged over tasks.
+
+    The inner loop runs without an outer graph; head and statistics are constants, as in the loop.
+    """
+    loop = maml.make_loop(meta, chunk.ways, maml.hparams["inner_steps"])
+    with torch.no_grad():  # torch.func.grad inside still differentiates the inner steps
+        adapted, heads, stats = vmap(loop.run, in_dims=(None, 0, 0))(meta["backbone"], chunk.support_x, chunk.support_y)
+
+    def objective(fast):
+        task = lambda a, h, s, qx, qy: inner.query_loss(maml.functional, a, h, s, qx, qy)  # noqa: E731
+        losses, logits = vmap(task)(fast, heads, stats, chunk.query_x, chunk.query_y)
+        # A sum, so that each task's slice of the gradient is that task's own gradient.
+        return losses.sum(), (losses.detach(), logits.detach())
+
+    per_task, aux = grad(objective, has_aux=True)(adapted)
+    return {"backbone": {n: g.mean(0) for n, g in per_task.items()}}, aux
 
 
 class _StatsForward(nn.Module):

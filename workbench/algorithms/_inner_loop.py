@@ -1,0 +1,377 @@
+"""The functional inner loop shared by the gradient-based family (MAML, Meta-SGD, ANIL, Reptile).
+
+Everything here is a pure function of explicit weights (dicts of tensors), written
+with torch.func (`functional_call`, `grad`), so the same code runs for one task
+and, under `torch.func.vmap`, for a whole meta-batch of tasks in one pass.
+
+Conventions shared by the family:
+- The backbone is normalised with the support set's batch-norm statistics, for
+  the support and the query passes alike (`Conv4.forward_with_stats`), so one
+  query's prediction never depends on the other queries.
+- The per-task linear head starts from the class prototypes of the support set
+  (W = 2p, b = -|p|^2, Triantafillou et al. 2020) or from zeros, so any number
+  of ways and shots works.
+- Everything that runs under vmap avoids in-place ops and data-dependent shapes
+  (prototypes come from a one-hot matmul, not index_add_).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, grad_and_value, vmap
+
+from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.data.episode import Episode
+
+Params = dict[str, torch.Tensor]
+Head = tuple[torch.Tensor, torch.Tensor]
+Stats = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+class FunctionalBackbone:
+    """Calls a backbone's `forward_with_stats` under weights given as a dict.
+
+    `features(params, x, stats)` -> (float features, statistics used); with
+    stats=None the batch norm uses x's own statistics (the support pass).
+    """
+
+    def __init__(self, backbone: nn.Module, autocast: Callable) -> None:
+        self.backbone = backbone
+        self._wrapper = _StatsForward(backbone)
+        self._autocast = autocast
+
+    def initial_params(self) -> Params:
+        return dict(self.backbone.named_parameters())
+
+    def __call__(self, params: Params, x: torch.Tensor, stats: Stats | None = None) -> tuple[torch.Tensor, Stats]:
+        renamed = {f"net.{name}": value for name, value in params.items()}
+        with self._autocast():
+            # strict=False: the running-statistics buffers are not passed (forward_with_stats never reads them).
+            features, used = functional_call(self._wrapper, renamed, (x, stats), strict=False)
+        return features.float(), used
+
+
+class _StatsForward(nn.Module):
+    """Wraps a backbone so functional_call reaches its `forward_with_stats`."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x, stats):
+        return self.net.forward_with_stats(x, stats)
+
+
+# --- the per-task head ---------------------------------------------------
+def one_hot(labels: torch.Tensor, ways: int, dtype: torch.dtype) -> torch.Tensor:
+    return (labels[:, None] == torch.arange(ways, device=labels.device)).to(dtype)
+
+
+def prototypes(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:
+    """Mean feature of each class (ways, d); vmap-safe (no in-place scatter)."""
+    hot = one_hot(labels, ways, features.dtype)
+    return (hot.T @ features) / hot.sum(0).clamp_min(1.0)[:, None]
+
+
+def initial_head(features: torch.Tensor, labels: torch.Tensor, ways: int, mode: str) -> Head:
+    """The task's linear head before the inner loop: from prototypes, or zeros."""
+    if mode == "zero":
+        return features.new_zeros(ways, features.shape[1]), features.new_zeros(ways)
+    p = prototypes(features, labels, ways)
+    return 2.0 * p, -(p**2).sum(1)
+
+
+def head_logits(features: torch.Tensor, head: Head) -> torch.Tensor:
+    weight, bias = head
+    return features @ weight.T + bias
+
+
+def detach_tree(tree):
+    return torch.utils._pytree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, tree)
+
+
+# --- the inner loop --------------------------------------------------------
+@dataclass(frozen=True)
+class InnerLoop:
+    """How a task is adapted: steps, head start, and the step rule.
+
+    `step(params, head, grads_params, grads_head)` -> (params, head) applies one
+    update (plain SGD for MAML, learned per-parameter rates for Meta-SGD).
+    With adapt_backbone=False only the head moves (ANIL) and the support
+    features are computed once.
+    """
+
+    features: FunctionalBackbone
+    ways: int
+    steps: int
+    head_init: str
+    step: Callable
+    adapt_backbone: bool = True
+
+    def run(self, params: Params, support_x: torch.Tensor, support_y: torch.Tensor) -> tuple[Params, Head, Stats]:
+        """Adapt to one task's support set: adapted weights, adapted head, support BN statistics.
+
+        Differentiable with respect to `params` (second order) when called under
+        an outer torch.func.grad or autograd; runs unbatched or under vmap.
+        """
+        if not self.adapt_backbone:
+            return self._run_head_only(params, support_x, support_y)
+
+        # Step 0: the head is a function of the backbone (prototypes), so the backbone's gradient
+        # is the total derivative, through the features and through the head. The head's own
+        # gradient is taken through a zero offset added to it.
+        def first_loss(p, offset):
+            features, _ = self.features(p, support_x)
+            w, b = initial_head(features, support_y, self.ways, self.head_init)
+            head = (w + offset[0], b + offset[1])
+            return F.cross_entropy(head_logits(features, head), support_y), head
+
+        def loss(p, head):
+            features, _ = self.features(p, support_x)
+            return F.cross_entropy(head_logits(features, head), support_y)
+
+        if self.steps == 0:
+            features, stats = self.features(params, support_x)
+            return params, initial_head(features, support_y, self.ways, self.head_init), stats
+        offset = _zero_head(params, self.ways, self.features.backbone.feature_dim)
+        (g_params, g_head), head = grad(first_loss, argnums=(0, 1), has_aux=True)(params, offset)
+        params, head = self.step(params, head, g_params, g_head)
+        for _ in range(self.steps - 1):
+            g_params, g_head = grad(loss, argnums=(0, 1))(params, head)
+            params, head = self.step(params, head, g_params, g_head)
+        _, stats = self.features(params, support_x)
+        return params, head, stats
+
+    def _run_head_only(self, params, support_x, support_y):
+        features, stats = self.features(params, support_x)
+        head = initial_head(features, support_y, self.ways, self.head_init)
+
+        def loss(h):
+            return F.cross_entropy(head_logits(features, h), support_y)
+
+        for _ in range(self.steps):
+            g_head = grad(loss)(head)
+            params, head = self.step(params, head, None, g_head)
+        return params, head, stats
+
+
+def _zero_head(params: Params, ways: int, dim: int) -> Head:
+    like = next(iter(params.values()))
+    return like.new_zeros(ways, dim, dtype=torch.float32), like.new_zeros(ways, dtype=torch.float32)
+
+
+def sgd_step(lr: float) -> Callable:
+    """Plain SGD on backbone and head (MAML's inner update)."""
+
+    def step(params, head, g_params, g_head):
+        if g_params is not None:
+            params = {n: p - lr * g_params[n] for n, p in params.items()}
+        head = (head[0] - lr * g_head[0], head[1] - lr * g_head[1])
+        return params, head
+
+    return step
+
+
+def query_loss(features: FunctionalBackbone, params: Params, head: Head, stats: Stats, query_x, query_y):
+    """Query loss of an adapted task (batch norm with the support statistics) and its logits."""
+    query_features, _ = features(params, query_x, stats)
+    logits = head_logits(query_features, head)
+    return F.cross_entropy(logits, query_y), logits
+
+
+# --- meta-batches ------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskBatch:
+    """Episodes of one shape stacked along a leading task dimension."""
+
+    support_x: torch.Tensor  # (T, n_support, C, S, S)
+    support_y: torch.Tensor  # (T, n_support)
+    query_x: torch.Tensor
+    query_y: torch.Tensor
+    ways: int
+
+    def __len__(self) -> int:
+        return len(self.support_x)
+
+    def part(self, start: int, stop: int) -> "TaskBatch":
+        p = slice(start, stop)
+        return TaskBatch(self.support_x[p], self.support_y[p], self.query_x[p], self.query_y[p], self.ways)
+
+
+class PassPlanner:
+    """Splits a meta-batch into vectorised passes, between which pause and cancel are answered.
+
+    A fixed `tasks_per_pass` bounds memory. With 0 (auto), each pass is sized
+    from the measured time per task to take about TARGET_S, so pause and cancel
+    answer within about a second even on a slow CPU, while a GPU (fast per task)
+    gets the whole meta-batch in one pass. The first pass of a run holds one task.
+    """
+
+    TARGET_S = 0.5
+
+    def __init__(self) -> None:
+        self.seconds_per_task: float | None = None
+
+    def _auto_size(self, remaining: int) -> int:
+        if self.seconds_per_task is None:
+            return 1
+        fit = max(1, int(self.TARGET_S / max(self.seconds_per_task, 1e-9)))
+        return min(remaining, 1 << (fit.bit_length() - 1))  # a power of two: few distinct shapes
+
+    def passes(self, batch: TaskBatch, tasks_per_pass: int) -> Iterator[TaskBatch]:
+        """Yields the passes; the time the caller spends on each (until it asks for the next) is measured."""
+        start = 0
+        while start < len(batch):
+            size = tasks_per_pass if tasks_per_pass > 0 else self._auto_size(len(batch) - start)
+            chunk = batch.part(start, min(start + size, len(batch)))
+            began = time.perf_counter()
+            yield chunk
+            per_task = (time.perf_counter() - began) / len(chunk)
+            self.seconds_per_task = per_task if self.seconds_per_task is None else 0.5 * (self.seconds_per_task + per_task)
+            start += len(chunk)
+
+
+def stack_episodes(episodes: list[Episode], prepare: Callable) -> TaskBatch | None:
+    """The episodes as one TaskBatch, or None when their shapes differ (then the caller loops)."""
+    first = episodes[0]
+
+    def shape(e: Episode):
+        return e.ways, tuple(e.support_x.shape), tuple(e.query_x.shape)
+
+    if any(shape(e) != shape(first) for e in episodes):
+        return None
+    return TaskBatch(
+        torch.stack([prepare(e.support_x) for e in episodes]),
+        torch.stack([e.support_y for e in episodes]).to(first.support_x.device),
+        torch.stack([prepare(e.query_x) for e in episodes]),
+        torch.stack([e.query_y for e in episodes]).to(first.query_x.device),
+        first.ways,
+    )
+
+
+def accumulate_grads(parameters: dict[str, nn.Parameter], grads: Params, weight: float) -> None:
+    """Add weight * grads into each parameter's .grad (chunks of a meta-batch add up)."""
+    for name, p in parameters.items():
+        g = (grads[name] * weight).to(p.dtype)
+        if p.grad is None:
+            p.grad = g.contiguous(memory_format=_format_of(p))
+        else:
+            p.grad.add_(g)
+
+
+def _format_of(p: torch.Tensor) -> torch.memory_format:
+    if p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+# --- the shared meta-training of MAML-like algorithms ------------------------------
+Meta = dict[str, Params]  # module name -> that module's weights (the meta-parameters)
+
+
+class GradientMetaLearner(Algorithm):
+    """Base of the algorithms whose meta-gradient flows through an inner loop (MAML, Meta-SGD, ANIL).
+
+    Subclasses set `self.backbone`, `self.optimizer` and `self.functional`, and say
+    in `make_loop` how a task adapts given the meta-parameters. Meta-training is
+    then shared: one vectorised pass over the tasks (vmap of the per-task inner
+    loop and query loss, one torch.func.grad for the meta-gradient), in chunks of
+    `tasks_per_pass`; episodes of different shapes, or `vectorise=false`, run the
+    same per-task function in a loop.
+    """
+
+    @property
+    def planner(self) -> PassPlanner:
+        if "_planner" not in self.__dict__:
+            self._planner = PassPlanner()
+        return self._planner
+
+    def make_loop(self, meta: Meta, ways: int, steps: int) -> InnerLoop:
+        raise NotImplementedError
+
+    def meta_parameters(self) -> dict[str, dict[str, nn.Parameter]]:
+        return {name: dict(module.named_parameters()) for name, module in self.modules().items()}
+
+    def meta_train(self, episodes: list[Episode]) -> StepStats:
+        self.train_mode(True)
+        self.optimizer.zero_grad(set_to_none=True)
+        batch = stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
+        stats = self._meta_train_vectorised(batch) if batch is not None else self._meta_train_loop(episodes)
+        self.optimizer.step()
+        return stats
+
+    def _meta_train_vectorised(self, batch: TaskBatch) -> StepStats:
+        parameters = self.meta_parameters()
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+        total_loss, correct, count = 0.0, 0, 0
+        for chunk in self.planner.passes(batch, self.hparams["tasks_per_pass"]):
+            self.between_episodes()
+            grads, (losses, logits) = self.chunk_grads(meta, chunk)
+            self.check_finite(losses.sum())
+            for m, group in parameters.items():
+                accumulate_grads(group, grads[m], len(chunk) / len(batch))
+            total_loss += losses.sum().item()
+            correct += (logits.argmax(-1) == chunk.query_y).sum().item()
+            count += chunk.query_y.numel()
+        return StepStats(total_loss / len(batch), correct / count)
+
+    def _meta_train_loop(self, episodes: list[Episode]) -> StepStats:
+        parameters = self.meta_parameters()
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+        total_loss, correct, count = 0.0, 0, 0
+        for episode in episodes:
+            self.between_episodes()
+            task = TaskBatch(self.prepare(episode.support_x), episode.support_y, self.prepare(episode.query_x), episode.query_y, episode.ways)
+            grads, (loss, logits) = self.chunk_grads(meta, task, batched=False)
+            self.check_finite(loss)
+            for m, group in parameters.items():
+                accumulate_grads(group, grads[m], 1.0 / len(episodes))
+            total_loss += loss.item()
+            correct += (logits.argmax(-1) == episode.query_y).sum().item()
+            count += len(episode.query_y)
+        return StepStats(total_loss / len(episodes), correct / count)
+
+    def chunk_grads(self, meta: Meta, chunk: TaskBatch, batched: bool = True):
+        """Meta-gradient of the mean query loss of the chunk's tasks, through the inner loop (second order).
+
+        Returns (grads like meta, (per-task losses, logits)). batched=False: one task, no task dimension.
+        """
+        steps = self.hparams["inner_steps"]
+
+        def task(m, support_x, support_y, query_x, query_y):
+            adapted, head, stats = self.make_loop(m, chunk.ways, steps).run(m["backbone"], support_x, support_y)
+            return query_loss(self.functional, adapted, head, stats, query_x, query_y)
+
+        mapped = vmap(task, in_dims=(None, 0, 0, 0, 0)) if batched else task
+
+        def objective(m):
+            losses, logits = mapped(m, chunk.support_x, chunk.support_y, chunk.query_x, chunk.query_y)
+            return losses.mean(), (losses.detach(), logits.detach())
+
+        return grad(objective, has_aux=True)(meta)
+
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in self.meta_parameters().items()}
+        support_y = support_y.to(self.device)
+        loop = self.make_loop(meta, ways, self.hparams["eval_inner_steps"])
+        with torch.enable_grad():
+            params, head, stats = detach_tree(loop.run(meta["backbone"], self.prepare(support_x), support_y))
+
+        def logits(query_x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                features, _ = self.functional(params, self.prepare(query_x), stats)
+                return head_logits(features, head)
+
+        return SoftmaxPredictor(logits)
+
+
+__all__ = [
+    "FunctionalBackbone", "GradientMetaLearner", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
+    "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes",
+]
