@@ -7,7 +7,7 @@ Two protocols:
 - `fixed`: train on images_background_small1 only; score the 600 fixed episodes of
   ../shared/data/omniglot/test_episodes_small1_vs_small2.json (three alphabets of
   small2 that small1 lacks), the episodes on which easyfsl and learn2learn were measured.
-Both: 28x28, rotations as new classes, per-image augmentation; reports accuracy
+Both: 28x28, rotations and mirror images as new classes, per-image augmentation; reports accuracy
 +- 95% CI and training episodes/s.
 
     .venv/bin/python benchmarks/omniglot_first_path.py                 # both algorithms, 10 min each
@@ -55,7 +55,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "runs" / "benchmark"))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--protocol", choices=("heldout", "fixed"), default="heldout")
-    parser.add_argument("--no-augment", action="store_true", help="train without per-image distortions")
+    parser.add_argument("--no-augment", action="store_true", help="train without mirrored classes and per-image distortions")
     args = parser.parse_args()
     if not all(p.exists() for p in [*DATA, FIXED_EPISODES]):
         print(f"skipped: Omniglot zips not found under {OMNIGLOT}", file=sys.stderr)
@@ -72,7 +72,7 @@ def main() -> int:
         config = RunConfig(
             data=[str(p) for p in train_data], algorithm=name, hparams=settings["hparams"], ways=5, shots=1, queries=15,
             train_ways=settings["train_ways"], train_queries=settings["train_queries"], image_size=28, channels=1, rotations=True,
-            augment=not args.no_augment, split=split,
+            mirror=not args.no_augment, augment=not args.no_augment, split=split,
             steps=10**7, meta_batch=settings["meta_batch"], seed=0, device=args.device,
             val_every=settings["val_every"], val_episodes=settings["val_episodes"], checkpoint_every=settings["val_every"],
             time_limit_s=args.minutes * 60,
@@ -99,6 +99,7 @@ def main() -> int:
             "protocol": args.protocol,
             "test_alphabets": ["Japanese_(katakana)", "Sanskrit", "Tagalog"] if fixed else list(HELD_OUT),
             "augment": config.augment,
+            "mirror": config.mirror,
             "meta_updates": steps,
             "episodes_trained": episodes_trained,
             "train_seconds": round(train_seconds, 1),
