@@ -14,6 +14,8 @@ from workbench.cli import main as cli_main
 from workbench.training.distributed import DistributedSession
 
 ROOT = Path(__file__).resolve().parents[2]
+from tests.core.torchrun_worker import EXTRA  # noqa: E402
+
 ALGORITHMS = ("protonet", "maml")  # a metric and a (second-order) gradient-based algorithm
 STEPS, LR = 4, 1e-3  # LR: the default Adam learning rate of both
 # A meta-batch of 3 over 2 processes: shares of 2 and 1 episodes, so the weighting is tested too.
@@ -45,7 +47,7 @@ def runs(glyphs_shared, tmp_path_factory):
     )
     assert launched.returncode == 0, launched.stdout + launched.stderr
     for algorithm in ALGORITHMS:
-        code = cli_main(["train", "--data", str(glyphs_shared), *TRAIN, "--algorithm", algorithm,
+        code = cli_main(["train", "--data", str(glyphs_shared), *TRAIN, "--algorithm", algorithm, *EXTRA.get(algorithm, []),
                          "--out", str(root / "one" / algorithm), "--quiet"])
         assert code == 0
     return root, launched.stderr

@@ -18,7 +18,7 @@ Conventions shared by the family:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 import torch
@@ -113,6 +113,8 @@ class InnerLoop:
     head_init: str
     step: Callable
     adapt_backbone: bool = True
+    # Called before every inner step: a long inner loop answers pause and cancel too.
+    on_step: Callable[[], None] = lambda: None
 
     def run(self, params: Params, support_x: torch.Tensor, support_y: torch.Tensor) -> tuple[Params, Head, Stats]:
         """Adapt to one task's support set: adapted weights, adapted head, support BN statistics.
@@ -140,9 +142,11 @@ class InnerLoop:
             features, stats = self.features(params, support_x)
             return params, initial_head(features, support_y, self.ways, self.head_init), stats
         offset = _zero_head(params, self.ways, self.features.backbone.feature_dim)
+        self.on_step()
         (g_params, g_head), head = grad(first_loss, argnums=(0, 1), has_aux=True)(params, offset)
         params, head = self.step(params, head, g_params, g_head)
         for _ in range(self.steps - 1):
+            self.on_step()
             g_params, g_head = grad(loss, argnums=(0, 1))(params, head)
             params, head = self.step(params, head, g_params, g_head)
         _, stats = self.features(params, support_x)
@@ -156,6 +160,7 @@ class InnerLoop:
             return F.cross_entropy(head_logits(features, h), support_y)
 
         for _ in range(self.steps):
+            self.on_step()
             g_head = grad(loss)(head)
             params, head = self.step(params, head, None, g_head)
         return params, head, stats
@@ -345,7 +350,7 @@ class GradientMetaLearner(Algorithm):
         steps = self.hparams["inner_steps"]
 
         def task(m, support_x, support_y, query_x, query_y):
-            adapted, head, stats = self.make_loop(m, chunk.ways, steps).run(m["backbone"], support_x, support_y)
+            adapted, head, stats = replace(self.make_loop(m, chunk.ways, steps), on_step=self.between_steps).run(m["backbone"], support_x, support_y)
             return query_loss(self.functional, adapted, head, stats, query_x, query_y)
 
         mapped = vmap(task, in_dims=(None, 0, 0, 0, 0)) if batched else task
@@ -359,7 +364,7 @@ class GradientMetaLearner(Algorithm):
     def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
         meta = {m: {n: p.detach() for n, p in group.items()} for m, group in self.meta_parameters().items()}
         support_y = support_y.to(self.device)
-        loop = self.make_loop(meta, ways, self.hparams["eval_inner_steps"])
+        loop = replace(self.make_loop(meta, ways, self.hparams["eval_inner_steps"]), on_step=self.between_steps)
         with torch.enable_grad():
             params, head, stats = detach_tree(loop.run(meta["backbone"], self.prepare(support_x), support_y))
 

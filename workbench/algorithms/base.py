@@ -72,6 +72,8 @@ class Algorithm(ABC):
         # Called between the episodes of a meta-batch: the runner uses it to pause and cancel
         # within a second even when one meta-update takes many seconds.
         self.between_episodes: Callable[[], None] = lambda: None
+        # Called between the inner steps of one episode (gradient-based methods), for the same reason.
+        self.between_steps: Callable[[], None] = lambda: None
 
     # --- the interface -------------------------------------------------
     @abstractmethod

@@ -28,6 +28,8 @@ Paper, Omniglot 5-way 1-shot: 98.7% (Conv4, 28x28, 60k meta-updates of 32 tasks)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -94,7 +96,7 @@ class MAML(inner.GradientMetaLearner):
         features, stats = self._features(params, support_x)
         weight, bias = self._initial_head(features, support_y, ways)
         for _ in range(steps):
-            self.between_episodes()  # a long inner loop answers pause and cancel too
+            self.between_steps()  # a long inner loop answers pause and cancel too
             logits = features @ weight.T + bias
             loss = F.cross_entropy(logits, support_y)
             names = list(params)
@@ -169,7 +171,7 @@ def _first_order_grads(maml: MAML, meta, chunk: inner.TaskBatch):
 
     The inner loop runs without an outer graph; head and statistics are constants, as in the loop.
     """
-    loop = maml.make_loop(meta, chunk.ways, maml.hparams["inner_steps"])
+    loop = replace(maml.make_loop(meta, chunk.ways, maml.hparams["inner_steps"]), on_step=maml.between_steps)
     with torch.no_grad():  # torch.func.grad inside still differentiates the inner steps
         adapted, heads, stats = vmap(loop.run, in_dims=(None, 0, 0))(meta["backbone"], chunk.support_x, chunk.support_y)
 

@@ -124,10 +124,11 @@ def train_run(
             folder = RunFolder.create(run_dir, config, environment(device, precision))
         folder.write_problems([str(p) for p in data.problems])
         start_step, best = 0, None
-    algorithm.between_episodes = control.checkpoint
+    algorithm.between_episodes = algorithm.between_steps = control.checkpoint
     if session:
         session.attach(algorithm, config.meta_batch)
-        algorithm.between_episodes = lambda: None  # processes agree on cancelling once per step instead
+        # Processes agree on cancelling once per step instead.
+        algorithm.between_episodes = algorithm.between_steps = lambda: None
     yield RunStarted(
         str(folder.path), config.steps, start_step, describe_device(device), precision,
         len(data.split.train), len(data.split.val), len(data.split.test),
