@@ -1,7 +1,7 @@
 """Open the main window in a given state, for screenshots with ../shared/tools/gui-shot.
 
-    python scripts/window_state.py prepare DIR       # demo data + three short real runs + one evaluation
-    python scripts/window_state.py welcome|dark|runs|inspect|embedding DIR
+    python resources/window_state.py prepare DIR       # demo data + three short real runs + one evaluation
+    python resources/window_state.py welcome|dark|runs|inspect|embedding DIR
 
 `prepare` trains for real (a few minutes on 2 CPU cores); the states only open the window.
 """
