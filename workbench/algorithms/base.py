@@ -54,6 +54,8 @@ class Algorithm(ABC):
     title: ClassVar[str]
     summary: ClassVar[str]
     hyperparams: ClassVar[tuple[HyperParam, ...]] = ()
+    # An optional learning-rate schedule; saved and resumed with the optimisers.
+    scheduler: Any = None
 
     def __init__(
         self,
@@ -134,11 +136,16 @@ class Algorithm(ABC):
             module.load_state_dict(state[name])
 
     def optimizer_state_dict(self) -> dict[str, Any]:
-        return {name: opt.state_dict() for name, opt in self.optimizers().items()}
+        state = {name: opt.state_dict() for name, opt in self.optimizers().items()}
+        if self.scheduler is not None:
+            state["scheduler"] = self.scheduler.state_dict()
+        return state
 
     def load_optimizer_state_dict(self, state: dict[str, Any]) -> None:
         for name, opt in self.optimizers().items():
             opt.load_state_dict(state[name])
+        if self.scheduler is not None and "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
 
     def parameter_count(self) -> int:
         return sum(p.numel() for m in self.modules().values() for p in m.parameters())

@@ -58,16 +58,6 @@ class ProtoNet(Algorithm):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.optimizer}
 
-    def optimizer_state_dict(self) -> dict:
-        state = super().optimizer_state_dict()
-        if self.scheduler:
-            state["scheduler"] = self.scheduler.state_dict()
-        return state
-
-    def load_optimizer_state_dict(self, state: dict) -> None:
-        super().load_optimizer_state_dict(state)
-        if self.scheduler and "scheduler" in state:
-            self.scheduler.load_state_dict(state["scheduler"])
 
     def _episode_logits(self, episode: Episode) -> torch.Tensor:
         images = self.prepare(torch.cat([episode.support_x, episode.query_x]))

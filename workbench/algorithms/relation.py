@@ -91,16 +91,6 @@ class RelationNetworks(Algorithm):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.optimizer}
 
-    def optimizer_state_dict(self) -> dict:
-        state = super().optimizer_state_dict()
-        if self.scheduler:
-            state["scheduler"] = self.scheduler.state_dict()
-        return state
-
-    def load_optimizer_state_dict(self, state: dict) -> None:
-        super().load_optimizer_state_dict(state)
-        if self.scheduler and "scheduler" in state:
-            self.scheduler.load_state_dict(state["scheduler"])
 
     def _class_maps(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> torch.Tensor:
         maps = feature_maps(self.backbone, support_x).float()

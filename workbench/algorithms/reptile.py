@@ -83,16 +83,6 @@ class Reptile(Algorithm):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"sgd": self.optimizer}
 
-    def optimizer_state_dict(self) -> dict:
-        state = super().optimizer_state_dict()
-        if self.scheduler:
-            state["scheduler"] = self.scheduler.state_dict()
-        return state
-
-    def load_optimizer_state_dict(self, state: dict) -> None:
-        super().load_optimizer_state_dict(state)
-        if self.scheduler and "scheduler" in state:
-            self.scheduler.load_state_dict(state["scheduler"])
 
     # --- one task ------------------------------------------------------------
     def _train_task(self, params, support_x, support_y, images, labels, batches, ways: int):
