@@ -45,7 +45,8 @@ FIRST_HINT = (
     "classes, made here in seconds, no network needed. Online? <a href='omniglot'>Get Omniglot</a>.</p>"
     "<p><b>2.</b> Set the episodes (N ways, K shots) on the left, pick an algorithm and press "
     "<b>Start training</b> (Ctrl+R); curves appear on the <b>Training</b> page.</p>"
-    "<p><b>3.</b> Compare runs on the <b>Runs</b> page and look at their mistakes on the <b>Inspect</b> page.</p>"
+    "<p><b>3.</b> Label your own images with the trained model on the <b>Label</b> page; compare runs on the "
+    "<b>Runs</b> page and look at their mistakes on the <b>Inspect</b> page.</p>"
     "<p>Or <a href='open-project'>open a saved project</a> (Ctrl+Alt+O).</p>"
 )
 
