@@ -27,6 +27,7 @@ from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vmap
 
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms.hyperparams import HyperParam
 from workbench.data.episode import Episode
 
 Params = dict[str, torch.Tensor]
@@ -94,6 +95,14 @@ def head_logits(features: torch.Tensor, head: Head) -> torch.Tensor:
 
 def detach_tree(tree):
     return torch.utils._pytree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, tree)
+
+
+# The two settings every vectorised gradient-based method offers, declared once.
+BATCHING_PARAMS = (
+    HyperParam("vectorise", "bool", True, "Meta-train all tasks of a meta-batch in one vectorised pass (torch.func vmap) instead of a loop."),
+    HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause "
+               "and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
+)
 
 
 # --- the inner loop --------------------------------------------------------
@@ -377,6 +386,6 @@ class GradientMetaLearner(Algorithm):
 
 
 __all__ = [
-    "FunctionalBackbone", "GradientMetaLearner", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
+    "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
     "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes",
 ]

@@ -72,8 +72,7 @@ class MetaSGD(inner.GradientMetaLearner):
         HyperParam("eval_inner_steps", "int", 1, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
-        HyperParam("vectorise", "bool", True, "Meta-train all tasks of a meta-batch in one vectorised pass (torch.func vmap) instead of a loop."),
-        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
+        *inner.BATCHING_PARAMS,
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
