@@ -4,10 +4,11 @@
     python benchmarks/load_100k.py --data DIR         # reuse a dataset generated before (--keep)
     python benchmarks/load_100k.py --cap-mb 16 --episodes 300
 
-Each measurement runs in a fresh process so its peak RSS is its own. The scan
-time is also how long the window's data panel blocks when such a folder is
-opened (MainWindow.load_datasets scans on the GUI thread; decoding runs on a
-background thread). Results go to benchmarks/results/load_100k.json.
+Each measurement runs in a fresh process so its peak RSS is its own. Then the
+real window opens the same folder (gui_responsiveness.py --open, skipped with
+--no-window or without PySide6): the scan and the image check run on threads,
+and the longest stall of the window's event loop is recorded. Results go to
+benchmarks/results/load_100k.json.
 """
 
 from __future__ import annotations
@@ -92,6 +93,22 @@ def measure(data: str, cap_mb: float, size: int, episodes: int) -> dict:
     }
 
 
+def measure_window(data: str, seconds: float) -> dict | None:
+    """The window opening `data`: how long until its classes are shown, and its longest event-loop stall."""
+    try:
+        import PySide6  # noqa: F401
+    except ImportError:
+        print("PySide6 is not installed: the window measurement is skipped", file=sys.stderr)
+        return None
+    out_file = Path(tempfile.mkdtemp(prefix="load100k-window-")) / "window.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gui_responsiveness.py"), "--open", data,
+                    "--seconds", str(seconds), "--out", str(out_file)], check=True,
+                   env={**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")})
+    row = json.loads(out_file.read_text())
+    print(json.dumps(row), file=sys.stderr)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=100_000)
@@ -101,6 +118,9 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=300)
     parser.add_argument("--data", help="an existing generated dataset (skip generation)")
     parser.add_argument("--keep", action="store_true", help="keep the generated dataset and print its path")
+    parser.add_argument("--no-window", action="store_true", help="skip opening the dataset in the window")
+    parser.add_argument("--window-seconds", type=float, default=10.0,
+                        help="how long to keep measuring the window after the classes are shown")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -124,6 +144,7 @@ def main() -> None:
             row = json.loads(out.stdout.strip().splitlines()[-1])
             results.append(row)
             print(json.dumps(row), file=sys.stderr)
+        window = None if args.no_window else measure_window(data, args.window_seconds)
     finally:
         if tmp and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -134,6 +155,7 @@ def main() -> None:
         "python": platform.python_version(),
         "generation_s": generation_s,
         "results": results,
+        "window": window,
     }
     (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "benchmarks" / "results" / "load_100k.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -99,3 +99,50 @@ def test_symlink_loop_does_not_hang(glyphs):
     (glyphs / "group_0" / "loop").symlink_to(glyphs, target_is_directory=True)
     scan = scan_datasets([glyphs])
     assert len(scan.classes) == 12
+
+
+def _many_files(root, classes=30, images=40):
+    """Enough files for the scan to report progress; the scan only lists, so the bytes need not decode."""
+    for c in range(classes):
+        folder = root / f"class_{c:02d}"
+        folder.mkdir(parents=True)
+        for i in range(images):
+            (folder / f"{i:03d}.png").write_bytes(b"\x89PNG")
+    return root
+
+
+def test_scan_reports_images_found_as_it_walks(tmp_path):
+    root = _many_files(tmp_path / "many")
+    reports = []
+    scan = scan_datasets([root], progress=lambda found, total: reports.append((found, total)))
+    assert scan.image_count == 1200
+    found = [f for f, _ in reports]
+    assert found and found == sorted(found) and found[-1] <= 1200
+    assert {t for _, t in reports} == {0}  # the total is not known while walking
+
+
+def test_scan_stops_when_cancelled(tmp_path):
+    from workbench.data.sources import ScanCancelled
+
+    root = _many_files(tmp_path / "many")
+    asked = []
+
+    def cancelled():
+        asked.append(1)
+        return len(asked) > 5  # the caller changes its mind part-way through
+
+    with pytest.raises(ScanCancelled):
+        scan_datasets([root], cancelled=cancelled)
+    assert len(asked) == 6  # it stopped at the first check after the request
+
+
+def test_zip_scan_stops_when_cancelled(tmp_path):
+    from workbench.data.sources import ScanCancelled
+
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(2500):
+            zf.writestr(f"d/c{i % 5}/{i}.png", b"\x89PNG")
+    assert scan_datasets([archive]).image_count == 2500
+    with pytest.raises(ScanCancelled):
+        scan_datasets([archive], cancelled=lambda: True)

@@ -18,6 +18,8 @@ import pytest  # noqa: E402
 # ../shared/data/omniglot beside the repository root.
 OMNIGLOT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "omniglot"
 OMNIGLOT_SMALL1 = OMNIGLOT / "images_background_small1.zip"
+# Datasets are scanned on a background thread; tests wait for the scan like a person would.
+SCAN_TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
@@ -42,6 +44,10 @@ def window_factory(qtbot, tmp_path):
         if win.training is not None:
             win.training.stop_and_wait(60_000)
         win._stop_image_check()
+        job = win.scan_job
+        win._cancel_scan()
+        if job is not None:
+            job.wait(SCAN_TIMEOUT_MS)
 
 
 @pytest.fixture

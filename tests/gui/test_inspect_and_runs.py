@@ -9,6 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication
 
+from tests.gui.conftest import SCAN_TIMEOUT_MS
 from workbench.data.splits import SplitSpec
 from workbench.training.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
@@ -121,6 +122,7 @@ def test_selecting_two_runs_overlays_two_curves(window_factory, two_runs, qtbot)
 def test_project_is_saved_and_reopened(window_factory, glyphs, tmp_path, qtbot):
     window = window_factory()
     window.data_panel.set_paths([str(glyphs)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     window.set_runs_root(tmp_path / "my-runs")
     window.algorithm_panel.set_algorithm("maml")
     project_file = tmp_path / "experiment.fswproj"
@@ -128,6 +130,7 @@ def test_project_is_saved_and_reopened(window_factory, glyphs, tmp_path, qtbot):
     assert "experiment" in window.windowTitle()
     other = window_factory()
     assert other.open_project(str(project_file))
+    qtbot.waitUntil(lambda: not other.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert other.data_panel.paths() == [str(glyphs)]
     assert other.runs_root == tmp_path / "my-runs"
     assert other.algorithm_panel.name == "maml"
@@ -162,7 +165,7 @@ def test_dark_theme_applies_and_is_remembered(window_factory, qtbot):
     assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
 
 
-def test_dropping_a_folder_on_the_window_loads_it(window, glyphs):
+def test_dropping_a_folder_on_the_window_loads_it(window, glyphs, qtbot):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(glyphs))])
     enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
@@ -172,6 +175,7 @@ def test_dropping_a_folder_on_the_window_loads_it(window, glyphs):
     drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(window, drop)
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert window.data_panel.paths() == [str(glyphs)]
     assert window.scan is not None and len(window.scan.classes) == 12
     # A file that is neither a folder nor a zip is refused.
@@ -188,7 +192,7 @@ def test_demo_dataset_from_the_menu_is_drawn_and_loaded(window, qtbot):
     window.demo_classes, window.demo_images = 10, 6
     window.demo_action.trigger()
     assert window.job_progress.isVisible()
-    qtbot.waitUntil(lambda: not window.job_running, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.job_running and not window.scan_running, timeout=30_000)
     assert window.scan is not None and len(window.scan.classes) == 10
     assert window.banner.level == "success" and "Start training" in window.banner.text
     assert window.start_action.isEnabled()

@@ -9,6 +9,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from tests.gui.conftest import SCAN_TIMEOUT_MS
 from workbench.data import problems as P
 
 pytestmark = pytest.mark.gui
@@ -67,6 +68,7 @@ def test_missing_dataset_path_shows_a_clear_message(window, tmp_path, qtbot):
     row = window.data_panel.rows[0]
     qtbot.keyClicks(row.edit, str(missing))
     qtbot.keyClick(row.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert window.banner.isVisible()
     assert window.banner.level == "error"
     assert "not found" in window.banner.text and str(missing) in window.banner.text
@@ -82,6 +84,7 @@ def test_missing_dataset_path_shows_a_clear_message(window, tmp_path, qtbot):
 def test_data_problems_are_listed(window, tmp_path, qtbot):
     root = make_messy_dataset(tmp_path / "messy")
     window.data_panel.set_paths([str(root)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     view = window.dataset_view
     assert window.scan is not None and len(window.scan.classes) == 3
     assert view.model.rowCount() == 3
@@ -146,6 +149,7 @@ def test_hyperparameter_form_follows_the_algorithm(window, qtbot):
 
 def test_train_live_then_stop_shows_curves_and_predictions(window, omniglot_zip, qtbot, tmp_path):
     window.data_panel.set_paths([str(omniglot_zip)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert window.scan is not None and len(window.scan.classes) > 20
     set_small_protocol(window)
     qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
@@ -181,6 +185,7 @@ def test_train_live_then_stop_shows_curves_and_predictions(window, omniglot_zip,
 
 def test_pause_and_resume(window, omniglot_zip, qtbot):
     window.data_panel.set_paths([str(omniglot_zip)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, steps=2000, val_every=1000)
     window.start_training()
     qtbot.waitUntil(lambda: window.curves.point_count("train_loss") > 0, timeout=RUN_TIMEOUT_MS)
@@ -197,6 +202,7 @@ def test_pause_and_resume(window, omniglot_zip, qtbot):
 
 def test_closing_mid_run_asks_then_stops_cleanly(window, omniglot_zip, qtbot, monkeypatch):
     window.data_panel.set_paths([str(omniglot_zip)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, steps=5000, val_every=1000)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)
@@ -222,6 +228,7 @@ def test_a_run_that_cannot_start_explains_why(window, tmp_path, qtbot):
 
     root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=6, images_per_class=4)
     window.data_panel.set_paths([str(root)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, ways=20, steps=10)  # more ways than the data has classes
     window.start_training()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
@@ -236,6 +243,7 @@ def test_bad_split_setting_is_explained(window, tmp_path, qtbot):
 
     root = make_glyph_dataset(tmp_path / "glyphs", groups=2, classes_per_group=3, images_per_class=4)
     window.data_panel.set_paths([str(root)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     panel = window.protocol_panel
     panel.split_mode.setCurrentIndex(panel.split_mode.findData("group"))
     assert panel.groups.count() == 2 and panel.groups.isEnabled()
@@ -247,17 +255,20 @@ def test_bad_split_setting_is_explained(window, tmp_path, qtbot):
     assert "fractions" in window.banner.text
 
 
-def test_second_dataset_can_be_added(window, tmp_path):
+def test_second_dataset_can_be_added(window, tmp_path, qtbot):
     from tests.synthetic import make_glyph_dataset
 
     first = make_glyph_dataset(tmp_path / "a", groups=1, classes_per_group=3, images_per_class=3)
     second = make_glyph_dataset(tmp_path / "b", groups=2, classes_per_group=3, images_per_class=3, seed=1)
     window.data_panel.set_paths([str(first)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert len(window.scan.classes) == 3
     window.data_panel.add_path(str(second))
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert window.data_panel.paths() == [str(first), str(second)]
     assert len(window.scan.classes) == 6  # group_0 classes merged, group_1 added
     window.data_panel._remove_row(window.data_panel.rows[1])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert len(window.scan.classes) == 3
 
 
@@ -268,6 +279,7 @@ def test_classes_with_too_few_images_are_named_in_the_log(window, tmp_path, qtbo
     for extra in sorted((root / "group_0" / "class_00").glob("*.png"))[2:]:
         extra.unlink()
     window.data_panel.set_paths([str(root)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, ways=3, queries=3, steps=3, val_every=3, val_episodes=1)
     window.protocol_panel.val_percent.setValue(0)
     window.protocol_panel.test_percent.setValue(0)
@@ -292,6 +304,7 @@ def test_a_nan_loss_ends_the_run_with_a_message_and_the_window_lives_on(window_f
         window.show()
         root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=8, images_per_class=6)
         window.data_panel.set_paths([str(root)])
+        qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
         set_small_protocol(window, ways=3, queries=2, steps=40, val_every=10, val_episodes=2)
         window.algorithm_panel.set_algorithm("exploding-test")
         window.start_training()
@@ -302,3 +315,47 @@ def test_a_nan_loss_ends_the_run_with_a_message_and_the_window_lives_on(window_f
     assert window.banner.level == "error" and "not a finite number" in window.banner.text
     assert "last good checkpoint (step 10)" in window.banner.text
     assert window.isVisible() and window.start_action.isEnabled()
+
+
+def test_the_scan_runs_in_the_background_and_the_newest_choice_wins(window, tmp_path, qtbot):
+    from tests.synthetic import make_glyph_dataset
+
+    first = make_glyph_dataset(tmp_path / "a", groups=1, classes_per_group=3, images_per_class=3)
+    second = make_glyph_dataset(tmp_path / "b", groups=2, classes_per_group=4, images_per_class=3, seed=1)
+    window.data_panel.set_paths([str(first)])
+    # The window is back in the person's hands at once; the panel says a scan is under way.
+    assert window.scan_running and window.scan is None
+    assert window.data_panel.summary.text().startswith("Scanning")
+    window.data_panel.set_paths([str(second)])  # changed their mind before the first scan was shown
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
+    qtbot.wait(200)  # the first scan's result, if it arrives late, must not replace the second
+    assert window.scan.roots == [str(second)] and len(window.scan.classes) == 8
+    assert window.dataset_view.model.rowCount() == 8
+    assert window.data_panel.summary.text().startswith("8 classes")
+
+
+def test_start_during_a_scan_trains_on_what_the_scan_finds(window, tmp_path, qtbot):
+    from tests.synthetic import make_glyph_dataset
+
+    root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=6, images_per_class=6)
+    set_small_protocol(window, ways=3, queries=2, steps=2, val_every=2, val_episodes=1)
+    window.data_panel.set_paths([str(root)])
+    assert window.scan_running and window.start_action.isEnabled()
+    window.start_action.trigger()
+    assert window.training is None  # waits for the scan instead of refusing
+    qtbot.waitUntil(lambda: window.training is not None, timeout=SCAN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
+    assert window.last_finished.status == "completed"
+    assert window.last_finished.run_dir
+
+
+def test_closing_the_window_during_a_scan_stops_it_cleanly(window, tmp_path, qtbot):
+    from tests.synthetic import make_glyph_dataset
+
+    root = make_glyph_dataset(tmp_path / "glyphs", groups=2, classes_per_group=4, images_per_class=4)
+    window.data_panel.set_paths([str(root)])
+    job = window.scan_job
+    assert job is not None
+    window.close()
+    assert not window.isVisible()
+    assert job.isFinished()  # no thread left running behind a closed window

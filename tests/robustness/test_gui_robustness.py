@@ -14,6 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
+from tests.gui.conftest import SCAN_TIMEOUT_MS  # noqa: E402
 from tests.robustness.corpus import FILE_CASES, good_bytes, make_good_classes, make_zip_bomb  # noqa: E402
 from tests.robustness.faulty_algorithms import FAULTY  # noqa: E402
 from workbench.algorithms import registry  # noqa: E402
@@ -53,6 +54,7 @@ def test_a_bad_file_is_listed_in_words(window, tmp_path, qtbot, name):
     make_good_classes(tmp_path, classes=3, images=3)
     path = case.write(tmp_path / "good_0")
     window.data_panel.set_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     qtbot.waitUntil(lambda: not window.image_check_running, timeout=20_000)
     rows = shown_problems(window)
     if case.kind is None:
@@ -96,6 +98,7 @@ def build_tree_case(name: str, root: Path) -> tuple[Path, str, str]:
 def test_a_bad_dataset_shape_is_listed_in_words(window, tmp_path, qtbot, name):
     path, kind, words = build_tree_case(name, tmp_path / "data")
     window.data_panel.set_paths([str(path)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     qtbot.waitUntil(lambda: not window.image_check_running, timeout=20_000)
     assert any(p.kind == kind and words in p.message for p in window.dataset_view.problems)
     assert any(words in row[1] for row in shown_problems(window))
@@ -106,6 +109,7 @@ def test_a_bad_dataset_shape_is_listed_in_words(window, tmp_path, qtbot, name):
 def test_a_single_class_explains_why_it_cannot_train(window, tmp_path, qtbot):
     make_good_classes(tmp_path, classes=1, images=5)
     window.data_panel.set_paths([str(tmp_path)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     small_protocol(window)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
@@ -139,6 +143,7 @@ def test_a_failing_run_shows_why_and_the_window_lives_on(faulty_window, tmp_path
     window = faulty_window
     make_good_classes(tmp_path / "data", classes=6, images=4)
     window.data_panel.set_paths([str(tmp_path / "data")])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     small_protocol(window, steps=10, algorithm=algorithm)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
@@ -159,6 +164,7 @@ def test_a_failing_run_shows_why_and_the_window_lives_on(faulty_window, tmp_path
 def test_pause_and_stop_answer_within_a_second_during_one_slow_episode(window, tmp_path, qtbot):
     make_good_classes(tmp_path / "data", classes=6, images=4)
     window.data_panel.set_paths([str(tmp_path / "data")])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     small_protocol(window, steps=3, algorithm="maml")
     window.protocol_panel.image_size.setValue(84)
     window.algorithm_panel.form.editors["inner_steps"].setValue(40)
@@ -182,6 +188,7 @@ def test_pause_and_stop_answer_within_a_second_during_one_slow_episode(window, t
 def test_closing_mid_run_asks_then_stops_and_leaves_nothing_half_written(window, tmp_path, qtbot, monkeypatch):
     make_good_classes(tmp_path / "data", classes=6, images=4)
     window.data_panel.set_paths([str(tmp_path / "data")])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     small_protocol(window, steps=100_000, val_every=3)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)

@@ -13,7 +13,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Callable, Iterable
 
 from workbench.data import problems as P
 from workbench.data.problems import Problem
@@ -103,11 +103,40 @@ def is_image_name(name: str) -> bool:
     return Path(name).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def scan_datasets(paths: Iterable[str | os.PathLike]) -> DatasetScan:
+class ScanCancelled(DataError):
+    """The scan was stopped by the caller before it finished (a newer scan replaced it)."""
+
+
+class _Watch:
+    """Reports how many images were found so far and stops the scan when asked to.
+
+    A few hundred thousand files take seconds to list, so a caller on another
+    thread (the window) shows progress and may cancel.
+    """
+
+    def __init__(self, progress: Callable[[int, int], None] | None, cancelled: Callable[[], bool] | None) -> None:
+        self.progress = progress
+        self.cancelled = cancelled
+        self.found = 0
+        self._reported = 0
+
+    def tick(self, new_images: int) -> None:
+        self.found += new_images
+        if self.cancelled is not None and self.cancelled():
+            raise ScanCancelled("The scan was cancelled.")
+        if self.progress is not None and self.found - self._reported >= 500:
+            self._reported = self.found
+            self.progress(self.found, 0)  # total unknown until the walk ends
+
+
+def scan_datasets(paths: Iterable[str | os.PathLike], progress: Callable[[int, int], None] | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> DatasetScan:
     """Scan every path (folder or .zip) and merge their classes.
 
     Raises DataError only when a path is missing or is neither a folder nor a
-    zip, since then there is nothing to go on with.
+    zip, since then there is nothing to go on with (ScanCancelled, a DataError,
+    when `cancelled()` turns true). `progress(images_found, 0)` is called now
+    and then during the walk.
     """
     roots = [str(p) for p in paths]
     if not roots:
@@ -115,8 +144,9 @@ def scan_datasets(paths: Iterable[str | os.PathLike]) -> DatasetScan:
     scan = DatasetScan(roots=roots)
     merged: dict[str, dict[str, ImageRef]] = {}
     duplicates: list[str] = []
+    watch = _Watch(progress, cancelled)
     for root in roots:
-        found = _scan_one(Path(root), scan.problems)
+        found = _scan_one(Path(root), scan.problems, watch)
         for key, refs in found.items():
             known = merged.setdefault(key, {})
             if known:
@@ -141,21 +171,22 @@ def scan_datasets(paths: Iterable[str | os.PathLike]) -> DatasetScan:
     return scan
 
 
-def _scan_one(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
+def _scan_one(root: Path, problems: list[Problem], watch: _Watch) -> dict[str, list[ImageRef]]:
     if not root.exists():
         raise DataError(f"Dataset path not found: {root}")
     if root.is_dir():
-        return _scan_folder(root, problems)
+        return _scan_folder(root, problems, watch)
     if zipfile.is_zipfile(root):
-        return _scan_zip(root, problems)
+        return _scan_zip(root, problems, watch)
     raise DataError(f"Not a dataset: {root} is neither a folder nor a .zip file.")
 
 
-def _scan_folder(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
+def _scan_folder(root: Path, problems: list[Problem], watch: _Watch) -> dict[str, list[ImageRef]]:
     classes: dict[str, list[ImageRef]] = {}
     seen_dirs: set[tuple[int, int]] = set()  # (device, inode): guards against symlink loops
     stack = [root]
     while stack:
+        watch.tick(0)
         folder = stack.pop()
         rel_folder = folder.relative_to(root).as_posix()
         try:
@@ -203,6 +234,7 @@ def _scan_folder(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef
                 continue
             images.append(ImageRef(str(root), rel))
         stack.extend(reversed(subfolders))
+        watch.tick(len(images))
         if images:
             classes[rel_folder if rel_folder != "." else root.name] = images
         elif not subfolders and folder != root:
@@ -212,7 +244,7 @@ def _scan_folder(root: Path, problems: list[Problem]) -> dict[str, list[ImageRef
     return classes
 
 
-def _scan_zip(path: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
+def _scan_zip(path: Path, problems: list[Problem], watch: _Watch) -> dict[str, list[ImageRef]]:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -225,7 +257,11 @@ def _scan_zip(path: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
     classes: dict[str, list[ImageRef]] = {}
     dirs_with_children: set[str] = set()
     declared_dirs: set[str] = set()
-    for info in infos:
+    added = 0  # images since the last report
+    for number, info in enumerate(infos):
+        if number % 1000 == 999:
+            watch.tick(added)
+            added = 0
         name = info.filename
         if _climbs_out(name):
             problems.append(Problem(P.UNSAFE_PATH, f"{path}!{name}", "path leaves the zip's folder; skipped"))
@@ -250,6 +286,7 @@ def _scan_zip(path: Path, problems: list[Problem]) -> dict[str, list[ImageRef]]:
         folder = rel_path.parent.as_posix()
         key = folder if folder != "." else path.stem
         classes.setdefault(key, []).append(ImageRef(str(path), name, in_zip=True))
+        added += 1
     for folder in sorted(declared_dirs - dirs_with_children - set(classes)):
         problems.append(Problem(P.EMPTY_CLASS, f"{path}!{strip}{folder}", "folder has no images; skipped"))
     if not classes:

@@ -4,6 +4,7 @@ inspect) on the right; menus, drag and drop, themes, projects and a status bar a
 from __future__ import annotations
 
 import time
+from typing import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QThread, Signal
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         self.image_check: ImageCheckThread | None = None
         self.last_finished: RunFinished | None = None
         self.job: JobThread | None = None  # demo dataset or Omniglot download
+        self.scan_job: JobThread | None = None  # the dataset scan in progress
+        self._after_next_scan: Callable[[], None] | None = None
         self.project = Project()
         self.project_path: str | None = None
         self.settings = app_settings()
@@ -106,7 +109,7 @@ class MainWindow(QMainWindow):
         self._make_menus()  # after the layout: the View menu names its pages
         self._make_status_bar()
 
-        self.data_panel.pathsChanged.connect(self.load_datasets)
+        self.data_panel.pathsChanged.connect(self._on_paths_changed)
         self.runs_page.resumeRequested.connect(self.resume_run)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
@@ -349,28 +352,66 @@ class MainWindow(QMainWindow):
         paths = self.data_panel.paths()
         return str(Path(paths[0]).parent) if paths else self._last_folder("data")
 
-    def load_datasets(self, paths: list[str]) -> None:
-        """Scan `paths` and show their classes and problems; a bad path is reported, not raised."""
+    def _on_paths_changed(self, paths: list[str]) -> None:
+        then, self._after_next_scan = self._after_next_scan, None
+        self.load_datasets(paths, then)
+
+    def load_datasets(self, paths: list[str], then: Callable[[], None] | None = None) -> None:
+        """Scan `paths` on a background thread, then show their classes and problems.
+
+        A scan of a hundred thousand files takes seconds, so the window keeps
+        answering meanwhile; a newer request cancels an older one. `then` runs
+        once this scan has been shown. A bad path is reported, not raised.
+        """
         self._stop_image_check()
+        self._cancel_scan()
         if not paths:
             self.scan = None
             self.dataset_view.show_hint()
             self.data_panel.summary.setText("No dataset chosen yet.")
             self._update_actions()
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            scan = scan_datasets(paths)
-        except WorkbenchError as exc:
-            self.scan = None
-            self.dataset_view.show_hint()
-            self.data_panel.summary.setText("Could not read the dataset.")
-            self.banner.show_message(str(exc), "error")
-            self.statusBar().showMessage("Could not read the dataset.", 8000)
-            self._update_actions()
+        paths = list(paths)
+        job = JobThread(lambda progress, cancelled: scan_datasets(paths, progress, cancelled), "Scanning the dataset", self)
+        job.progressed.connect(lambda found, _total, j=job: self._on_scan_progress(j, found))
+        job.succeeded.connect(lambda scan, j=job: self._on_scan_done(j, scan))
+        job.failed.connect(lambda message, j=job: self._on_scan_failed(j, message))
+        job.finished.connect(job.deleteLater)
+        job.then = then
+        self.scan_job = job
+        self.data_panel.summary.setText("Scanning…")
+        self.statusBar().showMessage(f"Scanning {', '.join(Path(p).name for p in paths)}…")
+        self._update_actions()
+        job.start()
+
+    @property
+    def scan_running(self) -> bool:
+        return self.scan_job is not None
+
+    def _cancel_scan(self) -> None:
+        job, self.scan_job = self.scan_job, None
+        if job is not None:
+            job.cancel()  # it ends at its next folder; its result is ignored
+
+    def _on_scan_progress(self, job: JobThread, found: int) -> None:
+        if job is self.scan_job:
+            self.data_panel.summary.setText(f"Scanning… {found:,} images found so far.")
+
+    def _on_scan_failed(self, job: JobThread, message: str) -> None:
+        if job is not self.scan_job:
+            return  # a scan that a newer one replaced
+        self.scan_job = None
+        self.scan = None
+        self.dataset_view.show_hint()
+        self.data_panel.summary.setText("Could not read the dataset.")
+        self.banner.show_message(message, "error")
+        self.statusBar().showMessage("Could not read the dataset.", 8000)
+        self._update_actions()
+
+    def _on_scan_done(self, job: JobThread, scan: DatasetScan) -> None:
+        if job is not self.scan_job:
             return
-        finally:
-            QApplication.restoreOverrideCursor()
+        self.scan_job = None
         self.scan = scan
         self.dataset_view.show_scan(scan)
         self.protocol_panel.set_groups([g for g in scan.groups if g])
@@ -384,6 +425,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loaded {summary}.", 8000)
         self._update_actions()
         self._start_image_check(scan)
+        if job.then is not None:
+            job.then()
 
     def _update_data_summary(self) -> str:
         scan = self.scan
@@ -454,10 +497,11 @@ class MainWindow(QMainWindow):
         if self.training is not None:
             return
         paths = self.data_panel.paths()
-        if paths and (self.scan is None or self.scan.roots != paths):
-            self.load_datasets(paths)  # a path typed but not yet loaded: show what will be trained on
-            if self.scan is None:
-                return  # the banner says why the path cannot be read
+        if paths and (self.scan is None or self.scan.roots != paths or self.scan_running):
+            # A path typed but not yet scanned (or a scan under way): show what will be
+            # trained on, then start; a path that cannot be read is explained in the banner.
+            self.load_datasets(paths, then=self.start_training)
+            return
         try:
             config = self.build_config()
         except WorkbenchError as exc:
@@ -566,8 +610,10 @@ class MainWindow(QMainWindow):
         thread = self.training
         running = thread is not None
         has_data = self.scan is not None and bool(self.scan.classes)
-        self.start_action.setEnabled(not running and has_data)
-        self.start_action.setToolTip("Start training (Ctrl+R)" if has_data else "Choose a dataset first.")
+        # While a scan runs, Start waits for it and then trains on what it found.
+        self.start_action.setEnabled(not running and (has_data or self.scan_running))
+        self.start_action.setToolTip("Start training (Ctrl+R)" if has_data or self.scan_running
+                                     else "Choose a dataset first.")
         training = running and thread.started_training and not thread.control.cancelled
         self.pause_action.setEnabled(training)
         paused = training and thread.control.paused
@@ -712,11 +758,14 @@ class MainWindow(QMainWindow):
     demo_images = DEMO_IMAGES
 
     def _on_demo_ready(self, root) -> None:
+        def announce() -> None:
+            if self.scan is not None and self.scan.classes:
+                self.banner.show_message(
+                    f"Demo dataset ready: {len(self.scan.classes)} drawn glyph classes in {len(self.scan.groups)} "
+                    f"'alphabets', saved in {root}. Press Start training (Ctrl+R) to train on it.", "success")
+
+        self._after_next_scan = announce
         self.data_panel.set_paths([str(root)])
-        if self.scan is not None and self.scan.classes:
-            self.banner.show_message(
-                f"Demo dataset ready: {len(self.scan.classes)} drawn glyph classes in {len(self.scan.groups)} "
-                f"'alphabets', saved in {root}. Press Start training (Ctrl+R) to train on it.", "success")
 
     def get_omniglot(self) -> None:
         root = user_data_dir() / "omniglot"
@@ -885,6 +934,10 @@ class MainWindow(QMainWindow):
             finally:
                 QApplication.restoreOverrideCursor()
         self._stop_image_check()
+        scan_job = self.scan_job
+        self._cancel_scan()
+        if scan_job is not None:
+            scan_job.wait(30_000)  # the walk checks the cancel flag at every folder
         self.inspect_page.stop_jobs()
         self.label_page.shutdown()
         if self.job is not None:
