@@ -58,12 +58,29 @@ def start_watchdog(clock, last, measuring) -> None:
             late = clock.nsecsElapsed() / 1e6 - last[0]
             if measuring[0] and late > 30 + TICK_MS and seen != last[0]:
                 seen = last[0]
-                frame = sys._current_frames().get(main_id)
-                where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                                    for f in reversed(traceback.extract_stack(frame)[-6:]))
-                print(f"stall {late:.0f} ms at t={last[0] / 1000:.2f}s: {where}", file=sys.stderr)
+                frames = sys._current_frames()
+                for ident, frame in frames.items():  # the GUI thread first; others may hold the GIL
+                    if ident == threading.get_ident():
+                        continue
+                    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                        for f in reversed(traceback.extract_stack(frame)[-6:]))
+                    who = "GUI" if ident == main_id else f"thread {ident}"
+                    print(f"stall {late:.0f} ms at t={last[0] / 1000:.2f}s, {who}: {where}", file=sys.stderr)
 
     threading.Thread(target=watch, daemon=True).start()
+
+    import gc
+
+    started = [0.0]
+
+    def collection(phase, info) -> None:  # a garbage collection holds the GIL: report the long ones
+        if phase == "start":
+            started[0] = time.perf_counter()
+        elif (took := (time.perf_counter() - started[0]) * 1000) > 20:
+            print(f"garbage collection of generation {info['generation']} took {took:.0f} ms "
+                  f"at t={clock.nsecsElapsed() / 1e9:.2f}s", file=sys.stderr)
+
+    gc.callbacks.append(collection)
 
 
 def main() -> int:
@@ -72,6 +89,8 @@ def main() -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--idle", action="store_true",
                         help="measure the same window without training: the baseline the machine itself allows")
+    parser.add_argument("--page", choices=("flip", "training", "dataset"), default="flip",
+                        help="flip pages every 2 s (default), or keep one page in view the whole time")
     parser.add_argument("--open", metavar="DIR",
                         help="measure while the window scans and checks this dataset, instead of while training")
     parser.add_argument("--diagnose", action="store_true",
@@ -109,6 +128,7 @@ def main() -> int:
 
     steps = []
     gaps: list[float] = []
+    moments: list[float] = []  # when each gap began, seconds on the benchmark's clock
     clock = QElapsedTimer()
     last = [0.0]
     measuring = [False]
@@ -117,6 +137,7 @@ def main() -> int:
         now = clock.nsecsElapsed() / 1e6
         if measuring[0]:
             gaps.append(now - last[0])
+            moments.append(last[0] / 1000)
         last[0] = now
 
     def on_event(event) -> None:
@@ -131,7 +152,7 @@ def main() -> int:
     flips = [0]
 
     def flip_page() -> None:
-        if measuring[0]:
+        if measuring[0] and args.page == "flip":
             flips[0] += 1
             window.tabs.setCurrentWidget(pages[flips[0] % len(pages)])
 
@@ -139,6 +160,8 @@ def main() -> int:
         measuring[0] = False
         window.stop_training()
 
+    if args.page != "flip":
+        window.tabs.setCurrentWidget(window.training_page if args.page == "training" else window.dataset_view)
     timer = QTimer()
     timer.setInterval(TICK_MS)
     timer.timeout.connect(tick)
@@ -190,6 +213,7 @@ def main() -> int:
         "machine": machine(),
         "seconds": args.seconds,
         "training": not (args.idle or args.open),
+        "pages": args.page,
         "opened": args.open,
         "scan_seconds_in_window": scan_seconds[0],
         "classes_shown": len(window.scan.classes) if args.open and window.scan else None,
@@ -200,6 +224,8 @@ def main() -> int:
         "max_stall_ms": round(stalls[-1], 1) if stalls else None,
         "p99_stall_ms": round(p99, 1),
         "stalls_over_30ms": sum(1 for s in stalls if s > 30),
+        "worst_stalls_ms_at_s": [[round(g - TICK_MS, 1), round(t, 2)]
+                                 for g, t in sorted(zip(gaps, moments), reverse=True)[:5]],
         "torch_threads": __import__("torch").get_num_threads(),
         "load_average_1min_at_start": load_before,
     }

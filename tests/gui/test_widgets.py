@@ -110,3 +110,22 @@ def test_plugin_that_failed_to_load_is_reported(window_factory, monkeypatch):
     window = window_factory()
     assert window.banner.level == "warning"
     assert "broken_plugin" in window.banner.text and "SyntaxError" in window.banner.text
+
+
+def test_curves_keep_the_newest_step_in_view_and_grow_in_round_jumps(qtbot):
+    from workbench.gui.curves import CurvesView, nice_ceiling
+    from workbench.training.events import TrainStep
+
+    assert [nice_ceiling(v) for v in (3, 10, 11, 140, 201, 4_999)] == [10, 10, 20, 200, 500, 5_000]
+    view = CurvesView()
+    qtbot.addWidget(view)
+    fields = TrainStep.__dataclass_fields__
+    for step in range(1, 131):
+        values = {name: 0 for name in fields}
+        values.update(step=step, loss=1.0 / step, accuracy=0.5)
+        view.add_train(TrainStep(**values))
+    view.redraw()
+    assert view.point_count("train_loss") == view.point_count("train_acc") == 130
+    for plot in (view.loss_plot, view.accuracy_plot):
+        low, high = plot.getViewBox().viewRange()[0]
+        assert low <= 1 and 130 <= high <= 210  # the step axis reaches 200, not one past the last step

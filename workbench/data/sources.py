@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -33,7 +34,7 @@ MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100 000-image scan is 100 000 of these
 class ImageRef:
     """Where one image's bytes live: a file on disk, or a member of a zip."""
 
@@ -79,7 +80,7 @@ class ClassEntry:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.key).name
+        return self.key.rsplit("/", 1)[-1]  # the key is a posix path; asked for once per table row
 
 
 @dataclass
@@ -111,21 +112,22 @@ class _Watch:
     """Reports how many images were found so far and stops the scan when asked to.
 
     A few hundred thousand files take seconds to list, so a caller on another
-    thread (the window) shows progress and may cancel.
+    thread (the window) shows progress and may cancel. Reports come at most four
+    times a second: each one costs the window a repaint.
     """
 
     def __init__(self, progress: Callable[[int, int], None] | None, cancelled: Callable[[], bool] | None) -> None:
         self.progress = progress
         self.cancelled = cancelled
         self.found = 0
-        self._reported = 0
+        self._last_report = time.monotonic()
 
     def tick(self, new_images: int) -> None:
         self.found += new_images
         if self.cancelled is not None and self.cancelled():
             raise ScanCancelled("The scan was cancelled.")
-        if self.progress is not None and self.found - self._reported >= 500:
-            self._reported = self.found
+        if self.progress is not None and new_images and time.monotonic() - self._last_report >= 0.25:
+            self._last_report = time.monotonic()
             self.progress(self.found, 0)  # total unknown until the walk ends
 
 
@@ -154,6 +156,8 @@ def scan_datasets(paths: Iterable[str | os.PathLike], progress: Callable[[int, i
             for ref in refs:
                 # Same class, same file name: the same image seen twice, counted once.
                 known.setdefault(PurePosixPath(ref.member).name, ref)
+    if progress is not None:
+        progress(watch.found, 0)  # the walk is over: the last count
     if duplicates:
         example = ", ".join(duplicates[:3])
         scan.problems.append(

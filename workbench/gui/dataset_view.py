@@ -99,6 +99,8 @@ class DatasetView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # Size the count column from the rows in view, not all of them: 2 000 classes took 0.2 s.
+        self.table.horizontalHeader().setResizeContentsPrecision(0)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.thumbs_title = _label("Select a class to see its images.", "sectionTitle")
