@@ -382,7 +382,7 @@ class MainWindow(QMainWindow):
         job.succeeded.connect(lambda scan, j=job: self._on_scan_done(j, scan))
         job.failed.connect(lambda message, j=job: self._on_scan_failed(j, message))
         job.finished.connect(job.deleteLater)
-        job.then = then
+        job.then, job.paths = then, paths
         self.scan_job = job
         self.data_panel.summary.setText("Scanning…")
         self.statusBar().showMessage(f"Scanning {', '.join(Path(p).name for p in paths)}…")
@@ -503,9 +503,12 @@ class MainWindow(QMainWindow):
         if self.training is not None:
             return
         paths = self.data_panel.paths()
-        if paths and (self.scan is None or self.scan.roots != paths or self.scan_running):
-            # A path typed but not yet scanned (or a scan under way): show what will be
-            # trained on, then start; a path that cannot be read is explained in the banner.
+        if self.scan_running and self.scan_job.paths == paths:
+            self.scan_job.then = self.start_training  # starts once the scan under way is shown
+            return
+        if paths and (self.scan is None or self.scan.roots != paths):
+            # A path typed but not yet scanned: show what will be trained on, then start;
+            # a path that cannot be read is explained in the banner instead.
             self.load_datasets(paths, then=self.start_training)
             return
         try:
