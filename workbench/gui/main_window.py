@@ -87,7 +87,8 @@ class MainWindow(QMainWindow):
         self.last_finished: RunFinished | None = None
         self.job: JobThread | None = None  # demo dataset or Omniglot download
         self.scan_job: JobThread | None = None  # the dataset scan in progress
-        self._after_next_scan: Callable[[], None] | None = None
+        self._scan_paths: list[str] = []  # what it scans
+        self._after_scan: Callable[[], None] | None = None  # runs once it is shown
         self.project = Project()
         self.project_path: str | None = None
         self.settings = app_settings()
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self._make_menus()  # after the layout: the View menu names its pages
         self._make_status_bar()
 
-        self.data_panel.pathsChanged.connect(self._on_paths_changed)
+        self.data_panel.pathsChanged.connect(self.load_datasets)
         self.runs_page.resumeRequested.connect(self.resume_run)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
@@ -357,10 +358,6 @@ class MainWindow(QMainWindow):
         paths = self.data_panel.paths()
         return str(Path(paths[0]).parent) if paths else self._last_folder("data")
 
-    def _on_paths_changed(self, paths: list[str]) -> None:
-        then, self._after_next_scan = self._after_next_scan, None
-        self.load_datasets(paths, then)
-
     def load_datasets(self, paths: list[str], then: Callable[[], None] | None = None) -> None:
         """Scan `paths` on a background thread, then show their classes and problems.
 
@@ -382,8 +379,7 @@ class MainWindow(QMainWindow):
         job.succeeded.connect(lambda scan, j=job: self._on_scan_done(j, scan))
         job.failed.connect(lambda message, j=job: self._on_scan_failed(j, message))
         job.finished.connect(job.deleteLater)
-        job.then, job.paths = then, paths
-        self.scan_job = job
+        self.scan_job, self._scan_paths, self._after_scan = job, paths, then
         self.data_panel.summary.setText("Scanning…")
         self.statusBar().showMessage(f"Scanning {', '.join(Path(p).name for p in paths)}…")
         self._update_actions()
@@ -405,7 +401,7 @@ class MainWindow(QMainWindow):
     def _on_scan_failed(self, job: JobThread, message: str) -> None:
         if job is not self.scan_job:
             return  # a scan that a newer one replaced
-        self.scan_job = None
+        self.scan_job, self._after_scan = None, None
         self.scan = None
         self.dataset_view.show_hint()
         self.data_panel.summary.setText("Could not read the dataset.")
@@ -431,8 +427,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Loaded {summary}.", 8000)
         self._update_actions()
         self._start_image_check(scan)
-        if job.then is not None:
-            job.then()
+        then, self._after_scan = self._after_scan, None
+        if then is not None:
+            then()
 
     def _update_data_summary(self) -> str:
         scan = self.scan
@@ -503,8 +500,8 @@ class MainWindow(QMainWindow):
         if self.training is not None:
             return
         paths = self.data_panel.paths()
-        if self.scan_running and self.scan_job.paths == paths:
-            self.scan_job.then = self.start_training  # starts once the scan under way is shown
+        if self.scan_running and self._scan_paths == paths:
+            self._after_scan = self.start_training  # starts once the scan under way is shown
             return
         if paths and (self.scan is None or self.scan.roots != paths):
             # A path typed but not yet scanned: show what will be trained on, then start;
@@ -773,8 +770,8 @@ class MainWindow(QMainWindow):
                     f"Demo dataset ready: {len(self.scan.classes)} drawn glyph classes in {len(self.scan.groups)} "
                     f"'alphabets', saved in {root}. Press Start training (Ctrl+R) to train on it.", "success")
 
-        self._after_next_scan = announce
         self.data_panel.set_paths([str(root)])
+        self._after_scan = announce  # the scan just started reports back through the event loop
 
     def get_omniglot(self) -> None:
         root = user_data_dir() / "omniglot"
