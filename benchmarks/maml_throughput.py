@@ -59,7 +59,7 @@ def synchronise(device: torch.device) -> None:
 
 def time_path(algorithm, batches, vectorise: bool, device: torch.device) -> float:
     """Seconds for one meta-update of the given batch through one path."""
-    algorithm.hparams["vectorise"] = vectorise
+    algorithm.hparams["vectorise"] = "on" if vectorise else "off"
     synchronise(device)
     start = time.perf_counter()
     algorithm.meta_train(batches)

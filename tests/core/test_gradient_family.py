@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from workbench.algorithms import registry
+from workbench.algorithms._inner_loop import vectorising
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
@@ -97,6 +98,7 @@ def test_chunks_add_up_to_the_whole_batch_and_answer_pause_between_them(name, ep
     # MAML: compare meta-gradients (Adam's first step turns rounding noise in zero gradients into full steps).
     measure = meta_update if name == "reptile" else meta_gradient
     hp = {"inner_batch": 0, "inner_steps": 1, "inner_optimizer": "sgd", "inner_lr": 0.1} if name == "reptile" else {"inner_steps": 1}
+    hp["vectorise"] = "on"
     whole, _, calls_whole = measure(name, episodes, tasks_per_pass=len(episodes), **hp)
     chunked, _, calls_chunked = measure(name, episodes, tasks_per_pass=1, **hp)
     auto, _, calls_auto = measure(name, episodes, tasks_per_pass=0, **hp)
@@ -109,6 +111,20 @@ def test_chunks_add_up_to_the_whole_batch_and_answer_pause_between_them(name, ep
 def test_episodes_of_different_shapes_fall_back_to_the_loop(glyphs_shared, episodes):
     cache = build_cache(scan_datasets([glyphs_shared]), 28, 1)
     other = EpisodeSampler(cache, class_views(list(range(cache.num_classes)), False), 2, 2, 1, seed=6).sample()
-    update, stats, calls = meta_update("maml", [episodes[0], other], first_order=True)
+    update, stats, calls = meta_update("maml", [episodes[0], other], first_order=True, vectorise="on")
     assert calls == 2  # one pause point per episode: the loop ran
     assert 0.0 <= stats.accuracy <= 1.0 and all(torch.isfinite(u).all() for u in update.values())
+
+
+def test_vectorise_auto_loops_on_a_cpu_and_vectorises_on_a_gpu(episodes):
+    # On a CPU the per-task loop measured faster (benchmarks/maml_throughput.py), so auto takes it there.
+    _, _, calls_auto = meta_gradient("maml", episodes, tasks_per_pass=len(episodes))
+    _, _, calls_on = meta_gradient("maml", episodes, tasks_per_pass=len(episodes), vectorise="on")
+    assert (calls_auto, calls_on) == (len(episodes), 1)
+    assert vectorising({"vectorise": "auto"}, torch.device("cuda"))
+    assert not vectorising({"vectorise": "off"}, torch.device("cuda"))
+
+
+@pytest.mark.parametrize("old, now", [(True, "on"), (False, "off"), ("false", "off")])
+def test_run_folders_from_when_vectorise_was_true_or_false_still_load(old, now):
+    assert registry.get("maml")(1, 28, {"vectorise": old}).hparams["vectorise"] == now

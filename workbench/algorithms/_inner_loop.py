@@ -99,10 +99,23 @@ def detach_tree(tree):
 
 # The two settings every vectorised gradient-based method offers, declared once.
 BATCHING_PARAMS = (
-    HyperParam("vectorise", "bool", True, "Meta-train all tasks of a meta-batch in one vectorised pass (torch.func vmap) instead of a loop."),
+    HyperParam("vectorise", "choice", "auto", "Train the tasks of a meta-batch in one vectorised pass (torch.func vmap: on) or one by one "
+               "(off). auto: vectorised on a GPU, one by one on a CPU, where the loop measured faster (see README).",
+               choices=("auto", "on", "off")),
     HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause "
                "and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
 )
+
+
+def vectorising(hparams: dict, device: torch.device) -> bool:
+    """Whether a meta-batch goes through the vectorised pass, per the `vectorise` setting.
+
+    auto picks the per-task loop on a CPU: there the loop's small per-task tensors stay in cache,
+    while a vmapped pass over a whole meta-batch streams activations hundreds of MB large and
+    measured 2.4x slower (benchmarks/maml_throughput.py); a GPU gains from the one big pass.
+    """
+    setting = hparams["vectorise"]
+    return setting == "on" or (setting == "auto" and device.type == "cuda")
 
 
 # --- the inner loop --------------------------------------------------------
@@ -315,7 +328,7 @@ class GradientMetaLearner(Algorithm):
     def meta_train(self, episodes: list[Episode]) -> StepStats:
         self.train_mode(True)
         self.optimizer.zero_grad(set_to_none=True)
-        batch = stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
+        batch = stack_episodes(episodes, self.prepare) if vectorising(self.hparams, self.device) else None
         stats = self._meta_train_vectorised(batch) if batch is not None else self._meta_train_loop(episodes)
         self.optimizer.step()
         return stats
@@ -387,5 +400,5 @@ class GradientMetaLearner(Algorithm):
 
 __all__ = [
     "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
-    "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes",
+    "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes", "vectorising",
 ]

@@ -50,6 +50,9 @@ class HyperParam:
             return _existing_file_or_empty(value, label)
         if self.kind == "choice":
             text = str(value)
+            if {"on", "off"} <= set(self.choices) and (isinstance(value, bool) or text.lower() in _TRUE | _FALSE):
+                # An on/off choice that was once a bool: true/false (old run folders, old scripts) still work.
+                text = "on" if value is True or text.lower() in _TRUE else "off"
             if text not in self.choices:
                 raise ConfigError(f"{label} must be one of {', '.join(self.choices)}, not '{value}'.")
             return text

@@ -61,8 +61,7 @@ class Reptile(Algorithm):
         HyperParam("eval_inner_steps", "int", 50, "Full-batch inner steps on the support set when adapting.", 0, 1000),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
-        HyperParam("vectorise", "bool", True, "Run the inner loops of all tasks of a meta-batch in one vectorised pass (torch.func vmap)."),
-        HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
+        *inner.BATCHING_PARAMS,
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
@@ -137,7 +136,7 @@ class Reptile(Algorithm):
         self.optimizer.zero_grad(set_to_none=True)
         parameters = dict(self.backbone.named_parameters())
         params = {n: p.detach() for n, p in parameters.items()}
-        batch = inner.stack_episodes(episodes, self.prepare) if self.hparams["vectorise"] else None
+        batch = inner.stack_episodes(episodes, self.prepare) if inner.vectorising(self.hparams, self.device) else None
         chunks = self.planner.passes(batch, self.hparams["tasks_per_pass"]) if batch is not None else None
         total = len(episodes)
         loss_sum, acc_sum = 0.0, 0.0
