@@ -212,3 +212,12 @@ def test_validation_during_training_saw_inverted_images(runs, glyphs_shared):
     # metrics.csv keeps 5 decimals; after 4 steps the model is barely trained, so the losses lie close together.
     assert abs(val_loss(True) - logged) < 2e-5
     assert abs(val_loss(False) - logged) > 1e-4
+
+
+def test_the_runs_table_says_which_runs_were_inverted(runs):
+    from workbench.runs.table import runs_table
+
+    inverted, plain = runs
+    text, problems = runs_table([str(inverted), str(plain)], "csv")
+    rows = {line.split(",")[0]: line for line in text.splitlines()[1:]}
+    assert "(inverted)" in rows["inverted"] and "(inverted)" not in rows["plain"] and not problems
