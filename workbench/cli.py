@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations of training classes as new classes")
     train.add_argument("--mirror", action="store_true", help="add the mirror image of each training class (and of its rotations) as new classes")
     train.add_argument("--augment", action="store_true", help="distort each training image a little (shift, rotation, scale, shear)")
+    train.add_argument("--invert", action="store_true",
+                       help="invert pixel values (1 − x), for dark strokes on a light background such as Omniglot or scans "
+                            "(saved with the run: evaluate, adapt and export use it too)")
     train.add_argument("--steps", type=int, default=1000, help="meta-updates (default 1000)")
     train.add_argument("--meta-batch", type=int, default=1, help="episodes per meta-update (default 1)")
     train.add_argument("--seed", type=int, default=0)
@@ -140,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--runs", metavar="DIR", help="folder for new run folders (default runs/)")
     gui.add_argument("--steps", type=int, help="training steps to preset")
     gui.add_argument("--rotations", action="store_true", help="preset rotations as new classes")
+    gui.add_argument("--invert", action="store_true", help="preset inverting pixel values (1 − x) for dark-on-light images")
     gui.add_argument("--start", action="store_true", help="start training at once (needs --data)")
     gui.set_defaults(handler=cmd_gui)
 
@@ -186,7 +190,8 @@ def config_from_args(args: argparse.Namespace):
     return RunConfig(
         data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
         ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
-        image_size=args.image_size, channels=args.channels, rotations=args.rotations, mirror=args.mirror, augment=args.augment, split=split,
+        image_size=args.image_size, channels=args.channels, rotations=args.rotations, mirror=args.mirror, augment=args.augment,
+        invert=args.invert, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
         time_limit_s=args.time_limit, max_cache_mb=args.cache_mb, tensorboard=args.tensorboard,
@@ -307,6 +312,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         settings["steps"] = args.steps
     if args.rotations:
         settings["rotations"] = True
+    if args.invert:
+        settings["invert"] = True
     return run_app([sys.argv[0], *args.data], runs_root=args.runs, algorithm=args.algorithm,
                    start=args.start, settings=settings)
 
@@ -364,7 +371,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         print(f"wrote {result.path} ({result.format}, {len(result.classes)} classes: {', '.join(result.classes)}; "
-              f"input {result.channels}x{result.image_size}x{result.image_size} in [0, 1]) and {result.classes_path}")
+              f"input {result.channels}x{result.image_size}x{result.image_size} in [0, 1]"
+              f"{', as the files look: the model inverts them itself' if result.inverted_inside else ''}) "
+              f"and {result.classes_path}")
     return 0
 
 

@@ -45,6 +45,7 @@ class Augmentation:
         theta[:, 1, 1] = cos + shear * sin
         theta[:, :, 2] = shift
         grid = F.affine_grid(torch.from_numpy(theta), list(images.shape), align_corners=False)
-        # Border padding repeats the background (white paper for Omniglot) instead of adding black edges.
+        # Border padding repeats the background (white paper for Omniglot, black once inverted: the sampler
+        # inverts before distorting) instead of adding edges the images do not have.
         return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 

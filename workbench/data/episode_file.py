@@ -20,6 +20,7 @@ import torch
 
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
+from workbench.data.pixels import to_model_pixels
 from workbench.data.sources import DatasetScan
 from workbench.errors import DataError
 
@@ -74,8 +75,9 @@ def read_episode_file(path: str) -> EpisodeFile:
 class FixedEpisodes:
     """Serves the file's episodes in order from a decoded dataset, with the sampler's `sample()`."""
 
-    def __init__(self, spec: EpisodeFile, scan: DatasetScan, cache: ImageCache) -> None:
+    def __init__(self, spec: EpisodeFile, scan: DatasetScan, cache: ImageCache, invert: bool = False) -> None:
         self.spec = spec
+        self.invert = invert
         self.next_index = 0
         self.problems: list = []  # the file is checked whole on reading; nothing is left out quietly
         row_of_path = {path: row for row, path in enumerate(cache.image_paths)}
@@ -117,9 +119,9 @@ class FixedEpisodes:
         query = [r for class_rows in rows for r in class_rows[shots:]]
         labels = torch.arange(len(rows))
         return Episode(
-            support_x=self.cache.gather(support).float().div_(255.0),
+            support_x=to_model_pixels(self.cache.gather(support), self.invert),
             support_y=labels.repeat_interleave(shots),
-            query_x=self.cache.gather(query).float().div_(255.0),
+            query_x=to_model_pixels(self.cache.gather(query), self.invert),
             query_y=labels.repeat_interleave(self.spec.queries),
             class_names=names,
             support_rows=tuple(support),

@@ -43,7 +43,7 @@ def prepare_data(config: RunConfig):
     train = EpisodeSampler(
         cache, class_views(split.train, config.rotations, config.mirror), config.effective_train_ways, config.shots,
         config.effective_train_queries, seed=config.seed, part_name="train",
-        augmentation=Augmentation() if config.augment else None,
+        augmentation=Augmentation() if config.augment else None, invert=config.invert,
     )
     problems += train.problems
     val = _optional_sampler(cache, split.val, config, config.seed + 1, "validation", problems)
@@ -68,7 +68,8 @@ def _decode(scan: DatasetScan, config: RunConfig):
 def _optional_sampler(cache, classes, config, seed, name, problems) -> EpisodeSampler | None:
     """A sampler for validation or test, or None (with a message) when the part is too small."""
     try:
-        sampler = EpisodeSampler(cache, class_views(classes, False), config.ways, config.shots, config.queries, seed, name)
+        sampler = EpisodeSampler(cache, class_views(classes, False), config.ways, config.shots, config.queries, seed, name,
+                                 invert=config.invert)
     except DataError as exc:
         problems.append(Problem("too-few-classes", name, f"{exc} The {name} part is skipped."))
         return None

@@ -9,6 +9,7 @@ from workbench.data import problems as P
 from workbench.data.augment import Augmentation
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
+from workbench.data.pixels import to_model_pixels
 from workbench.data.problems import Problem
 from workbench.data.views import describe as describe_view
 from workbench.data.views import orient
@@ -22,7 +23,7 @@ class EpisodeSampler:
     `problems`. Each class of an episode is rotated by its own view's turns, so
     a rotated class is a new class, never a rotated task. With an
     `augmentation`, every image also gets its own small random distortion
-    (training only). The random state can
+    (training only). With `invert`, the model sees 1 - x (see pixels.py). The random state can
     be saved and restored, so a resumed run draws the same episodes.
     """
 
@@ -36,6 +37,7 @@ class EpisodeSampler:
         seed: int = 0,
         part_name: str = "",
         augmentation: Augmentation | None = None,
+        invert: bool = False,
     ) -> None:
         if ways < 2:
             raise DataError("An episode needs at least 2 ways (classes).")
@@ -67,6 +69,7 @@ class EpisodeSampler:
         self.distinct_classes = distinct
         self.rng = np.random.default_rng(seed)
         self.augmentation = augmentation
+        self.invert = invert
 
     def sample(self) -> Episode:
         chosen = self.rng.choice(len(self.pool), size=self.ways, replace=False)
@@ -85,8 +88,9 @@ class EpisodeSampler:
             query.append(images[self.shots:])
             names.append(self.cache.class_keys[c] + describe_view(turns))
         labels = torch.arange(self.ways)
-        support_x = torch.cat(support).float().div_(255.0)
-        query_x = torch.cat(query).float().div_(255.0)
+        support_x = to_model_pixels(torch.cat(support), self.invert)
+        query_x = to_model_pixels(torch.cat(query), self.invert)
+        # Distorted after inverting, so the border the affine fill repeats is the model's background.
         if self.augmentation is not None:
             support_x = self.augmentation.apply(support_x, self.rng)
             query_x = self.augmentation.apply(query_x, self.rng)

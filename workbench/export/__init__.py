@@ -4,7 +4,9 @@
 
 The function the CLI's `export` and the GUI call alike; it never imports Qt.
 The exported model takes images (batch, C, S, S) as float32 in [0, 1], resized to
-the run's image size (grayscale for C = 1), and gives class probabilities; the class
+the run's image size (grayscale for C = 1), as the image files look: a run trained
+with `invert` has the 1 - x inside the exported model, so its users never invert
+(metadata `input.inverted_inside`). It gives class probabilities; the class
 names are written beside it (FILE.classes.json) and inside it (ONNX metadata
 `classes`, TorchScript extra file `classes.json`).
 """
@@ -19,7 +21,9 @@ from typing import Callable
 import torch
 
 from workbench.errors import ConfigError
-from workbench.export.adapted import ExportError, adapted_module, can_export, check_exportable, register_exporter
+from workbench.data.pixels import invert_pixels_
+from workbench.export.adapted import (ExportError, InvertedInput, adapted_module, can_export, check_exportable,
+                                      register_exporter)
 from workbench.export.formats import FORMATS, write_onnx, write_torchscript
 from workbench.runs.atomic import write_json_atomic
 
@@ -43,11 +47,13 @@ class ExportResult:
     channels: int
     max_difference: float  # largest probability difference to the workbench's own predictor on the support images
     problems: tuple[str, ...] = ()
+    inverted_inside: bool = False  # the run inverts pixels (1 - x); the exported model does it on its input
 
     def to_json(self) -> dict:
         return {"path": self.path, "classes_path": self.classes_path, "format": self.format,
                 "classes": list(self.classes), "image_size": self.image_size, "channels": self.channels,
-                "max_difference": self.max_difference, "problems": list(self.problems)}
+                "max_difference": self.max_difference, "problems": list(self.problems),
+                "inverted_inside": self.inverted_inside}
 
 
 def suggested_file_name(run_dir: str | Path, fmt: str) -> str:
@@ -80,12 +86,16 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     algorithm, config = load_trained(str(run_dir), "cpu")
     algorithm.precision = "fp32"  # the exported model computes in fp32, so the check compares like with like
     check_exportable(algorithm)  # before reading any images
-    names, support_x, support_y, problems = read_support_folder(str(support), config.image_size, config.channels)
+    # As the files look (the exported model's input), then as the run's model sees them.
+    names, file_x, support_y, problems = read_support_folder(str(support), config.image_size, config.channels)
+    support_x = invert_pixels_(file_x.clone()) if config.invert else file_x
     say(f"adapting to {len(names)} classes, {len(support_x)} images")
     module = adapted_module(algorithm, support_x, support_y, len(names))
+    if config.invert:
+        module = InvertedInput(module).eval()
     with torch.no_grad():
         expected = algorithm.adapt(support_x, support_y, len(names)).predict_proba(support_x).float().cpu()
-        got = module(support_x.float())
+        got = module(file_x.float())
     difference = float((expected - got).abs().max())
     if difference > TOLERANCE:
         raise ExportError(f"The exported model would disagree with the workbench (probabilities differ by up to "
@@ -94,14 +104,15 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
         "classes": json.dumps(names, ensure_ascii=False),
         "input": json.dumps({"name": "images", "shape": ["batch", config.channels, config.image_size, config.image_size],
                              "dtype": "float32", "range": [0.0, 1.0],
-                             "color": "grayscale" if config.channels == 1 else "RGB"}),
+                             "color": "grayscale" if config.channels == 1 else "RGB",
+                             "inverted_inside": config.invert}),
         "algorithm": json.dumps(config.algorithm),
     }
     say(f"writing {fmt} to {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    example = support_x[: min(len(support_x), 2)].float()
+    example = file_x[: min(len(file_x), 2)].float()
     (write_onnx if fmt == "onnx" else write_torchscript)(module, example, out, metadata)
     classes_path = classes_path_for(out)
     write_json_atomic(classes_path, {key: json.loads(value) for key, value in metadata.items()})
     return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
-                        difference, tuple(str(p) for p in problems))
+                        difference, tuple(str(p) for p in problems), config.invert)

@@ -9,6 +9,9 @@ needs nothing of the workbench to run, so ONNX and TorchScript can save it:
                statistics baked in, and the adapted head
     a plugin   whatever its `export_module(support_x, support_y, ways)` returns
 
+A run trained with `invert` is wrapped in `InvertedInput`, so the saved model
+takes images as the files look and inverts them itself, as the workbench does.
+
 Any other algorithm raises ExportError ("cannot be exported yet").
 """
 
@@ -108,6 +111,17 @@ class PrototypeClassifier(nn.Module):
             # The same scale of 10 as workbench.algorithms.protonet.distance_logits.
             return (10.0 * F.normalize(features, dim=1) @ self.weight.T).softmax(dim=1)
         return (features @ self.weight.T + self.bias).softmax(dim=1)
+
+
+class InvertedInput(nn.Module):
+    """`classifier(1 - images)`: the run's inversion (workbench.data.pixels) inside the exported model."""
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classifier(1.0 - images)
 
 
 class FastWeightsClassifier(nn.Module):

@@ -672,11 +672,13 @@ class MainWindow(QMainWindow):
 
     # --- projects --------------------------------------------------------------
     def current_project(self) -> Project:
-        """The project as the window shows it now (datasets, runs folder, algorithm)."""
+        """The project as the window shows it now (datasets, runs folder, algorithm, whether its images are inverted)."""
         project = self.project
+        # Inverting describes the project's images (dark on light or not), so it is kept with them.
+        settings = {**project.settings, "algorithm": self.algorithm_panel.name,
+                    "invert": self.protocol_panel.invert.isChecked()}
         return Project(name=project.name, datasets=self.data_panel.paths(), runs_root=str(self.runs_root),
-                       labelling_sessions=list(project.labelling_sessions),
-                       settings={**project.settings, "algorithm": self.algorithm_panel.name})
+                       labelling_sessions=list(project.labelling_sessions), settings=settings)
 
     def new_project(self) -> None:
         self.project, self.project_path = Project(), None
@@ -702,6 +704,9 @@ class MainWindow(QMainWindow):
         algorithm = project.settings.get("algorithm")
         if isinstance(algorithm, str) and algorithm in registry.available():
             self.algorithm_panel.set_algorithm(algorithm)
+        invert = project.settings.get("invert")
+        if isinstance(invert, bool):  # projects saved before the setting existed leave the box as it is
+            self.protocol_panel.invert.setChecked(invert)
         self.data_panel.set_paths(project.datasets)
         self._remember_recent(self.project_path)
         self._update_title()

@@ -86,6 +86,10 @@ class ProtocolPanel(QWidget):
         self.mirror = QCheckBox("Mirror images as new classes (×2)")
         self.mirror.setToolTip("Each training class (and each of its rotations) also appears mirrored left-right, "
                                "as a distinct class: more classes to learn from when there are few.")
+        self.invert = QCheckBox("Invert pixels (dark strokes on light paper)")
+        self.invert.setToolTip("The model sees 1 − x, so a white background becomes 0 like the zero padding of its "
+                               "convolutions (Omniglot, scans, handwriting). Images are still shown as they are. "
+                               "Saved with the run: evaluating, adapting, labelling and exporting invert too.")
         self.augment = QCheckBox("Distort training images a little")
         self.augment.setToolTip("Each training image gets its own small random shift, rotation, scale and shear, "
                                 "so the model learns features that survive handwriting-like variation. "
@@ -97,6 +101,7 @@ class ProtocolPanel(QWidget):
         ]))
         inner.addWidget(self.rotations)
         inner.addWidget(self.mirror)
+        inner.addWidget(self.invert)
         inner.addWidget(self.augment)
         return box
 
@@ -210,6 +215,7 @@ class ProtocolPanel(QWidget):
             "rotations": self.rotations.isChecked(),
             "mirror": self.mirror.isChecked(),
             "augment": self.augment.isChecked(),
+            "invert": self.invert.isChecked(),
             "split": self.split_spec(),
             "steps": self.steps.value(),
             "meta_batch": self.meta_batch.value(),

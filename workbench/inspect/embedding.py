@@ -37,10 +37,12 @@ class EpisodeEmbedding:
         return [p for p in self.points if p.kind == kind]
 
 
-def embed_episode(algorithm: Algorithm, cache: ImageCache, record: EpisodeRecord, method: str = "pca") -> EpisodeEmbedding:
+def embed_episode(algorithm: Algorithm, cache: ImageCache, record: EpisodeRecord, method: str = "pca",
+                  invert: bool = False) -> EpisodeEmbedding:
     """Features of the episode's images from the algorithm's `embed`, with class means as prototypes,
-    projected together by PCA or t-SNE. Raises NoEmbeddingError for an algorithm without features."""
-    episode = episode_from_record(cache, record)
+    projected together by PCA or t-SNE; `invert` is the run's setting. Raises NoEmbeddingError for an
+    algorithm without features."""
+    episode = episode_from_record(cache, record, invert)
     support = algorithm.embed(episode.support_x)
     query = algorithm.embed(episode.query_x)
     labels = episode.support_y

@@ -23,6 +23,7 @@ import torch
 from workbench.algorithms.base import Algorithm, NoEmbeddingError
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
+from workbench.data.pixels import to_model_pixels
 from workbench.data.views import orient
 from workbench.errors import RunFolderError, WorkbenchError
 from workbench.inspect.projection import pca_2d
@@ -139,15 +140,15 @@ def load_inspection(run_dir: str | Path) -> Inspection:
     return Inspection.from_json(data, str(path))
 
 
-def episode_from_record(cache: ImageCache, record: EpisodeRecord) -> Episode:
-    """Rebuild an evaluated episode's images from the cache, turned as the sampler turned them."""
+def episode_from_record(cache: ImageCache, record: EpisodeRecord, invert: bool = False) -> Episode:
+    """Rebuild an evaluated episode's images from the cache, turned (and inverted) as the sampler gave them."""
 
     def images(rows, labels):
         out = cache.gather(rows).clone()
         for i, label in enumerate(labels):
             if record.class_turns and record.class_turns[label]:
                 out[i] = orient(out[i], record.class_turns[label])
-        return out.float().div_(255.0)
+        return to_model_pixels(out, invert)
 
     return Episode(images(record.support_rows, record.support_labels), torch.tensor(record.support_labels),
                    images(record.query_rows, record.query_labels), torch.tensor(record.query_labels),

@@ -18,6 +18,7 @@ import torch
 from workbench.algorithms.base import Algorithm
 from workbench.algorithms.protonet import ProtoNet, class_means, distance_logits
 from workbench.data.images import ImageDecodeError, load_image_file
+from workbench.data.pixels import to_model_pixels
 from workbench.labelling.session import LabellingError, Prediction
 
 
@@ -39,10 +40,12 @@ class Adapter:
     and named in `problems` (path -> reason), never raised.
     """
 
-    def __init__(self, algorithm: Algorithm, image_size: int, channels: int, description: str = "") -> None:
+    def __init__(self, algorithm: Algorithm, image_size: int, channels: int, description: str = "",
+                 invert: bool = False) -> None:
         self.algorithm = algorithm
         self.image_size = image_size
         self.channels = channels
+        self.invert = invert  # the run's setting: images are prepared as the model was trained on them
         self.description = description or algorithm.title
         self.folder: str | None = None
         self.rows: dict[str, int] = {}
@@ -79,7 +82,7 @@ class Adapter:
                 progress(done + 1, len(todo))
         if decoded:
             start = len(self.rows)
-            batch = torch.from_numpy(np.stack(decoded)).float().div_(255.0)
+            batch = to_model_pixels(torch.from_numpy(np.stack(decoded)), self.invert)
             self.images = torch.cat([self.images, batch]) if start else batch
             self.rows.update({name: start + i for i, name in enumerate(names)})
         return True

@@ -78,7 +78,8 @@ def read_row(path: Path) -> RunRow:
         test_protocol = _protocol(ways, shots, evaluation.get("queries", config.queries))
     return RunRow(
         run=path.name, algorithm=config.algorithm, hyperparameters=_hyperparameters(config),
-        data=", ".join(Path(d).name for d in config.data) + (" +rotations" if config.rotations else ""),
+        data=", ".join(Path(d).name for d in config.data) + (" +rotations" if config.rotations else "")
+        + (" (inverted)" if config.invert else ""),
         protocol=protocol, image_size=config.image_size, steps=int(status.get("step", 0) or 0),
         meta_batch=config.meta_batch, status=str(status.get("status", "unknown")),
         val_accuracy=_number(val_accuracy), val_ci95=val_ci95,

@@ -26,6 +26,7 @@ class RunConfig:
     rotations: bool = False
     mirror: bool = False  # mirror images of training classes as new classes (x2)
     augment: bool = False  # small random shifts/rotations/scales of each training image
+    invert: bool = False  # model sees 1 - x: dark strokes on light paper become light on dark (Omniglot, scans)
     split: SplitSpec = field(default_factory=SplitSpec)
     steps: int = 1000
     meta_batch: int = 1

@@ -14,6 +14,7 @@ from workbench.algorithms.base import Algorithm
 from workbench.data.cache import ImageCache, build_cache
 from workbench.data.episode_file import FixedEpisodes, read_episode_file
 from workbench.data.images import ImageDecodeError, load_image_file
+from workbench.data.pixels import to_model_pixels
 from workbench.data.problems import Problem
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import is_image_name, scan_datasets
@@ -101,7 +102,7 @@ def prepare_evaluation(
     if cache.num_classes == 0:
         raise DataError("No usable classes: no class folder holds a readable image.")
     if spec is not None:
-        return EvaluationSetup(algorithm, config, cache, FixedEpisodes(spec, scan, cache), f"episodes of {Path(spec.path).name}")
+        return EvaluationSetup(algorithm, config, cache, FixedEpisodes(spec, scan, cache, config.invert), f"episodes of {Path(spec.path).name}")
     same_data = sorted(str(Path(p).resolve()) for p in data) == sorted(str(Path(p).resolve()) for p in config.data)
     use_test = classes == "test" or (classes == "auto" and same_data)
     if use_test:
@@ -110,7 +111,8 @@ def prepare_evaluation(
     else:
         chosen = list(range(cache.num_classes))
         source = "all classes of the data"
-    sampler = EpisodeSampler(cache, class_views(chosen, False), ways, shots, queries, seed=seed, part_name="evaluation")
+    sampler = EpisodeSampler(cache, class_views(chosen, False), ways, shots, queries, seed=seed, part_name="evaluation",
+                             invert=config.invert)
     return EvaluationSetup(algorithm, config, cache, sampler, source)
 
 
@@ -125,8 +127,10 @@ class QueryPrediction:
         return {"path": self.path, "label": self.label, "confidence": self.confidence, "probabilities": self.probabilities}
 
 
-def read_support_folder(folder: str, size: int, channels: int) -> tuple[list[str], torch.Tensor, torch.Tensor, list[Problem]]:
-    """Class names, images and labels from a folder of class subfolders."""
+def read_support_folder(
+    folder: str, size: int, channels: int, invert: bool = False,
+) -> tuple[list[str], torch.Tensor, torch.Tensor, list[Problem]]:
+    """Class names, images (as the model sees them: see pixels.py) and labels from a folder of class subfolders."""
     root = Path(folder)
     if not root.is_dir():
         raise DataError(f"Support folder not found: {root}")
@@ -149,11 +153,11 @@ def read_support_folder(folder: str, size: int, channels: int) -> tuple[list[str
             f"The support folder {root} needs at least 2 class subfolders with a readable image each "
             f"(found {len(names)})."
         )
-    return names, _to_tensor(images), torch.tensor(labels), problems
+    return names, _to_tensor(images, invert), torch.tensor(labels), problems
 
 
-def read_query_folder(folder: str, size: int, channels: int) -> tuple[list[str], torch.Tensor, list[Problem]]:
-    """Every image under `folder` (flat or nested), in path order."""
+def read_query_folder(folder: str, size: int, channels: int, invert: bool = False) -> tuple[list[str], torch.Tensor, list[Problem]]:
+    """Every image under `folder` (flat or nested), in path order, as the model sees it (see pixels.py)."""
     root = Path(folder)
     if not root.is_dir():
         raise DataError(f"Query folder not found: {root}")
@@ -170,14 +174,15 @@ def read_query_folder(folder: str, size: int, channels: int) -> tuple[list[str],
         paths.append(str(path))
     if not paths:
         raise DataError(f"No readable images in the query folder {root}.")
-    return paths, _to_tensor(images), problems
+    return paths, _to_tensor(images, invert), problems
 
 
 def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "auto") -> tuple[list[QueryPrediction], list[Problem]]:
     """Adapt the run's model to the labelled support folders and predict every query image."""
     algorithm, config = load_trained(run_dir, device)
-    names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels)
-    paths, query_x, query_problems = read_query_folder(query, config.image_size, config.channels)
+    # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
+    names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
+    paths, query_x, query_problems = read_query_folder(query, config.image_size, config.channels, config.invert)
     predictor = algorithm.adapt(support_x, support_y, len(names))
     with torch.no_grad():
         probs = predictor.predict_proba(query_x).float().cpu()
@@ -190,5 +195,5 @@ def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "aut
     return predictions, problems + query_problems
 
 
-def _to_tensor(images: list[np.ndarray]) -> torch.Tensor:
-    return torch.from_numpy(np.stack(images)).float().div_(255.0)
+def _to_tensor(images: list[np.ndarray], invert: bool) -> torch.Tensor:
+    return to_model_pixels(torch.from_numpy(np.stack(images)), invert)

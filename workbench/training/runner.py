@@ -135,7 +135,7 @@ def train_run(
     )
     display = data.test or data.val or data.train
     display_sampler = EpisodeSampler(
-        data.cache, display.pool, config.ways, config.shots, config.queries, seed=config.seed + 3
+        data.cache, display.pool, config.ways, config.shots, config.queries, seed=config.seed + 3, invert=config.invert
     )
     loop = _Loop(config, algorithm, data, folder, control, start_step, best, session)
     try:
@@ -245,7 +245,7 @@ class _Loop:
         if self.data.val is not None:
             # The same validation episodes every time, so the curve compares like with like.
             sampler = EpisodeSampler(self.data.cache, self.data.val.pool, config.ways, config.shots, config.queries,
-                                     seed=config.seed + 1)
+                                     seed=config.seed + 1, invert=config.invert)
             between = self.control.checkpoint if self.session is None else None  # see run(): agreed per step
             result = evaluate(algorithm, sampler, config.val_episodes, between=between)
             improved = self.best is None or result.accuracy > self.best

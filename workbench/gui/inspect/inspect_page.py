@@ -231,7 +231,9 @@ class InspectPage(QWidget):
             self._pending_episode = (index, method)  # draw the latest request when this one ends
             return
         setup, record = self.setup, self.inspection.episodes[index]
-        job = JobThread(lambda _p, _c: embed_episode(setup.algorithm, setup.cache, record, method), "Embedding", self)
+        invert = setup.config.invert  # the run's preprocessing; the tiles shown stay as the files look
+        job = JobThread(lambda _p, _c: embed_episode(setup.algorithm, setup.cache, record, method, invert),
+                        "Embedding", self)
         job.succeeded.connect(self.embedding.show_embedding)
         job.failed.connect(self.embedding.show_message)
         job.finished.connect(self._on_embed_finished)

@@ -435,15 +435,17 @@ class LabelPage(QWidget):
             QApplication.restoreOverrideCursor()
         self.set_model(algorithm, config.image_size, config.channels,
                        f"{algorithm.title}, {config.image_size}×{config.image_size} "
-                       f"{'gray' if config.channels == 1 else 'RGB'}, from run {Path(run_dir).name}", str(run_dir))
+                       f"{'gray' if config.channels == 1 else 'RGB'}{', inverted' if config.invert else ''}, "
+                       f"from run {Path(run_dir).name}", str(run_dir), invert=config.invert)
         return True
 
     def set_model(self, algorithm: Algorithm, image_size: int, channels: int, description: str = "",
-                  run_dir: str | None = None) -> None:
+                  run_dir: str | None = None, invert: bool = False) -> None:
         """Use `algorithm` (any registered one, already trained) for adapting; images are decoded at
-        `image_size` with `channels` in the background, once per model and folder."""
+        `image_size` with `channels` (and inverted when the run was trained so) in the background,
+        once per model and folder. The thumbnails are never inverted."""
         algorithm.train_mode(False)
-        adapter = Adapter(algorithm, image_size, channels, description)
+        adapter = Adapter(algorithm, image_size, channels, description, invert)
         self.adapt_thread.start()
         self.adapt_thread.set_adapter.emit(adapter)
         self.has_model = True

@@ -1,0 +1,62 @@
+"""The 'Invert pixels' box in the real window: into the run's config, kept with the project, images still shown as they are."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import SCAN_TIMEOUT_MS
+
+pytestmark = pytest.mark.gui
+
+RUN_TIMEOUT_MS = 60_000
+
+
+def mean_lightness(pixmap) -> float:
+    """Average lightness (0 black .. 1 white) of a pixmap, sampled on a 14 x 14 grid."""
+    image = pixmap.toImage()
+    points = [(x * image.width() // 14, y * image.height() // 14) for x in range(14) for y in range(14)]
+    return sum(image.pixelColor(x, y).lightnessF() for x, y in points) / len(points)
+
+
+def test_the_box_goes_into_the_config_and_is_kept_with_the_project(window_factory, glyphs, tmp_path, qtbot):
+    window = window_factory()
+    window.data_panel.set_paths([str(glyphs)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
+    box = window.protocol_panel.invert
+    assert box.isVisible() and not box.isChecked() and "1 − x" in box.toolTip()
+    assert window.build_config().invert is False
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert box.isChecked() and window.build_config().invert is True
+
+    project_file = tmp_path / "inverted.fswproj"
+    assert window.save_project(path=str(project_file))
+    assert json.loads(project_file.read_text())["settings"]["invert"] is True
+    other = window_factory()
+    assert not other.protocol_panel.invert.isChecked()
+    assert other.open_project(str(project_file))
+    assert other.protocol_panel.invert.isChecked()
+
+
+def test_a_run_trained_inverted_still_shows_its_images_as_they_are(window, glyphs, qtbot):
+    window.data_panel.set_paths([str(glyphs)])
+    qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
+    panel = window.protocol_panel
+    panel.ways.setValue(3)
+    panel.queries.setValue(3)
+    panel.steps.setValue(4)
+    panel.val_every.setValue(4)
+    panel.val_episodes.setValue(1)
+    panel.val_percent.setValue(25)
+    panel.test_percent.setValue(25)
+    panel.device.setCurrentIndex(panel.device.findData("cpu"))
+    panel.invert.setChecked(True)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
+    assert window.last_finished.status == "completed"
+    config = json.loads((Path(window.last_finished.run_dir) / "config.json").read_text())
+    assert config["invert"] is True
+    # The glyphs are dark strokes on white paper: the tiles show white paper, not what the model saw.
+    tiles = window.predictions.canvas.support_tiles + window.predictions.canvas.query_tiles
+    assert len(tiles) == 12 and all(mean_lightness(tile.pixmap) > 0.6 for tile in tiles)
