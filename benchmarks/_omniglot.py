@@ -2,7 +2,7 @@
 
 Training reads both "minimal" background zips of ../shared/data/omniglot (8 alphabets, 242
 characters) with two alphabets held out for test; 28x28 grayscale, rotations and mirror images as
-new classes, per-image augmentation; each run trains for a wall-clock budget (validation
+new classes, per-image augmentation, inverted pixels (background 0, as Conv4 pads); each run trains for a wall-clock budget (validation
 included) and `model.pt` (best validation) is scored on 5-way 1-shot 15-query test episodes.
 """
 
@@ -41,7 +41,7 @@ def machine() -> str:
 
 
 def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Path, *, device: str = "auto",
-                    protocol: str = "heldout", augment: bool = True, episodes: int = 600) -> dict:
+                    protocol: str = "heldout", augment: bool = True, invert: bool = True, episodes: int = 600) -> dict:
     """Train one algorithm for `minutes`, score its best-validation model; one result row (a dict)."""
     fixed = protocol == "fixed"
     # fixed: train on small1 only (no test split: the test episodes come from small2).
@@ -51,7 +51,7 @@ def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Pat
     config = RunConfig(
         data=[str(p) for p in train_data], algorithm=algorithm, hparams=dict(settings.get("hparams", {})),
         ways=5, shots=1, queries=15, train_ways=settings.get("train_ways", 0), train_queries=settings.get("train_queries", 0),
-        image_size=28, channels=1, rotations=True, mirror=augment, augment=augment, split=split,
+        image_size=28, channels=1, rotations=True, mirror=augment, augment=augment, invert=invert, split=split,
         steps=10**7, meta_batch=settings.get("meta_batch", 1), seed=0, device=device,
         val_every=settings.get("val_every", 100), val_episodes=settings.get("val_episodes", 100),
         checkpoint_every=settings.get("val_every", 100), time_limit_s=minutes * 60,
@@ -80,6 +80,7 @@ def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Pat
         "test_alphabets": ["Japanese_(katakana)", "Sanskrit", "Tagalog"] if fixed else list(HELD_OUT),
         "augment": config.augment,
         "mirror": config.mirror,
+        "invert": config.invert,
         "meta_updates": steps,
         "episodes_trained": episodes_trained,
         "train_seconds": round(train_seconds, 1),

@@ -7,7 +7,8 @@ Two protocols:
 - `fixed`: train on images_background_small1 only; score the 600 fixed episodes of
   ../shared/data/omniglot/test_episodes_small1_vs_small2.json (three alphabets of
   small2 that small1 lacks), the episodes on which easyfsl and learn2learn were measured.
-Both: 28x28, rotations and mirror images as new classes, per-image augmentation; reports accuracy
+Both: 28x28, rotations and mirror images as new classes, per-image augmentation, inverted pixels
+(`--no-invert`: as the files look); reports accuracy
 +- 95% CI and training episodes/s.
 
     .venv/bin/python benchmarks/omniglot_first_path.py                 # both algorithms, 10 min each
@@ -44,6 +45,7 @@ def main() -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--protocol", choices=("heldout", "fixed"), default="heldout")
     parser.add_argument("--no-augment", action="store_true", help="train without mirrored classes and per-image distortions")
+    parser.add_argument("--no-invert", action="store_true", help="feed the images as they are (dark on white), not inverted")
     args = parser.parse_args()
     if not data_present():
         print(f"skipped: Omniglot zips not found under {OMNIGLOT}", file=sys.stderr)
@@ -52,7 +54,7 @@ def main() -> int:
     for name in args.algorithms.split(","):
         run_dir = Path(args.out) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
         row = train_and_score(name, SETTINGS[name], args.minutes, run_dir, device=args.device, protocol=args.protocol,
-                              augment=not args.no_augment, episodes=args.episodes)
+                              augment=not args.no_augment, invert=not args.no_invert, episodes=args.episodes)
         print(json.dumps(row), flush=True)
         results.append(row)
     fixed = args.protocol == "fixed"
