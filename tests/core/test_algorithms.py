@@ -19,6 +19,8 @@ FAST = {
     "relation": {"backbone": "conv4"},
     # Fewer unrolled updates than the paper's 12 (its 5-shot setting uses 5): the test budget is 40 meta-updates on a CPU.
     "meta_lstm": {"inner_steps": 3, "eval_inner_steps": 3},
+    # A smaller controller and memory than the paper's 200 units x 128 rows: enough for 5-way sequences, faster.
+    "mann": {"controller_size": 64, "memory_rows": 32},
 }
 
 
