@@ -30,14 +30,19 @@ def data_present() -> bool:
     return all(p.exists() for p in [*DATA, FIXED_EPISODES])
 
 
-def machine() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), else what platform knows."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as handle:
             cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores"
+    return cpu
+
+
+def machine() -> str:
+    return f"{cpu_name()}, {os.cpu_count()} cores"
 
 
 def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Path, *, device: str = "auto",

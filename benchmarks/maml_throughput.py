@@ -32,6 +32,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._omniglot import cpu_name  # noqa: E402
 from tests.synthetic import OMNIGLOT_SMALL1, make_glyph_dataset  # noqa: E402
 from workbench.algorithms import registry  # noqa: E402
 from workbench.data.cache import build_cache  # noqa: E402
@@ -111,15 +112,9 @@ def measure(precision: str, device: torch.device, episodes: list, args) -> dict:
 
 
 def machine_description(device: torch.device) -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), cpu)
-    except OSError:
-        pass
     return {
         "device": describe_device(device),
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "cpu_cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
