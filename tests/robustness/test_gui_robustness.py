@@ -192,7 +192,8 @@ def test_closing_mid_run_asks_then_stops_and_leaves_nothing_half_written(window,
     small_protocol(window, steps=100_000, val_every=3)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.training_panel.progress.value() > 3, timeout=RUN_TIMEOUT_MS)
+    # The progress bar also counts decoded images before training; wait for real training steps.
+    qtbot.waitUntil(lambda: window.training_panel.last_step > 3, timeout=RUN_TIMEOUT_MS)
     thread = window.training
     run = Path(window.training_panel.run_dir.text())
 

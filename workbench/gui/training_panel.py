@@ -108,6 +108,11 @@ class TrainingPanel(QWidget):
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
 
+    @property
+    def last_step(self) -> int:
+        """The latest training step reported by the run (0 before the first; decoding progress never counts)."""
+        return self._latest.step if self._latest is not None else 0
+
     # --- run lifecycle ---------------------------------------------------------
     def run_requested(self, run_dir: Path) -> None:
         self._latest = None
