@@ -9,6 +9,7 @@ from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
 from workbench.data.splits import SplitSpec, class_views, split_classes
 from workbench.errors import ConfigError, DataError
+from tests.generators import return_value
 
 
 @pytest.fixture
@@ -98,12 +99,7 @@ def test_only_training_episodes_are_augmented(glyphs):
     from workbench.data.prepare import prepare_data
     from workbench.training.config import RunConfig
 
-    steps = prepare_data(RunConfig(data=[str(glyphs)], augment=True, ways=3, queries=2))
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        data = done.value
+    data = return_value(prepare_data(RunConfig(data=[str(glyphs)], augment=True, ways=3, queries=2)))
     assert data.train.augmentation is not None
     assert all(s is None or s.augmentation is None for s in (data.val, data.test))
 

@@ -21,6 +21,7 @@ from workbench.labelling.adapter import Adapter
 from workbench.runs.model_loading import load_trained
 from workbench.training.config import RunConfig
 from workbench.training.jobs import adapt_and_predict, prepare_evaluation, read_query_folder
+from tests.generators import return_value
 
 
 def test_model_pixels_are_floats_in_0_1_and_inverted_on_request():
@@ -195,12 +196,7 @@ def test_validation_during_training_saw_inverted_images(runs, glyphs_shared):
     folder = RunFolder.open(inverted)
     config = folder.read_config()
     (logged,) = [float(row["loss"]) for row in folder.read_metrics() if row["phase"] == "val"]
-    steps = prepare_data(config)
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        data = done.value
+    data = return_value(prepare_data(config))
     assert data.train.invert and data.val.invert and data.test.invert
     algorithm, _ = load_trained(str(inverted), "cpu")  # the weights saved at that validation (the best)
 

@@ -13,6 +13,7 @@ from workbench.data.sources import scan_datasets
 from workbench.data.splits import class_views
 from workbench.errors import ConfigError, DataError
 from workbench.training.config import RunConfig
+from tests.generators import return_value
 
 SIZE = 28
 CLASS_BYTES = 6 * SIZE * SIZE  # 6 gray images of 28 x 28 per class
@@ -80,12 +81,7 @@ def test_the_cap_is_a_run_setting(tmp_path):
     make_good_classes(tmp_path / "data", classes=6, images=4)
     config = RunConfig(data=[str(tmp_path / "data")], ways=2, shots=1, queries=1, image_size=16, max_cache_mb=0.002,
                        split=RunConfig(data=["x"]).split.__class__("class", 0.0, 0.0))
-    steps = prepare_data(config)
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        data = done.value
+    data = return_value(prepare_data(config))
     assert data.cache.capped and data.cache.store.max_bytes == int(0.002 * 2**20)
     for _ in range(20):
         data.train.sample()
