@@ -47,7 +47,11 @@ def machine() -> str:
 
 def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Path, *, device: str = "auto",
                     protocol: str = "heldout", augment: bool = True, invert: bool = True, episodes: int = 600) -> dict:
-    """Train one algorithm for `minutes`, score its best-validation model; one result row (a dict)."""
+    """Train one algorithm for `minutes`, score its best-validation model; one result row (a dict).
+
+    settings["after_training"] (e.g. {"test_shifts": 1}): score with those adapt-time settings, and
+    also without them (the row's `without_after_training`), on the same episodes of the same model.
+    """
     fixed = protocol == "fixed"
     # fixed: train on small1 only (no test split: the test episodes come from small2).
     train_data = DATA[:1] if fixed else DATA
@@ -70,10 +74,16 @@ def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Pat
             steps = event.step
         finished = event
     train_seconds = time.perf_counter() - started
-    if fixed:
-        report = evaluate_run(str(run_dir), [str(DATA[1])], 5, 1, 15, device=device, episode_file=str(FIXED_EPISODES))
-    else:
-        report = evaluate_run(str(run_dir), config.data, 5, 1, 15, episodes=episodes, seed=1, device=device)
+
+    def score(overrides):
+        if fixed:
+            return evaluate_run(str(run_dir), [str(DATA[1])], 5, 1, 15, device=device, episode_file=str(FIXED_EPISODES),
+                                overrides=overrides)
+        return evaluate_run(str(run_dir), config.data, 5, 1, 15, episodes=episodes, seed=1, device=device, overrides=overrides)
+
+    after_training = settings.get("after_training") or {}
+    report = score(after_training)
+    plain = score({}).result if after_training else None
     episodes_trained = steps * config.meta_batch
     return {
         "algorithm": algorithm,
@@ -90,6 +100,8 @@ def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Pat
         "episodes_trained": episodes_trained,
         "train_seconds": round(train_seconds, 1),
         "episodes_per_s": round(episodes_trained / train_seconds, 2),
+        "after_training": after_training,
+        "without_after_training": {"accuracy": plain.accuracy, "ci95": plain.ci95} if plain else None,
         "best_val_accuracy": getattr(finished, "best_val_accuracy", None),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),

@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episode-file", metavar="JSON", help="score these fixed episodes instead of sampling (e.g. a published protocol)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--device", default="auto")
+    ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting that only changes adapting (algorithms --json: after_training), e.g. test_shifts=1")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(handler=cmd_evaluate)
 
@@ -120,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
     ad.add_argument("--query", required=True, metavar="DIR", help="unlabelled images, flat or nested")
     ad.add_argument("--device", default="auto")
+    ad.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting that only changes adapting (algorithms --json: after_training)")
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
@@ -275,6 +279,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate_run(
         args.run_dir, data, args.ways or config.ways, args.shots or config.shots, args.queries,
         args.episodes, args.seed, args.device, args.classes, episode_file=args.episode_file,
+        overrides=parse_sets(args.set),
     )
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -290,7 +295,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_adapt(args: argparse.Namespace) -> int:
     from workbench.training.jobs import adapt_and_predict
 
-    predictions, problems = adapt_and_predict(args.run_dir, args.support, args.query, args.device)
+    predictions, problems = adapt_and_predict(args.run_dir, args.support, args.query, args.device, parse_sets(args.set))
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.json:

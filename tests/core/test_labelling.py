@@ -68,9 +68,9 @@ def test_a_bad_class_name_is_refused_with_a_reason(unlabelled, name):
     assert ops.next_class_name(session) == "class 3"
 
 
-def adapter_for(name: str, session: LabelSession) -> Adapter:
+def adapter_for(name: str, session: LabelSession, **hparams) -> Adapter:
     torch.manual_seed(0)
-    algorithm = registry.get(name)(1, 28, {}, "cpu", "fp32")
+    algorithm = registry.get(name)(1, 28, hparams, "cpu", "fp32")
     algorithm.train_mode(False)
     adapter = Adapter(algorithm, 28, 1)
     assert adapter.load_images(session.folder, session.images)
@@ -91,12 +91,13 @@ def test_adapting_predicts_every_unlabelled_readable_image(unlabelled, name):
         adapter.predict({"c0_0.png": "round"}, session.classes, targets)
 
 
-def test_protonet_cached_embeddings_give_what_adapt_gives(unlabelled):
+@pytest.mark.parametrize("test_shifts", [0, 1])
+def test_protonet_cached_embeddings_give_what_adapt_gives(unlabelled, test_shifts):
     session = make_session(unlabelled)
     labels = {"c0_0.png": "round", "c0_1.png": "round", "c1_0.png": "square"}
     targets = [p for p in session.images if p not in labels]
-    fast = adapter_for("protonet", session)
-    slow = adapter_for("protonet", session)
+    fast = adapter_for("protonet", session, test_shifts=test_shifts)
+    slow = adapter_for("protonet", session, test_shifts=test_shifts)
     slow.uses_feature_cache = False
     a, b = fast.predict(labels, session.classes, targets), slow.predict(labels, session.classes, targets)
     assert fast.features is not None and slow.features is None

@@ -38,8 +38,8 @@ ADAPT_WEIGHT_DECAY = 1e-3
 
 def _adapt_params() -> tuple[HyperParam, ...]:
     return (
-        HyperParam("adapt_steps", "int", 100, "Full-batch SGD steps training the new head on the support features.", 1, 100000),
-        HyperParam("adapt_lr", "float", 0.01, "SGD learning rate of the new head (momentum 0.9, weight decay 0.001).", 1e-6, 10.0, log_scale=True),
+        HyperParam("adapt_steps", "int", 100, "Full-batch SGD steps training the new head on the support features.", 1, 100000, after_training=True),
+        HyperParam("adapt_lr", "float", 0.01, "SGD learning rate of the new head (momentum 0.9, weight decay 0.001).", 1e-6, 10.0, log_scale=True, after_training=True),
     )
 
 

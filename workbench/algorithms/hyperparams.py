@@ -32,6 +32,9 @@ class HyperParam:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     log_scale: bool = False  # a hint for the GUI: learning rates are edited on a log scale
+    # True when the setting only changes how a trained model adapts and predicts (not the weights),
+    # so `evaluate` / `adapt` may change it on a trained run with --set.
+    after_training: bool = False
 
     def coerce(self, value: Any, owner: str = "") -> Any:
         """Return `value` as this parameter's type, or raise ConfigError saying why not."""
@@ -72,7 +75,8 @@ class HyperParam:
         return number
 
     def to_json(self) -> dict:
-        data = {"name": self.name, "type": self.kind, "default": self.default, "help": self.help}
+        data = {"name": self.name, "type": self.kind, "default": self.default, "help": self.help,
+                "after_training": self.after_training}
         if self.kind in ("int", "float"):
             data["min"], data["max"] = self.minimum, self.maximum
         if self.kind == "choice":

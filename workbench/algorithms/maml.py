@@ -53,7 +53,7 @@ class MAML(inner.GradientMetaLearner):
         HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the outer (meta) update.", 1e-6, 1.0, log_scale=True),
         HyperParam("inner_lr", "float", 0.1, "Learning rate of the inner-loop SGD steps on the support set.", 1e-5, 10.0, log_scale=True),
         HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training.", 1, 50),
-        HyperParam("eval_inner_steps", "int", 3, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200),
+        HyperParam("eval_inner_steps", "int", 3, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200, after_training=True),
         HyperParam("first_order", "bool", False, "Ignore second-order terms (first-order MAML): faster, less memory."),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes (Proto-MAML) or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),

@@ -94,7 +94,7 @@ class MetaLSTM(Algorithm):
     hyperparams = (
         HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the meta-learner and the initialisation.", 1e-6, 1.0, log_scale=True),
         HyperParam("inner_steps", "int", 12, "Updates the meta-learner makes on the support set (meta-training).", 1, 100),
-        HyperParam("eval_inner_steps", "int", 12, "Updates when adapting for evaluation and prediction.", 0, 200),
+        HyperParam("eval_inner_steps", "int", 12, "Updates when adapting for evaluation and prediction.", 0, 200, after_training=True),
         HyperParam("lstm_size", "int", 20, "Units of the coordinate-wise LSTM.", 1, 256),
         HyperParam("filters", "int", 32, "Filters per Conv4 layer of the learner.", 4, 256),
         HyperParam("grad_clip", "float", 0.25, "Clip the meta-gradient norm to this (0: no clipping).", 0.0, 1e6),

@@ -69,7 +69,7 @@ class MetaSGD(inner.GradientMetaLearner):
         HyperParam("rate_init_low", "float", 0.005, "Inner learning rates start uniform in [low, high].", 0.0, 10.0),
         HyperParam("rate_init_high", "float", 0.1, "Upper end of the starting inner learning rates.", 0.0, 10.0),
         HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training (the paper: one).", 1, 50),
-        HyperParam("eval_inner_steps", "int", 1, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200),
+        HyperParam("eval_inner_steps", "int", 1, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200, after_training=True),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
         *inner.BATCHING_PARAMS,

@@ -3,6 +3,8 @@
 Promise: a class is the mean embedding (prototype) of its support images; a
 query is classified by a softmax over negative distances to the prototypes.
 Adapting is one forward pass, so any number of ways and shots works.
+`test_shifts` (off by default, not in the paper) averages each embedding over
+copies of the image shifted by up to that many pixels when adapting and predicting.
 Paper, Omniglot 5-way 1-shot: 98.8% (trained 60-way, Conv4, 28x28, rotations).
 """
 
@@ -17,6 +19,7 @@ from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, St
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
+from workbench.models.shift_averaged import ShiftAveraged
 
 
 def class_means(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:
@@ -42,6 +45,9 @@ class ProtoNet(Algorithm):
         HyperParam("lr", "float", 1e-3, "Adam learning rate for the embedding network.", 1e-6, 1.0, log_scale=True),
         HyperParam("lr_decay_every", "int", 2000, "Halve the learning rate every this many meta-updates (0: never).", 0, 10**7),
         HyperParam("distance", "choice", "euclidean", "Distance between query and prototype.", choices=("euclidean", "cosine")),
+        HyperParam("test_shifts", "int", 0, "When adapting and predicting, average each embedding over copies of the image "
+                   "shifted by up to this many pixels each way (1: 9 copies, 9x the work); 0: off, as in the paper.",
+                   0, 3, after_training=True),
         *backbone_hyperparams("conv4"),
     )
 
@@ -85,14 +91,19 @@ class ProtoNet(Algorithm):
             self.scheduler.step()
         return StepStats(total_loss / len(episodes), correct / count)
 
+    def embedder(self) -> nn.Module:
+        """The backbone as adapt and predict use it (shift-averaged when test_shifts is set)."""
+        return ShiftAveraged(self.backbone, self.hparams["test_shifts"])
+
     def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
         self.backbone.eval()
+        embed = self.embedder()
         support_y = support_y.to(self.device)
         with torch.no_grad(), self.autocast():
-            prototypes = class_means(self.backbone(self.prepare(support_x)).float(), support_y, ways)
+            prototypes = class_means(embed(self.prepare(support_x)).float(), support_y, ways)
 
         def logits(query_x: torch.Tensor) -> torch.Tensor:
             with torch.no_grad(), self.autocast():
-                return distance_logits(self.backbone(self.prepare(query_x)).float(), prototypes, self.hparams["distance"])
+                return distance_logits(embed(self.prepare(query_x)).float(), prototypes, self.hparams["distance"])
 
         return SoftmaxPredictor(logits)

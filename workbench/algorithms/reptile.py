@@ -58,7 +58,7 @@ class Reptile(Algorithm):
         HyperParam("inner_lr", "float", 1e-3, "Learning rate of the inner loop.", 1e-6, 10.0, log_scale=True),
         HyperParam("inner_steps", "int", 5, "Inner-loop steps per task during meta-training.", 1, 200),
         HyperParam("inner_batch", "int", 10, "Images per inner minibatch (0: all of the task's images).", 0, 10_000),
-        HyperParam("eval_inner_steps", "int", 50, "Full-batch inner steps on the support set when adapting.", 0, 1000),
+        HyperParam("eval_inner_steps", "int", 50, "Full-batch inner steps on the support set when adapting.", 0, 1000, after_training=True),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
         *inner.BATCHING_PARAMS,

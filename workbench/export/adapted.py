@@ -151,7 +151,9 @@ def _cpu_copy(backbone: nn.Module) -> nn.Module:
 def _protonet(algorithm, support_x, support_y, ways) -> nn.Module:
     from workbench.algorithms.protonet import class_means
 
-    backbone = _cpu_copy(algorithm.backbone).eval()
+    from workbench.models.shift_averaged import ShiftAveraged
+
+    backbone = ShiftAveraged(_cpu_copy(algorithm.backbone).eval(), algorithm.hparams.get("test_shifts", 0))
     with torch.no_grad():
         prototypes = class_means(backbone(support_x.float()), support_y.long(), ways)
     return PrototypeClassifier(backbone, prototypes, algorithm.hparams["distance"])

@@ -126,11 +126,12 @@ class Adapter:
             return
         algorithm: ProtoNet = self.algorithm  # type: ignore[assignment]
         algorithm.backbone.eval()
+        embed = algorithm.embedder()  # the same (possibly shift-averaged) embedding as ProtoNet.adapt
         parts = [] if self.features is None else [self.features]
         with torch.no_grad(), algorithm.autocast():
             for start in range(done, len(self.images), 256):
                 chunk = algorithm.prepare(self.images[start:start + 256])
-                parts.append(algorithm.backbone(chunk).float().cpu())
+                parts.append(embed(chunk).float().cpu())
         self.features = torch.cat(parts)
 
     def _metric_probabilities(self, support_rows, support_y, ways, query_rows) -> torch.Tensor:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 
+from dataclasses import replace
+
+from workbench.algorithms import registry
 from workbench.algorithms.base import Algorithm
-from workbench.errors import RunFolderError
+from workbench.errors import ConfigError, RunFolderError
 from workbench.runs.folder import RunFolder
 from workbench.training.config import RunConfig
 from workbench.training.device import resolve_device, resolve_precision
 from workbench.training.runner import build_algorithm
 
 
-def load_trained(run_dir: str, device: str = "auto") -> tuple[Algorithm, RunConfig]:
-    """The run's algorithm with its best weights, in eval mode, and the run's config."""
+def load_trained(run_dir: str, device: str = "auto", overrides: dict[str, str] | None = None) -> tuple[Algorithm, RunConfig]:
+    """The run's algorithm with its best weights, in eval mode, and the run's config.
+
+    `overrides` changes hyperparameters that only affect adapting and predicting (declared
+    `after_training`, e.g. ProtoNet's test_shifts, MAML's eval_inner_steps); the returned config has them.
+    """
     folder = RunFolder.open(run_dir)
     config = folder.read_config()
+    if overrides:
+        config = replace(config, hparams={**config.hparams, **after_training_overrides(config.algorithm, overrides)})
     torch_device = resolve_device(device)
     precision = resolve_precision(config.precision, torch_device)
     algorithm = build_algorithm(config, torch_device, precision)
@@ -25,3 +34,17 @@ def load_trained(run_dir: str, device: str = "auto") -> tuple[Algorithm, RunConf
         raise RunFolderError(f"{folder.model_path} does not match the run's algorithm ({str(exc).splitlines()[0]}).") from None
     algorithm.train_mode(False)
     return algorithm, config
+
+
+def after_training_overrides(algorithm: str, overrides: dict[str, str]) -> dict[str, str]:
+    """`overrides`, checked: each must name a setting of `algorithm` that a trained model can change."""
+    declared = {p.name: p for p in registry.get(algorithm).hyperparams}
+    changeable = [name for name, p in declared.items() if p.after_training]
+    allowed = f"settings {algorithm} can change after training: {', '.join(changeable)}" if changeable else \
+        f"{algorithm} has no setting that can change after training"
+    for name in overrides:
+        if name not in declared:
+            raise ConfigError(f"'{name}' is not a hyperparameter of {algorithm} ({allowed}).")
+        if not declared[name].after_training:
+            raise ConfigError(f"'{name}' shaped the trained weights, so it cannot change now; retrain instead ({allowed}).")
+    return dict(overrides)

@@ -48,15 +48,18 @@ def evaluate_run(
     classes: str = "auto",
     progress: Callable[[int, int], None] | None = None,
     episode_file: str | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> EvaluationReport:
     """Mean accuracy +- 95% CI of the run's model over `episodes` episodes from `data`.
 
     classes='auto' uses the run's own test classes when `data` is the data it
     was trained on (so training classes never leak into the score), else every class.
     With `episode_file`, the file's fixed episodes are scored instead (with its ways,
-    shots and queries), so results compare exactly with other tools'.
+    shots and queries), so results compare exactly with other tools'. `overrides`: after-training
+    hyperparameters to evaluate with (see load_trained).
     """
-    setup = prepare_evaluation(run_dir, data, ways, shots, queries, seed, device, classes, episode_file=episode_file)
+    setup = prepare_evaluation(run_dir, data, ways, shots, queries, seed, device, classes, episode_file=episode_file,
+                               overrides=overrides)
     if episode_file:
         episodes = len(setup.sampler)
     result = evaluate(setup.algorithm, setup.sampler, episodes, progress=progress)
@@ -90,11 +93,12 @@ def prepare_evaluation(
     cache_progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     episode_file: str | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> EvaluationSetup:
     """Load the run's model and decode `data`; the sampler draws from the classes `classes` asks for,
     or serves the fixed episodes of `episode_file`."""
     spec = read_episode_file(episode_file) if episode_file else None
-    algorithm, config = load_trained(run_dir, device)
+    algorithm, config = load_trained(run_dir, device, overrides)
     queries = config.queries if queries is None else queries
     scan = scan_datasets(data)
     cache = build_cache(scan, config.image_size, config.channels, progress=cache_progress, cancelled=cancelled,
@@ -177,9 +181,10 @@ def read_query_folder(folder: str, size: int, channels: int, invert: bool = Fals
     return paths, _to_tensor(images, invert), problems
 
 
-def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "auto") -> tuple[list[QueryPrediction], list[Problem]]:
+def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "auto",
+                      overrides: dict[str, str] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
     """Adapt the run's model to the labelled support folders and predict every query image."""
-    algorithm, config = load_trained(run_dir, device)
+    algorithm, config = load_trained(run_dir, device, overrides)
     # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
     names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
     paths, query_x, query_problems = read_query_folder(query, config.image_size, config.channels, config.invert)
