@@ -18,22 +18,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# Everything a plugin needs comes from these three modules of the workbench.
+# Everything a plugin needs comes from these modules of the workbench.
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.models.backbones import make_backbone
-
-
-class LearnedScale(nn.Module):
-    """One number, kept in log space so it stays positive while the optimiser moves it."""
-
-    def __init__(self, initial: float) -> None:
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.tensor(float(initial)).log())
-
-    def forward(self) -> torch.Tensor:
-        return self.log_scale.exp()
+from workbench.models.learned_scale import LearnedScale
 
 
 def cosine_logits(query: torch.Tensor, prototypes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

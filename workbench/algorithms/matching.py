@@ -33,6 +33,7 @@ from workbench.algorithms.base import Algorithm, Predictor, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
+from workbench.models.learned_scale import LearnedScale
 
 
 class FullContextEmbedding(nn.Module):
@@ -57,17 +58,6 @@ class FullContextEmbedding(nn.Module):
             h = h_hat + f
             read = (h @ g.T).softmax(dim=1) @ g
         return h
-
-
-class LearnedScale(nn.Module):
-    """One positive factor, kept as its logarithm so that gradient steps can never flip its sign."""
-
-    def __init__(self, initial: float) -> None:
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.tensor(float(initial)).log())
-
-    def forward(self) -> torch.Tensor:
-        return self.log_scale.exp()
 
 
 def attention_probabilities(query: torch.Tensor, support: torch.Tensor, support_y: torch.Tensor, ways: int,
