@@ -6,6 +6,10 @@ second order) alternately through the vectorised pass (`vectorise=true`: vmap
 over tasks) and through the per-task Python loop (`vectorise=false`), after a
 warm-up of each; reported in tasks per second (median over the timed
 meta-updates), for fp32 and for the precision `auto` picks on the device.
+It also counts the loop's floating-point operations per task and measures the
+device's rate on large dense work (a 2048^2 matrix product; the model's biggest
+convolution over a whole meta-batch): their ratio to the loop's achieved rate
+is the ceiling on what any batching across tasks could gain.
 
     .venv/bin/python benchmarks/maml_throughput.py                  # CUDA when present, else CPU
     .venv/bin/python benchmarks/maml_throughput.py --device cpu --repeats 3
@@ -104,11 +108,54 @@ def measure(precision: str, device: torch.device, episodes: list, args) -> dict:
         "vectorised_seconds": [round(t, 3) for t in times[True]],
         "loop_seconds": [round(t, 3) for t in times[False]],
     }
+    # How far from the device's dense-compute rate the loop already is: the ceiling on any batching speed-up.
+    flops = flops_per_task(algorithm, batches[0][:4])
+    loop_gflops = flops * best[False] / 1e9
+    row.update(gflop_per_task=round(flops / 1e9, 3), loop_gflops=round(loop_gflops, 1),
+               **dense_rates(precision, device, args.meta_batch, args.queries))
+    row["ceiling_speedup"] = round(max(row["gemm_gflops"], row["conv_gflops"]) / loop_gflops, 2)
     if device.type == "cuda":
         row["vectorised_peak_mib"] = round(peak_memory(algorithm, batches[0], True, device), 1)
         row["loop_peak_mib"] = round(peak_memory(algorithm, batches[0], False, device), 1)
     print(json.dumps(row), flush=True)
     return row
+
+
+def dense_rates(precision: str, device: torch.device, meta_batch: int, queries: int) -> dict:
+    """GFLOP/s this device reaches on large dense work in `precision`: a 2048^2 matrix product, and the
+    model's own biggest convolution (64 -> 64 channels, 14x14) over a whole meta-batch of images at once.
+    The best a perfectly batched MAML step could hope for."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16 if precision == "fp16" else torch.float32
+
+    def rate(fn, flops: float, repeats: int = 5) -> float:
+        fn(), fn()
+        synchronise(device)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        synchronise(device)
+        return flops * repeats / (time.perf_counter() - start) / 1e9
+
+    a = torch.randn(2048, 2048, device=device, dtype=dtype)
+    images = meta_batch * (5 + 5 * queries)
+    x = torch.randn(images, 64, 14, 14, device=device, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(64, 64, 3, 3, device=device, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        return {
+            "gemm_gflops": round(rate(lambda: a @ a, 2 * 2048**3), 1),
+            "conv_gflops": round(rate(lambda: torch.nn.functional.conv2d(x, w, padding=1), 2 * images * 64 * 64 * 9 * 14 * 14), 1),
+        }
+
+
+def flops_per_task(algorithm, batch) -> float:
+    """Floating-point operations of one task's meta-update through the per-task loop (torch's FLOP counter:
+    matrix products and convolutions, forward and backward, which is nearly all of the work)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    algorithm.hparams["vectorise"] = "off"
+    with FlopCounterMode(display=False) as counter:
+        algorithm.meta_train(batch)
+    return counter.get_total_flops() / len(batch)
 
 
 def machine_description(device: torch.device) -> dict:
@@ -151,11 +198,13 @@ def main() -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"machine": machine, "setting": setting, "results": rows}, indent=2) + "\n")
     print(f"\nMachine: {machine['device']}, {machine['cpu']}, torch {machine['torch']}; data: {data}\n")
-    print("| precision | vectorised (tasks/s, median / best) | per-task loop (tasks/s, median / best) | speed-up (median / best) |")
-    print("|---|---|---|---|")
+    print("| precision | vectorised (tasks/s, median / best) | per-task loop (tasks/s, median / best) | speed-up (median / best) "
+          "| loop GFLOP/s | dense GEMM / conv GFLOP/s | ceiling on any speed-up |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['precision']} | {r['vectorised_tasks_per_s']:.1f} / {r['vectorised_best_tasks_per_s']:.1f} | "
-              f"{r['loop_tasks_per_s']:.1f} / {r['loop_best_tasks_per_s']:.1f} | {r['speedup']:.2f}x / {r['speedup_best']:.2f}x |")
+              f"{r['loop_tasks_per_s']:.1f} / {r['loop_best_tasks_per_s']:.1f} | {r['speedup']:.2f}x / {r['speedup_best']:.2f}x | "
+              f"{r['loop_gflops']:.0f} | {r['gemm_gflops']:.0f} / {r['conv_gflops']:.0f} | {r['ceiling_speedup']:.1f}x |")
     return 0
 
 
