@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -102,8 +103,6 @@ VARIANTS = {
 
 def run_variant(name: str, minutes: float) -> dict:
     """Each variant in its own process, so a patch never leaks into the next one."""
-    import subprocess
-
     out = subprocess.run([sys.executable, __file__, "--child", name, "--minutes", str(minutes)],
                          capture_output=True, text=True)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
