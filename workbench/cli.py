@@ -16,6 +16,12 @@ from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError
 
+# Kept here, not imported from workbench.adaptation, so `--help` needs no torch.
+ADAPT_MODES = ("auto", "model", "finetune", "pretrained", "pixels")
+ADAPT_MODE_HELP = ("how to adapt: auto (default) chooses per support set by cross-validation on the labelled images "
+                   "between the run's model, its features fine-tuned (2+ images per class), a pretrained network and "
+                   "raw pixels; or force one of them")
+
 EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1
 
@@ -65,16 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ways", type=int, default=5, help="N: classes per episode (default 5)")
     train.add_argument("--shots", type=int, default=1, help="K: labelled images per class (default 1)")
     train.add_argument("--queries", type=int, default=15, help="Q: query images per class (default 15)")
-    train.add_argument("--train-ways", type=int, default=0, help="ways during training only (default: same as --ways)")
-    train.add_argument("--train-queries", type=int, default=0, help="queries per class during training only (default: same as --queries)")
+    train.add_argument("--train-ways", type=int, default=0,
+                       help="ways during training only (default: the algorithm's choice; ProtoNet trains 30-way)")
+    train.add_argument("--train-queries", type=int, default=0,
+                       help="queries per class during training only (default: the algorithm's choice, else --queries)")
     train.add_argument("--image-size", type=int, default=28, help="images are resized to S x S (default 28)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grayscale or 3 RGB (default 1)")
-    train.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations of training classes as new classes")
-    train.add_argument("--mirror", action="store_true", help="add the mirror image of each training class (and of its rotations) as new classes")
-    train.add_argument("--augment", action="store_true", help="distort each training image a little (shift, rotation, scale, shear)")
-    train.add_argument("--invert", action="store_true",
+    train.add_argument("--rotations", action=argparse.BooleanOptionalAction, default=None,
+                       help="add 90/180/270-degree rotations of training classes as new classes "
+                            "(default: on for drawings such as characters, off for photos; decided from the images)")
+    train.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
+                       help="add the mirror image of each training class (and of its rotations) as new classes "
+                            "(default: as --rotations)")
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+                       help="distort each training image a little: shift, rotation, scale, shear (default on)")
+    train.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
                        help="invert pixel values (1 − x), for dark strokes on a light background such as Omniglot or scans "
-                            "(saved with the run: evaluate, adapt and export use it too)")
+                            "(default: decided from the images; saved with the run: evaluate, adapt and export use it too)")
+    train.add_argument("--purpose", choices=("use", "measure"), default="use",
+                       help="use (default): train on every class, keeping 10%% back to pick the best weights; "
+                            "measure: also hold 20%% of the classes out for a test score (`evaluate`)")
     train.add_argument("--steps", type=int, default=1000, help="meta-updates (default 1000)")
     train.add_argument("--meta-batch", type=int, default=1, help="episodes per meta-update (default 1)")
     train.add_argument("--seed", type=int, default=0)
@@ -84,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--split", choices=("class", "group"), default="class", help="split classes at random, or hold out whole groups")
     train.add_argument("--test-groups", default="", help="comma-separated groups held out for test (with --split group)")
     train.add_argument("--val-groups", default="", help="comma-separated groups for validation (with --split group)")
-    train.add_argument("--val-fraction", type=float, default=0.1, help="share of classes for validation (default 0.1)")
-    train.add_argument("--test-fraction", type=float, default=0.2, help="share of classes (or groups) for test (default 0.2)")
+    train.add_argument("--val-fraction", type=float, default=None, help="share of classes for validation (default 0.1)")
+    train.add_argument("--test-fraction", type=float, default=None,
+                       help="share of classes (or groups) for test (default 0 with --purpose use, 0.2 with measure)")
     train.add_argument("--val-every", type=int, default=100, help="validate every this many steps")
     train.add_argument("--val-episodes", type=int, default=100, help="episodes per validation")
     train.add_argument("--checkpoint-every", type=int, default=100, help="checkpoint every this many steps")
@@ -114,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto")
     ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting that only changes adapting (algorithms --json: after_training), e.g. test_shifts=1")
+    ev.add_argument("--mode", choices=ADAPT_MODES, default="auto", help=ADAPT_MODE_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(handler=cmd_evaluate)
 
@@ -124,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--device", default="auto")
     ad.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting that only changes adapting (algorithms --json: after_training)")
+    ad.add_argument("--mode", choices=ADAPT_MODES, default="auto", help=ADAPT_MODE_HELP)
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
@@ -176,6 +195,10 @@ def _groups(text: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in text.split(",") if g.strip())
 
 
+def _auto(flag: bool | None) -> bool | str:
+    return "auto" if flag is None else flag
+
+
 def config_from_args(args: argparse.Namespace):
     from workbench.data.splits import SplitSpec
     from workbench.training.config import RunConfig
@@ -185,8 +208,11 @@ def config_from_args(args: argparse.Namespace):
     for path in args.data:
         if not Path(path).exists():
             raise ConfigError(f"Dataset path not found: {path}")
+    test_fraction = args.test_fraction
+    if test_fraction is None:
+        test_fraction = 0.2 if args.purpose == "measure" else 0.0
     split = SplitSpec(
-        mode=args.split, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+        mode=args.split, val_fraction=0.1 if args.val_fraction is None else args.val_fraction, test_fraction=test_fraction,
         test_groups=_groups(args.test_groups), val_groups=_groups(args.val_groups), seed=args.seed,
     )
     if args.split == "class" and (split.test_groups or split.val_groups):
@@ -194,8 +220,8 @@ def config_from_args(args: argparse.Namespace):
     return RunConfig(
         data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
         ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
-        image_size=args.image_size, channels=args.channels, rotations=args.rotations, mirror=args.mirror, augment=args.augment,
-        invert=args.invert, split=split,
+        image_size=args.image_size, channels=args.channels, rotations=_auto(args.rotations), mirror=_auto(args.mirror),
+        augment=args.augment, invert=_auto(args.invert), purpose=args.purpose, split=split,
         steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
         time_limit_s=args.time_limit, max_cache_mb=args.cache_mb, tensorboard=args.tensorboard,
@@ -279,7 +305,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate_run(
         args.run_dir, data, args.ways or config.ways, args.shots or config.shots, args.queries,
         args.episodes, args.seed, args.device, args.classes, episode_file=args.episode_file,
-        overrides=parse_sets(args.set),
+        overrides=parse_sets(args.set), mode=args.mode,
     )
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -289,13 +315,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         r = report.result
         print(f"accuracy {r.accuracy:.2%} +- {r.ci95:.2%} (95% CI) over {r.episodes} episodes "
               f"from {report.classes} classes ({report.class_source})")
+        if r.calibration is not None:
+            c = r.calibration
+            accepted = (f"{c.accepted_share:.0%} of predictions at >= 90% confidence, {c.accepted_precision:.1%} of them right"
+                        if c.accepted_share else "no prediction at >= 90% confidence")
+            print(f"calibration: expected calibration error {c.ece:.1%}; {accepted}; adapted with "
+                  + ", ".join(f"{name} ({count} episodes)" for name, count in r.chosen))
     return 0
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     from workbench.training.jobs import adapt_and_predict
 
-    predictions, problems = adapt_and_predict(args.run_dir, args.support, args.query, args.device, parse_sets(args.set))
+    say = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    predictions, problems = adapt_and_predict(args.run_dir, args.support, args.query, args.device, parse_sets(args.set),
+                                              args.mode, report=say)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.json:

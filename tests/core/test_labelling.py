@@ -101,6 +101,7 @@ def test_protonet_cached_embeddings_give_what_adapt_gives(unlabelled, test_shift
     slow.uses_feature_cache = False
     a, b = fast.predict(labels, session.classes, targets), slow.predict(labels, session.classes, targets)
     assert fast.features is not None and slow.features is None
+    assert a.reason == b.reason  # the same space was chosen, from cached features or from the images
     for path in a.predictions:
         assert a.predictions[path].name == b.predictions[path].name
         assert a.predictions[path].confidence == pytest.approx(b.predictions[path].confidence, abs=1e-4)

@@ -56,6 +56,10 @@ class Algorithm(ABC):
     hyperparams: ClassVar[tuple[HyperParam, ...]] = ()
     # An optional learning-rate schedule; saved and resumed with the optimisers.
     scheduler: Any = None
+    # Episodes of this many ways and queries per class during training when the run leaves train ways at 0
+    # (0: the test episodes' own). Metric methods learn better from wider episodes (Snell et al. 2017).
+    wide_training_ways: ClassVar[int] = 0
+    wide_training_queries: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -113,6 +117,11 @@ class Algorithm(ABC):
         finally:
             backbone.train(was_training)
         return features.float().flatten(1).cpu()
+
+    # Metric methods set these two (see ProtoNet): the features their adapt compares, independent of the
+    # labels, and the logits from support features. Labelling and adapt selection then encode each image once.
+    adapt_features: Callable[[torch.Tensor], torch.Tensor] | None = None
+    feature_logits: Callable[..., torch.Tensor] | None = None
 
     # --- shared behaviour ----------------------------------------------
     def evaluate_episode(self, episode: Episode) -> StepStats:

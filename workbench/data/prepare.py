@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from workbench.data.cache import ImageCache, decode_steps
 from workbench.data.problems import Problem
 from workbench.data.augment import Augmentation
+from workbench.data.look import look_of, sample_rows
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import DatasetScan, scan_datasets
 from workbench.data.splits import ClassSplit, class_views, split_classes
@@ -26,11 +27,17 @@ class PreparedData:
     val: EpisodeSampler | None
     test: EpisodeSampler | None
     problems: list[Problem]
+    config: RunConfig | None = None  # the run's settings with every "auto" decided
+    choices: list[str] = field(default_factory=list)  # what was decided from the data, and why, in words
 
 
-def prepare_data(config: RunConfig):
+def prepare_data(config: RunConfig, wide_ways: int = 0, wide_queries: int = 0):
     """Generator: yields Message / DataProgress events, returns PreparedData.
 
+    Settings left "auto" (invert, rotations, mirror) are decided from a sample of the
+    training images; train ways/queries left 0 follow the algorithm's preference
+    (`wide_ways`, `wide_queries`: metric methods learn better from wider episodes),
+    capped by the classes there are. PreparedData.config holds the decided settings.
     Raises DataError when nothing usable is left to train on.
     """
     scan = scan_datasets(config.data)
@@ -40,9 +47,12 @@ def prepare_data(config: RunConfig):
         raise DataError("No usable classes: no class folder holds a readable image.")
     split = split_classes(cache.class_keys, cache.class_groups, config.split)
     problems = list(cache.problems)
+    config, choices = _decide(config, cache, split.train, wide_ways, wide_queries)
+    for choice in choices:
+        yield Message(choice)
     train = EpisodeSampler(
-        cache, class_views(split.train, config.rotations, config.mirror), config.effective_train_ways, config.shots,
-        config.effective_train_queries, seed=config.seed, part_name="train",
+        cache, class_views(split.train, config.rotations, config.mirror), config.train_ways, config.shots,
+        config.train_queries, seed=config.seed, part_name="train",
         augmentation=Augmentation() if config.augment else None, invert=config.invert,
     )
     problems += train.problems
@@ -52,7 +62,29 @@ def prepare_data(config: RunConfig):
         yield Message(str(problem), "warning")
     if len(problems) > MAX_PROBLEM_MESSAGES:
         yield Message(f"... and {len(problems) - MAX_PROBLEM_MESSAGES} more data problems (all in data_problems.txt).", "warning")
-    return PreparedData(scan, cache, split, train, val, test, problems)
+    return PreparedData(scan, cache, split, train, val, test, problems, config, choices)
+
+
+def _decide(config: RunConfig, cache: ImageCache, train_classes: list[int], wide_ways: int, wide_queries: int):
+    """The config with "auto" settings decided from the training images, and the reasons in words."""
+    choices = []
+    unresolved = config.unresolved
+    if unresolved:
+        look = look_of(cache.gather(sample_rows(cache.class_images, train_classes, seed=config.seed)))
+        decided = {"invert": look.invert, "rotations": look.new_classes_from_turns, "mirror": look.new_classes_from_turns}
+        config = replace(config, **{name: decided[name] for name in unresolved})
+        said = ", ".join(f"{name} {'on' if decided[name] else 'off'}" for name in unresolved)
+        choices.append(f"Decided from the images: {said} ({look.describe()}).")
+    train_ways, train_queries = config.train_ways, config.train_queries
+    if not train_ways:
+        views = len(class_views(train_classes, config.rotations, config.mirror))
+        train_ways = max(config.ways, min(wide_ways, views))
+        if train_ways > config.ways:
+            choices.append(f"Training episodes are {train_ways}-way (the algorithm learns better from wider episodes "
+                           f"than the {config.ways}-way test episodes; set train ways to change it).")
+    if not train_queries:
+        train_queries = wide_queries if train_ways > config.ways and wide_queries else config.queries
+    return replace(config, train_ways=train_ways, train_queries=train_queries), choices
 
 
 def _decode(scan: DatasetScan, config: RunConfig):
@@ -67,8 +99,13 @@ def _decode(scan: DatasetScan, config: RunConfig):
 
 def _optional_sampler(cache, classes, config, seed, name, problems) -> EpisodeSampler | None:
     """A sampler for validation or test, or None (with a message) when the part is too small."""
+    # A small validation part (a model trained to use keeps only a few classes back) validates with fewer ways.
+    ways = min(config.ways, len(classes)) if len(classes) >= 2 else config.ways
+    if ways < config.ways:
+        problems.append(Problem("fewer-ways", name, f"has {len(classes)} classes: its episodes are {ways}-way, "
+                                                    f"not {config.ways}-way"))
     try:
-        sampler = EpisodeSampler(cache, class_views(classes, False), config.ways, config.shots, config.queries, seed, name,
+        sampler = EpisodeSampler(cache, class_views(classes, False), ways, config.shots, config.queries, seed, name,
                                  invert=config.invert)
     except DataError as exc:
         problems.append(Problem("too-few-classes", name, f"{exc} The {name} part is skipped."))

@@ -1,8 +1,10 @@
 """Adapting a trained model to the labelled images and predicting the others.
 
 The images are decoded once at the model's size (the slow part) and kept as one
-tensor, so adapting again after every new label costs only the model's adapt and
-a forward pass over the unlabelled images.
+tensor, and their features in every feature space the adapt policy may use are
+computed once too (features do not depend on the labels), so adapting again after
+every new label costs only the policy's choice on the labelled images and a matrix
+product over the unlabelled ones. Confidences are calibrated (adaptation/selection.py).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from workbench.adaptation.selection import AdaptPolicy
 from workbench.algorithms.base import Algorithm
-from workbench.algorithms.protonet import ProtoNet, class_means, distance_logits
 from workbench.data.images import ImageDecodeError, load_image_file
 from workbench.data.pixels import to_model_pixels
 from workbench.labelling.session import LabellingError, Prediction
@@ -24,37 +26,40 @@ from workbench.labelling.session import LabellingError, Prediction
 
 @dataclass(frozen=True)
 class AdaptResult:
-    """Predictions for the unlabelled images, the classes adapted to, and how long it took."""
+    """Predictions for the unlabelled images, the classes adapted to, how long it took, and what was chosen."""
 
     predictions: dict[str, Prediction]
     classes: tuple[str, ...]
     support_count: int
     seconds: float
+    reason: str = ""  # the adapt policy's choice and why, in words
+
+
+PREDICT_CHUNK = 512  # unlabelled images per forward pass when the chosen space is not a cached one
 
 
 class Adapter:
     """One trained algorithm plus the images of one folder decoded for it.
 
-    Promise: `predict` calls only `Algorithm.adapt` and `Predictor.predict_proba`,
-    so any registered algorithm works; an image that cannot be decoded is left out
-    and named in `problems` (path -> reason), never raised.
+    Promise: any registered algorithm works (the adapt policy falls back on the algorithm's
+    own adapt); an image that cannot be decoded is left out and named in `problems`
+    (path -> reason), never raised.
     """
 
     def __init__(self, algorithm: Algorithm, image_size: int, channels: int, description: str = "",
-                 invert: bool = False) -> None:
+                 invert: bool = False, policy: AdaptPolicy | None = None) -> None:
         self.algorithm = algorithm
         self.image_size = image_size
         self.channels = channels
         self.invert = invert  # the run's setting: images are prepared as the model was trained on them
         self.description = description or algorithm.title
+        self.policy = policy or AdaptPolicy(algorithm, "auto")
         self.folder: str | None = None
         self.rows: dict[str, int] = {}
         self.images = torch.empty(0, channels, image_size, image_size)
         self.problems: dict[str, str] = {}
-        # ProtoNet's embedding of an image does not depend on the labels (eval-mode batch norm),
-        # so it is computed once per image and each Adapt is only class means and distances.
-        self.uses_feature_cache = isinstance(algorithm, ProtoNet)
-        self.features: torch.Tensor | None = None
+        self.uses_feature_cache = bool(self.policy.feature_spaces())
+        self.features: dict[str, torch.Tensor] | None = None  # space name -> features of every decoded image
 
     def load_images(
         self,
@@ -102,41 +107,36 @@ class Adapter:
             )
         index = {name: i for i, name in enumerate(used)}
         support = [(path, name) for path, name in support if name in index]
-        support_x = None if self.uses_feature_cache else self.images[[self.rows[p] for p, _ in support]]
+        support_rows = [self.rows[p] for p, _ in support]
         support_y = torch.tensor([index[name] for _, name in support])
         query = [p for p in targets if p in self.rows]
-        predictions: dict[str, Prediction] = {}
         query_rows = [self.rows[p] for p in query]
+        encoded = None
         if self.uses_feature_cache:
-            probs = self._metric_probabilities([self.rows[p] for p, _ in support], support_y, len(used), query_rows)
-        else:
-            predictor = self.algorithm.adapt(support_x, support_y, len(used))
-            with torch.no_grad():
-                probs = predictor.predict_proba(self.images[query_rows]).float().cpu() if query else None
+            self.embed_all()
+            encoded = {name: features[support_rows] for name, features in self.features.items()}
+        adapted = self.policy.adapt(self.images[support_rows], support_y, len(used), encoded)
+        predictions: dict[str, Prediction] = {}
         if query:
+            with torch.no_grad():
+                if adapted.uses_features and self.features and adapted.space in self.features:
+                    probs = adapted.predict_proba_features(self.features[adapted.space][query_rows])
+                else:
+                    probs = torch.cat([adapted.predict_proba(self.images[query_rows[i:i + PREDICT_CHUNK]]).float().cpu()
+                                       for i in range(0, len(query_rows), PREDICT_CHUNK)])
             confidence, best = probs.max(dim=1)
             for path, conf, b in zip(query, confidence.tolist(), best.tolist()):
                 predictions[path] = Prediction(used[b], conf)
-        return AdaptResult(predictions, tuple(used), len(support), time.perf_counter() - begin)
+        return AdaptResult(predictions, tuple(used), len(support), time.perf_counter() - begin, adapted.reason)
 
     def embed_all(self) -> None:
-        """Compute the cached embeddings of every decoded image not embedded yet (ProtoNet only)."""
-        done = 0 if self.features is None else len(self.features)
-        if not self.uses_feature_cache or done == len(self.images):
+        """Compute the features of every decoded image not encoded yet, in every cached space."""
+        if not self.uses_feature_cache:
             return
-        algorithm: ProtoNet = self.algorithm  # type: ignore[assignment]
-        algorithm.backbone.eval()
-        embed = algorithm.embedder()  # the same (possibly shift-averaged) embedding as ProtoNet.adapt
-        parts = [] if self.features is None else [self.features]
-        with torch.no_grad(), algorithm.autocast():
-            for start in range(done, len(self.images), 256):
-                chunk = algorithm.prepare(self.images[start:start + 256])
-                parts.append(embed(chunk).float().cpu())
-        self.features = torch.cat(parts)
-
-    def _metric_probabilities(self, support_rows, support_y, ways, query_rows) -> torch.Tensor:
-        """What ProtoNet.adapt + predict_proba compute, from the cached embeddings."""
-        self.embed_all()
-        prototypes = class_means(self.features[support_rows], support_y, ways)
-        logits = distance_logits(self.features[query_rows], prototypes, self.algorithm.hparams["distance"])
-        return logits.float().softmax(dim=1)
+        features = self.features or {}
+        for space in self.policy.feature_spaces():
+            done = len(features[space.name]) if space.name in features else 0
+            if done < len(self.images):
+                new = space.encode(self.images[done:])
+                features[space.name] = torch.cat([features[space.name], new]) if done else new
+        self.features = features

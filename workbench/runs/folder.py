@@ -120,6 +120,26 @@ class RunFolder:
                 raise RunFolderError(f"{path} is damaged: field '{key}' must be a whole number, not {data[key]!r}.")
         return data
 
+    def read_calibration(self) -> dict[str, float]:
+        """Temperatures per adapt space fitted on the run's validation episodes; {} when the run has none.
+
+        A damaged file costs only the calibration (confidences are then fitted on the labelled images alone)."""
+        path = self.path / "calibration.json"
+        if not path.exists():
+            return {}
+        try:
+            data = self._read_json(path)
+        except RunFolderError:
+            return {}
+        temperatures = data.get("temperatures") if isinstance(data, dict) else None
+        if not isinstance(temperatures, dict):
+            return {}
+        return {str(k): float(v) for k, v in temperatures.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1e6}
+
+    def write_calibration(self, report: dict) -> None:
+        write_json_atomic(self.path / "calibration.json", report)
+
     def read_environment(self) -> dict:
         path = self.path / "environment.json"
         return self._read_json(path) if path.exists() else {}

@@ -8,6 +8,12 @@ from typing import Any
 from workbench.data.splits import SplitSpec
 from workbench.errors import ConfigError
 
+AUTO = "auto"
+AUTO_FLAGS = ("rotations", "mirror", "invert")  # decided from the images when "auto" (data/look.py)
+PURPOSES = ("use", "measure")
+# What a field that a config.json lacks meant when that file was written (before the default changed).
+WRITTEN_BEFORE_DEFAULTS = {"rotations": False, "mirror": False, "augment": False, "invert": False, "purpose": "measure"}
+
 
 @dataclass
 class RunConfig:
@@ -19,14 +25,17 @@ class RunConfig:
     ways: int = 5
     shots: int = 1
     queries: int = 15
-    train_ways: int = 0  # 0: same as ways (ProtoNet papers often train with more ways)
-    train_queries: int = 0  # 0: same as queries
+    train_ways: int = 0  # 0: the algorithm's choice (metric methods train with more ways: see Algorithm.train_ways_for)
+    train_queries: int = 0  # 0: the algorithm's choice with many ways, else the same as queries
     image_size: int = 28
     channels: int = 1
-    rotations: bool = False
-    mirror: bool = False  # mirror images of training classes as new classes (x2)
-    augment: bool = False  # small random shifts/rotations/scales of each training image
-    invert: bool = False  # model sees 1 - x: dark strokes on light paper become light on dark (Omniglot, scans)
+    # "auto" (the default) is decided from the training images (data/look.py) and saved as true/false in the run.
+    rotations: bool | str = "auto"  # 90/180/270-degree turns of training classes as new classes (x4); auto: for drawings
+    mirror: bool | str = "auto"  # mirror images of training classes as new classes (x2); auto: for drawings
+    augment: bool = True  # small random shifts/rotations/scales of each training image
+    invert: bool | str = "auto"  # model sees 1 - x; auto: for dark strokes on light paper (Omniglot, scans)
+    # "use": every class trains (a little held back to pick the best weights); "measure": classes are held out for test.
+    purpose: str = "measure"
     split: SplitSpec = field(default_factory=SplitSpec)
     steps: int = 1000
     meta_batch: int = 1
@@ -59,6 +68,9 @@ class RunConfig:
             ("device", self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
              "device must be auto, cpu or cuda"),
             ("precision", self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),
+            ("purpose", self.purpose in PURPOSES, "purpose must be 'use' (train on every class) or 'measure' (hold classes out)"),
+            *((name, getattr(self, name) in (True, False, AUTO), f"{name} must be true, false or \"auto\"")
+              for name in AUTO_FLAGS),
         ]
         for name, ok, message in checks:
             if not ok:
@@ -67,12 +79,9 @@ class RunConfig:
                 raise error
 
     @property
-    def effective_train_ways(self) -> int:
-        return self.train_ways or self.ways
-
-    @property
-    def effective_train_queries(self) -> int:
-        return self.train_queries or self.queries
+    def unresolved(self) -> tuple[str, ...]:
+        """Settings still "auto": decided from the data by prepare_data before a run folder is written."""
+        return tuple(name for name in AUTO_FLAGS if getattr(self, name) == AUTO)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +100,8 @@ class RunConfig:
             if name not in data:
                 if name == "data":
                     raise ConfigError(f"{source}: field 'data' is missing (the list of dataset paths).")
+                if name in WRITTEN_BEFORE_DEFAULTS:
+                    values[name] = WRITTEN_BEFORE_DEFAULTS[name]
                 continue  # older run folders lack newer fields: their defaults apply
             value = data[name]
             if name == "split":
@@ -101,6 +112,9 @@ class RunConfig:
             elif name == "data":
                 if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
                     raise ConfigError(f"{source}: field 'data' must be a non-empty list of paths, not {value!r}.")
+            elif name in AUTO_FLAGS:
+                if value not in (True, False, AUTO) or isinstance(value, (int, float)) and not isinstance(value, bool):
+                    raise ConfigError(f"{source}: field '{name}' must be true, false or \"auto\", not {value!r}.")
             elif name == "hparams":
                 if not isinstance(value, dict):
                     raise ConfigError(f"{source}: field 'hparams' must be an object, not {value!r}.")

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from workbench.adaptation.for_run import policy_for_run
 from workbench.algorithms.base import Algorithm
 from workbench.data.cache import ImageCache, build_cache
 from workbench.data.episode_file import FixedEpisodes, read_episode_file
@@ -49,6 +50,7 @@ def evaluate_run(
     progress: Callable[[int, int], None] | None = None,
     episode_file: str | None = None,
     overrides: dict[str, str] | None = None,
+    mode: str | None = "auto",
 ) -> EvaluationReport:
     """Mean accuracy +- 95% CI of the run's model over `episodes` episodes from `data`.
 
@@ -56,13 +58,15 @@ def evaluate_run(
     was trained on (so training classes never leak into the score), else every class.
     With `episode_file`, the file's fixed episodes are scored instead (with its ways,
     shots and queries), so results compare exactly with other tools'. `overrides`: after-training
-    hyperparameters to evaluate with (see load_trained).
+    hyperparameters to evaluate with (see load_trained). `mode`: how to adapt (adaptation/selection.py);
+    None uses the algorithm's own adapt without calibration, as validation during training does.
     """
     setup = prepare_evaluation(run_dir, data, ways, shots, queries, seed, device, classes, episode_file=episode_file,
                                overrides=overrides)
     if episode_file:
         episodes = len(setup.sampler)
-    result = evaluate(setup.algorithm, setup.sampler, episodes, progress=progress)
+    policy = policy_for_run(run_dir, setup.algorithm, mode, seed) if mode else None
+    result = evaluate(setup.algorithm, setup.sampler, episodes, progress=progress, policy=policy)
     return EvaluationReport(result, setup.sampler.distinct_classes, setup.class_source, setup.problems)
 
 
@@ -112,6 +116,12 @@ def prepare_evaluation(
     if use_test:
         chosen = split_classes(cache.class_keys, cache.class_groups, config.split).test
         source = "test split of the run"
+        if not chosen:
+            raise DataError(
+                f"The run {Path(run_dir).name} trained on every class of its data (it was trained to use, not to "
+                "measure), so none is held out for a test score: evaluate it on other classes with --data PATH, "
+                "or train with --purpose measure."
+            )
     else:
         chosen = list(range(cache.num_classes))
         source = "all classes of the data"
@@ -182,13 +192,18 @@ def read_query_folder(folder: str, size: int, channels: int, invert: bool = Fals
 
 
 def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "auto",
-                      overrides: dict[str, str] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
-    """Adapt the run's model to the labelled support folders and predict every query image."""
+                      overrides: dict[str, str] | None = None, mode: str = "auto",
+                      report: Callable[[str], None] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
+    """Adapt the run's model to the labelled support folders and predict every query image.
+
+    `mode`: how to adapt (adaptation/selection.py); `report` receives, in words, what was chosen and why."""
     algorithm, config = load_trained(run_dir, device, overrides)
     # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
     names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
     paths, query_x, query_problems = read_query_folder(query, config.image_size, config.channels, config.invert)
-    predictor = algorithm.adapt(support_x, support_y, len(names))
+    predictor = policy_for_run(run_dir, algorithm, mode).adapt(support_x, support_y, len(names))
+    if report:
+        report(f"adapted with {predictor.reason}")
     with torch.no_grad():
         probs = predictor.predict_proba(query_x).float().cpu()
     predictions = []

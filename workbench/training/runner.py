@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 
 import workbench
+from workbench.adaptation.run_calibration import CALIBRATION_EPISODES, fit_run_temperatures
 from workbench.algorithms import registry
 from workbench.algorithms.base import Algorithm
 from workbench.data.prepare import PreparedData, prepare_data
@@ -89,11 +90,12 @@ def train_run(
         if session and not session.is_main:
             folder = distributed.FollowerFolder(run_dir)
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
-    data = yield from _prepare_unless_cancelled(config, control)
+    data = yield from _prepare_unless_cancelled(config, control, algorithm, resume)
     if data is None:
         yield RunFinished("cancelled", "Stopped while loading the data, before training began; no run was saved.",
                           0, None, str(run_dir))
         return
+    config = data.config or config  # every "auto" decided from the data: the run folder records the decisions
     if on_data:
         on_data(data)
     if resume and checkpoint is not None:
@@ -122,6 +124,8 @@ def train_run(
             folder = distributed.FollowerFolder(run_dir)  # only rank 0 writes the run folder
         else:
             folder = RunFolder.create(run_dir, config, environment(device, precision))
+            for choice in data.choices:
+                folder.append_log(choice)
         folder.write_problems([str(p) for p in data.problems])
         start_step, best = 0, None
     algorithm.between_episodes = algorithm.between_steps = control.checkpoint
@@ -134,8 +138,9 @@ def train_run(
         len(data.split.train), len(data.split.val), len(data.split.test),
     )
     display = data.test or data.val or data.train
+    display_ways = config.ways if display is data.train else display.ways
     display_sampler = EpisodeSampler(
-        data.cache, display.pool, config.ways, config.shots, config.queries, seed=config.seed + 3, invert=config.invert
+        data.cache, display.pool, display_ways, config.shots, config.queries, seed=config.seed + 3, invert=config.invert
     )
     loop = _Loop(config, algorithm, data, folder, control, start_step, best, session)
     try:
@@ -168,13 +173,39 @@ def train_run(
     message = f"Time limit reached after {loop.step} steps." if loop.time_limited else f"Finished {config.steps} steps."
     if loop.best is not None:
         message += f" Best validation accuracy {loop.best:.1%}."
+    if not session or session.is_main:
+        try:
+            yield from _calibrate(algorithm, data, config, folder, control)
+        except RunCancelled:
+            message += " Stopped before the confidence was calibrated."
     folder.write_status("completed", message, step=loop.step)
     yield RunFinished("completed", message, loop.step, loop.best, str(folder.path))
 
 
-def _prepare_unless_cancelled(config: RunConfig, control: RunControl):
+def _calibrate(algorithm: Algorithm, data: PreparedData, config: RunConfig, folder: RunFolder, control: RunControl):
+    """Fit the confidence temperatures of the kept weights on validation episodes (calibration.json)."""
+    part = data.val or data.test
+    if part is None:
+        yield Message("No validation classes: confidences are calibrated on the labelled images alone when adapting.",
+                      "warning")
+        return
+    yield Message(f"Calibrating confidence on {CALIBRATION_EPISODES} validation episodes.")
+    algorithm.load_state_dict(folder.load_model())  # the weights a person will use: the best validated ones
+    algorithm.train_mode(False)
+    sampler = EpisodeSampler(data.cache, part.pool, part.ways, config.shots, config.queries, seed=config.seed + 5,
+                             invert=config.invert)
+    report = fit_run_temperatures(algorithm, sampler, between=control.checkpoint)
+    folder.write_calibration(report)
+    model_t = report["temperatures"]["model"]
+    yield Message(f"Confidence calibrated: temperature {model_t:.3g}, expected calibration error "
+                  f"{report['ece_before']['model']:.1%} -> {report['ece_after']['model']:.1%} on validation episodes.")
+
+
+def _prepare_unless_cancelled(config: RunConfig, control: RunControl, algorithm: Algorithm, resume: bool):
     """prepare_data's events, stopping early (returning None) when the user cancels."""
-    steps = prepare_data(config)
+    # A resumed run keeps its own episodes: in run folders written before train ways were decided, 0 meant "same".
+    wide = (0, 0) if resume else (algorithm.wide_training_ways, algorithm.wide_training_queries)
+    steps = prepare_data(config, *wide)
     while True:
         if control.cancelled:
             steps.close()
@@ -244,8 +275,8 @@ class _Loop:
         algorithm.train_mode(False)
         if self.data.val is not None:
             # The same validation episodes every time, so the curve compares like with like.
-            sampler = EpisodeSampler(self.data.cache, self.data.val.pool, config.ways, config.shots, config.queries,
-                                     seed=config.seed + 1, invert=config.invert)
+            sampler = EpisodeSampler(self.data.cache, self.data.val.pool, self.data.val.ways, config.shots,
+                                     config.queries, seed=config.seed + 1, invert=config.invert)
             between = self.control.checkpoint if self.session is None else None  # see run(): agreed per step
             result = evaluate(algorithm, sampler, config.val_episodes, between=between)
             improved = self.best is None or result.accuracy > self.best

@@ -42,6 +42,7 @@ from workbench.gui.labelling.grid_model import ALL, LABELLED, UNLABELLED, GridFi
 from workbench.gui.labelling.grid_view import ImageGrid
 from workbench.gui.labelling.worker import AdaptThread
 from workbench.labelling import operations as ops
+from workbench.adaptation.for_run import policy_for_run
 from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.export import export_to_class_folders, write_csv
 from workbench.labelling.operations import Operation
@@ -445,7 +446,9 @@ class LabelPage(QWidget):
         `image_size` with `channels` (and inverted when the run was trained so) in the background,
         once per model and folder. The thumbnails are never inverted."""
         algorithm.train_mode(False)
-        adapter = Adapter(algorithm, image_size, channels, description, invert)
+        # The run's measured temperatures make the confidences calibrated (adaptation/for_run.py).
+        policy = policy_for_run(run_dir, algorithm) if run_dir else None
+        adapter = Adapter(algorithm, image_size, channels, description, invert, policy)
         self.adapt_thread.start()
         self.adapt_thread.set_adapter.emit(adapter)
         self.has_model = True

