@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--purpose", choices=("use", "measure"), default="use",
                        help="use (default): train on every class, keeping 10%% back to pick the best weights; "
                             "measure: also hold 20%% of the classes out for a test score (`evaluate`)")
-    train.add_argument("--steps", type=int, default=1000, help="meta-updates (default 1000)")
+    train.add_argument("--steps", type=int, default=None,
+                       help="meta-updates (default: the algorithm's, 5000 for ProtoNet and 1000 for the others)")
     train.add_argument("--meta-batch", type=int, default=1, help="episodes per meta-update (default 1)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
@@ -195,6 +196,12 @@ def _groups(text: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in text.split(",") if g.strip())
 
 
+def _default_steps(algorithm: str) -> int:
+    from workbench.algorithms import registry
+
+    return registry.get(algorithm).default_steps
+
+
 def _auto(flag: bool | None) -> bool | str:
     return "auto" if flag is None else flag
 
@@ -222,7 +229,7 @@ def config_from_args(args: argparse.Namespace):
         ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
         image_size=args.image_size, channels=args.channels, rotations=_auto(args.rotations), mirror=_auto(args.mirror),
         augment=args.augment, invert=_auto(args.invert), purpose=args.purpose, split=split,
-        steps=args.steps, meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
+        steps=args.steps or _default_steps(args.algorithm), meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
         time_limit_s=args.time_limit, max_cache_mb=args.cache_mb, tensorboard=args.tensorboard,
     )

@@ -93,7 +93,8 @@ def test_the_setting_is_saved_and_old_run_configs_read_as_not_inverted():
 def test_the_cli_flag_reaches_the_config_and_says_what_it_is_for(glyphs_shared, capsys):
     parser = build_parser()
     assert config_from_args(parser.parse_args(["train", "--data", str(glyphs_shared), "--invert"])).invert is True
-    assert config_from_args(parser.parse_args(["train", "--data", str(glyphs_shared)])).invert is False
+    assert config_from_args(parser.parse_args(["train", "--data", str(glyphs_shared), "--no-invert"])).invert is False
+    assert config_from_args(parser.parse_args(["train", "--data", str(glyphs_shared)])).invert == "auto"
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())

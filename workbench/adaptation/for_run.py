@@ -9,15 +9,19 @@ from workbench.runs.folder import RunFolder
 
 def pretrained_space():
     """The pretrained feature space, or None when its weights are not installed."""
-    try:
-        from workbench.adaptation.pretrained_space import load_pretrained_space
-    except ImportError:
-        return None
+    from workbench.adaptation.pretrained_space import load_pretrained_space
+
     return load_pretrained_space()
 
 
 def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed: int = 0) -> AdaptPolicy:
-    """How `run_dir`'s model adapts: `mode`, with the temperatures fitted at the end of its training."""
-    needs_pretrained = mode in ("auto", "pretrained")
-    return AdaptPolicy(algorithm, mode, RunFolder(run_dir).read_calibration(),
-                       pretrained_space() if needs_pretrained else None, seed)
+    """How `run_dir`'s model adapts: `mode`, with the temperatures fitted at the end of its training.
+
+    In `auto`, the pretrained network is a candidate for colour images only: on drawings and
+    characters it was measured slower by two orders of magnitude and less accurate than a model
+    meta-trained on them (docs/benchmarks.md); `--mode pretrained` uses it on anything.
+    """
+    folder = RunFolder(run_dir)
+    photos = folder.read_config(check_algorithm=False).channels == 3
+    wants_pretrained = mode == "pretrained" or (mode == "auto" and photos)
+    return AdaptPolicy(algorithm, mode, folder.read_calibration(), pretrained_space() if wants_pretrained else None, seed)

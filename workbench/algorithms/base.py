@@ -60,6 +60,8 @@ class Algorithm(ABC):
     # (0: the test episodes' own). Metric methods learn better from wider episodes (Snell et al. 2017).
     wide_training_ways: ClassVar[int] = 0
     wide_training_queries: ClassVar[int] = 0
+    # Meta-updates a run gets when the person does not say (main.py train without --steps).
+    default_steps: ClassVar[int] = 1000
 
     def __init__(
         self,
@@ -117,6 +119,10 @@ class Algorithm(ABC):
         finally:
             backbone.train(was_training)
         return features.float().flatten(1).cpu()
+
+    # True while the runner validates during training: an algorithm may skip test-time extras that only
+    # polish the final predictions (ProtoNet's shift averaging costs 9x), so validation stays cheap.
+    validating: bool = False
 
     # Metric methods set these two (see ProtoNet): the features their adapt compares, independent of the
     # labels, and the logits from support features. Labelling and adapt selection then encode each image once.

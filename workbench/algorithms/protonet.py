@@ -44,6 +44,7 @@ class ProtoNet(Algorithm):
     # Snell et al. train Omniglot 60-way; 30-way 5-query measured best here for 2 CPU cores (docs/benchmarks.md).
     wide_training_ways = 30
     wide_training_queries = 5
+    default_steps = 5000  # one update is cheap; validation keeps the best weights if it overfits
     hyperparams = (
         HyperParam("lr", "float", 1e-3, "Adam learning rate for the embedding network.", 1e-6, 1.0, log_scale=True),
         HyperParam("lr_decay_every", "int", 2000, "Halve the learning rate every this many meta-updates (0: never).", 0, 10**7),
@@ -95,8 +96,9 @@ class ProtoNet(Algorithm):
         return StepStats(total_loss / len(episodes), correct / count)
 
     def embedder(self) -> nn.Module:
-        """The backbone as adapt and predict use it (shift-averaged when test_shifts is set)."""
-        return ShiftAveraged(self.backbone, self.hparams["test_shifts"])
+        """The backbone as adapt and predict use it (shift-averaged when test_shifts is set, except while
+        validating during training: the best-checkpoint choice does not need the 9x cost)."""
+        return ShiftAveraged(self.backbone, 0 if self.validating else self.hparams["test_shifts"])
 
     def adapt_features(self, x: torch.Tensor) -> torch.Tensor:
         """The embedding adapt compares (eval mode, shift-averaged when test_shifts is set), float32 on the CPU."""

@@ -278,7 +278,11 @@ class _Loop:
             sampler = EpisodeSampler(self.data.cache, self.data.val.pool, self.data.val.ways, config.shots,
                                      config.queries, seed=config.seed + 1, invert=config.invert)
             between = self.control.checkpoint if self.session is None else None  # see run(): agreed per step
-            result = evaluate(algorithm, sampler, config.val_episodes, between=between)
+            algorithm.validating = True
+            try:
+                result = evaluate(algorithm, sampler, config.val_episodes, between=between)
+            finally:
+                algorithm.validating = False
             improved = self.best is None or result.accuracy > self.best
             if improved:
                 self.best = result.accuracy
