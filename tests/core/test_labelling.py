@@ -195,3 +195,15 @@ def test_session_file_round_trips_and_a_damaged_one_names_file_and_field(unlabel
     (unlabelled / "c0_0.png").unlink()
     loaded = load_session(path)
     assert "c0_0.png" not in loaded.session.labels and "no longer in" in loaded.warnings[0]
+
+
+def test_accepting_says_how_many_accepted_labels_are_expected_wrong(unlabelled):
+    from workbench.labelling.suggestions import describe_acceptance, expected_wrong
+
+    session = make_session(unlabelled)
+    session.predictions = {"c0_1.png": Prediction("round", 0.95), "c1_1.png": Prediction("square", 0.90),
+                           "c2_1.png": Prediction("square", 0.50)}
+    assert expected_wrong(session, ["c0_1.png", "c1_1.png"]) == pytest.approx(0.15)
+    assert describe_acceptance(session, 0.9) == ("Accept 2 predictions at 90% or more; "
+                                                 "about 0.1 of them are expected to be wrong.")
+    assert "No unlabelled image" in describe_acceptance(session, 0.99)

@@ -57,7 +57,8 @@ def prepare_data(config: RunConfig, wide_ways: int = 0, wide_queries: int = 0):
     )
     problems += train.problems
     val = _optional_sampler(cache, split.val, config, config.seed + 1, "validation", problems)
-    test = _optional_sampler(cache, split.test, config, config.seed + 2, "test", problems)
+    # A model trained to use holds no test classes back: nothing to warn about.
+    test = _optional_sampler(cache, split.test, config, config.seed + 2, "test", problems) if split.test else None
     for problem in problems[:MAX_PROBLEM_MESSAGES]:
         yield Message(str(problem), "warning")
     if len(problems) > MAX_PROBLEM_MESSAGES:
@@ -102,8 +103,8 @@ def _optional_sampler(cache, classes, config, seed, name, problems) -> EpisodeSa
     # A small validation part (a model trained to use keeps only a few classes back) validates with fewer ways.
     ways = min(config.ways, len(classes)) if len(classes) >= 2 else config.ways
     if ways < config.ways:
-        problems.append(Problem("fewer-ways", name, f"has {len(classes)} classes: its episodes are {ways}-way, "
-                                                    f"not {config.ways}-way"))
+        problems.append(Problem("fewer-ways", name, f"has {len(classes)} classes, so its episodes are {ways}-way "
+                                                    f"instead of {config.ways}-way (fine for choosing the best weights)"))
     try:
         sampler = EpisodeSampler(cache, class_views(classes, False), ways, config.shots, config.queries, seed, name,
                                  invert=config.invert)

@@ -25,6 +25,24 @@ def confident_predictions(session: LabelSession, threshold: float, paths: list[s
             and session.predictions[p].confidence >= threshold]
 
 
+def expected_wrong(session: LabelSession, paths: list[str]) -> float:
+    """How many of these predictions are expected to be wrong: the sum of 1 - confidence.
+
+    Meaningful because confidences are calibrated (adaptation/calibration.py): of predictions
+    made at 95%, one in twenty is expected wrong."""
+    return sum(1.0 - session.predictions[p].confidence for p in paths if p in session.predictions)
+
+
+def describe_acceptance(session: LabelSession, threshold: float, paths: list[str] | None = None) -> str:
+    """What accepting at `threshold` would do, in words, before it is done."""
+    chosen = confident_predictions(session, threshold, paths)
+    if not chosen:
+        return f"No unlabelled image is predicted at {threshold:.0%} or more."
+    wrong = expected_wrong(session, chosen)
+    return (f"Accept {len(chosen)} prediction{'s' if len(chosen) != 1 else ''} at {threshold:.0%} or more; "
+            f"about {wrong:.1f} of them are expected to be wrong.")
+
+
 def accept_predictions(session: LabelSession, threshold: float, paths: list[str] | None = None) -> SetLabels:
     """An operation turning the confident predictions into labels marked 'accepted prediction'."""
     if not 0.0 <= threshold <= 1.0:
