@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workbench.errors import ConfigError
+from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.runs.atomic import write_json_atomic
 
 SETTINGS_FILE = "plugins.json"
@@ -65,7 +66,7 @@ class PluginSettings:
         if not path.is_file():
             return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path, SETTINGS_LIMIT, ConfigError, "plugin settings file")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"The plugin settings file {path} cannot be read ({exc}); delete or fix it.") from None
         if not isinstance(data, dict):

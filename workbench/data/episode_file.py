@@ -23,6 +23,7 @@ from workbench.data.episode import Episode
 from workbench.data.pixels import to_model_pixels
 from workbench.data.sources import DatasetScan
 from workbench.errors import DataError
+from workbench.files import EPISODES_LIMIT, read_json
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def read_episode_file(path: str) -> EpisodeFile:
     """Parse and check the file; every problem names the file and the place in it."""
     where = Path(path).name
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_json(path, EPISODES_LIMIT, DataError, "fixed-episode file")
     except FileNotFoundError:
         raise DataError(f"Episode file not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -11,6 +11,8 @@
 
 Everything is written atomically, so the folder is valid at every instant.
 Weights load with torch.load(weights_only=True): a file that would run code is refused.
+Every file is read through workbench/files.py: special files are refused by type, and every
+file has a size bound checked before it is read.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import pickle
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from workbench.errors import ConfigError, RunFolderError
+from workbench.weights import load_weights
+from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, read_text
 from workbench.runs.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
 from workbench.training.config import RunConfig
 
@@ -126,7 +128,7 @@ class RunFolder:
 
     def _read_json(self, path: Path) -> Any:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(read_text(path, SETTINGS_LIMIT, RunFolderError, "run settings file"))
         except OSError as exc:
             raise RunFolderError(f"Cannot read {path}: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -147,7 +149,8 @@ class RunFolder:
 
     def append_metrics(self, rows: list[dict]) -> None:
         """Rewrite metrics.csv with `rows` appended (atomic; the file stays small)."""
-        existing = self.metrics_path.read_text(encoding="utf-8") if self.metrics_path.exists() else ",".join(METRIC_FIELDS) + "\n"
+        existing = (read_text(self.metrics_path, TABLE_LIMIT, RunFolderError, "metrics file")
+                    if self.metrics_path.exists() else ",".join(METRIC_FIELDS) + "\n")
         out = io.StringIO()
         writer = csv.DictWriter(out, METRIC_FIELDS, extrasaction="ignore", lineterminator="\n")
         for row in rows:
@@ -166,29 +169,29 @@ class RunFolder:
         if not path.exists():
             return []
         try:
-            with path.open(encoding="utf-8", newline="") as handle:
-                reader = csv.DictReader(handle)
-                if reader.fieldnames is None or "step" not in reader.fieldnames or "phase" not in reader.fieldnames:
-                    raise RunFolderError(f"{path} is damaged: its first line must name the columns "
-                                         f"({','.join(METRIC_FIELDS)}). Fix or delete the file.")
-                rows = []
-                for row in reader:
-                    line = reader.line_num
-                    if None in row or None in row.values():
-                        raise RunFolderError(f"{path} is damaged: line {line} has the wrong number of values. "
-                                             "Fix or delete the file.")
-                    if not row["step"].isdigit():
-                        raise RunFolderError(f"{path} is damaged: line {line}, field 'step' must be a whole number, "
-                                             f"not {row['step']!r}. Fix or delete the file.")
-                    for key in ("loss", "accuracy"):
-                        if row.get(key):
-                            try:
-                                float(row[key])
-                            except ValueError:
-                                raise RunFolderError(f"{path} is damaged: line {line}, field '{key}' must be a number, "
-                                                     f"not {row[key]!r}. Fix or delete the file.") from None
-                    rows.append(row)
-                return rows
+            text = read_text(path, TABLE_LIMIT, RunFolderError, "metrics file")
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            if reader.fieldnames is None or "step" not in reader.fieldnames or "phase" not in reader.fieldnames:
+                raise RunFolderError(f"{path} is damaged: its first line must name the columns "
+                                     f"({','.join(METRIC_FIELDS)}). Fix or delete the file.")
+            rows = []
+            for row in reader:
+                line = reader.line_num
+                if None in row or None in row.values():
+                    raise RunFolderError(f"{path} is damaged: line {line} has the wrong number of values. "
+                                         "Fix or delete the file.")
+                if not row["step"].isdigit():
+                    raise RunFolderError(f"{path} is damaged: line {line}, field 'step' must be a whole number, "
+                                         f"not {row['step']!r}. Fix or delete the file.")
+                for key in ("loss", "accuracy"):
+                    if row.get(key):
+                        try:
+                            float(row[key])
+                        except ValueError:
+                            raise RunFolderError(f"{path} is damaged: line {line}, field '{key}' must be a number, "
+                                                 f"not {row[key]!r}. Fix or delete the file.") from None
+                rows.append(row)
+            return rows
         except OSError as exc:
             raise RunFolderError(f"Cannot read {path}: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -248,34 +251,8 @@ class RunFolder:
 
 
 def safe_torch_load(path: Path) -> Any:
-    """Load weights without running code from the file (weights_only=True).
-
-    A file that asks to import or call anything beyond tensors and plain
-    containers is refused with a message; a damaged file is reported as damaged.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about pickle protocols; the error says enough
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        if "Weights only load failed" in text:
-            detail = next((line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
-            raise RunFolderError(
-                f"Refused to load {path}: it asks to run code or build objects other than weights, which could "
-                f"harm this computer; only plain tensors and numbers are loaded. Use files from sources you trust."
-                + (f" ({detail})" if detail else "")
-            ) from None
-        raise RunFolderError(f"{path} is damaged or not a weights file ({_first_line(exc)}).") from None
-    except MemoryError:
-        raise RunFolderError(f"{path} is too large to load into memory.") from None
-    except Exception as exc:  # any other failure to parse means a damaged or foreign file
-        raise RunFolderError(f"{path} is damaged or not a weights file ({_first_line(exc)}).") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+    """Load weights without running code from the file (see workbench/weights.py); problems as RunFolderError."""
+    return load_weights(path, RunFolderError)
 
 
 def _fmt(value: Any) -> Any:
