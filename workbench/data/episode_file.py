@@ -68,7 +68,19 @@ def read_episode_file(path: str) -> EpisodeFile:
                   and len(item[1]) == per_class and all(isinstance(i, int) and i >= 0 for i in item[1]))
             if not ok:
                 raise DataError(f"{where}: episode {e}, class {c} must be [\"class/key\", [{per_class} image indices]].")
+            if len(set(item[1])) != len(item[1]):
+                # A query that is also a support image (or an image used twice) scores itself: a false 100%.
+                shown = next(i for i in item[1] if item[1].count(i) > 1)
+                role = "both a support and a query image" if item[1].index(shown) < numbers["shots"] <= \
+                    len(item[1]) - 1 - item[1][::-1].index(shown) else "listed twice"
+                raise DataError(f"{where}: episode {e}, class {c} ('{item[0]}'): image {shown} is {role}; "
+                                f"every image of an episode must be a different one.")
             classes.append((item[0], tuple(item[1])))
+        keys = [key for key, _ in classes]
+        if len(set(keys)) != len(keys):
+            twice = next(k for k in keys if keys.count(k) > 1)
+            raise DataError(f"{where}: episode {e} lists the class '{twice}' twice; the classes of an episode "
+                            f"must be different ones.")
         episodes.append(tuple(classes))
     return EpisodeFile(str(path), numbers["ways"], numbers["shots"], numbers["queries"], tuple(episodes))
 

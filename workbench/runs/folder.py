@@ -18,8 +18,10 @@ file has a size bound checked before it is read.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -62,17 +64,25 @@ class RunFolder:
     @classmethod
     def create(cls, path: str | Path, config: RunConfig, environment: dict) -> "RunFolder":
         folder = cls(path)
+        if folder.path.exists() and not folder.path.is_dir():
+            raise RunFolderError(f"{folder.path} is a file, not a folder; choose a new --out folder for the run.")
         if folder.path.exists() and any(folder.path.iterdir()):
             if folder.config_path.exists():
                 raise RunFolderError(
                     f"{folder.path} already holds a run; choose a new --out folder or resume that run."
                 )
             raise RunFolderError(f"{folder.path} is not empty; choose a new or empty folder for the run.")
-        (folder.path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder.config_path, config.to_dict())
-        write_json_atomic(folder.path / "environment.json", environment)
-        write_text_atomic(folder.metrics_path, ",".join(METRIC_FIELDS) + "\n")
-        folder.write_status("running", "Training started.", step=0)
+        first_new = _first_missing(folder.path)  # what to remove again if the folder cannot be made whole
+        try:
+            (folder.path / "checkpoints").mkdir(parents=True, exist_ok=True)
+            write_json_atomic(folder.config_path, config.to_dict())
+            write_json_atomic(folder.path / "environment.json", environment)
+            write_text_atomic(folder.metrics_path, ",".join(METRIC_FIELDS) + "\n")
+            folder.write_status("running", "Training started.", step=0)
+        except OSError as exc:
+            _remove_half_made(folder.path, first_new)
+            raise RunFolderError(f"Cannot create the run folder {folder.path}: {describe_os_error(exc)}; "
+                                 f"nothing was left behind.") from None
         return folder
 
     # --- opening -------------------------------------------------------------
@@ -253,6 +263,35 @@ class RunFolder:
 def safe_torch_load(path: Path) -> Any:
     """Load weights without running code from the file (see workbench/weights.py); problems as RunFolderError."""
     return load_weights(path, RunFolderError)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError in words a person acts on."""
+    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+             errno.EPERM: "permission denied", errno.ENAMETOOLONG: "the name is too long"}
+    return words.get(exc.errno, exc.strerror or str(exc))
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The highest folder on the way to `path` that does not exist yet (None: `path` exists)."""
+    missing = None
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _remove_half_made(path: Path, first_new: Path | None) -> None:
+    if first_new is not None:
+        shutil.rmtree(first_new, ignore_errors=True)
+        return
+    for name in ("config.json", "environment.json", "metrics.csv", "status.json"):  # the folder was there, empty
+        (path / name).unlink(missing_ok=True)
+    shutil.rmtree(path / "checkpoints", ignore_errors=True)
+    for leftover in path.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def _fmt(value: Any) -> Any:
