@@ -103,7 +103,7 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     names, file_x, support_y, problems = read_support_folder(str(support), config.image_size, config.channels)
     for name in names:
         if not _is_text(name):
-            raise ExportError(f"The class folder name {printable(name)!r} in {support} is not valid UTF-8 text, so it "
+            raise ExportError(f"The class folder name '{printable(name)}' in {support} is not valid UTF-8 text, so it "
                               f"cannot be stored as a class name; rename the folder and export again.")
     support_x = invert_pixels_(file_x.clone()) if config.invert else file_x
     say(f"adapting to {len(names)} classes, {len(support_x)} images")
