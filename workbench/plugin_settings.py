@@ -63,7 +63,7 @@ class PluginSettings:
         A damaged file raises ConfigError naming it, so the caller can say so and go on with defaults.
         """
         path = path or settings_path()
-        if not path.is_file():
+        if not path.exists():  # a pipe or device in its place is refused by the reader, not taken for "no file"
             return cls()
         try:
             data = read_json(path, SETTINGS_LIMIT, ConfigError, "plugin settings file")

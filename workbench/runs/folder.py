@@ -30,7 +30,7 @@ import torch
 
 from workbench.errors import ConfigError, RunFolderError
 from workbench.weights import load_weights
-from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, read_text
+from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_text
 from workbench.runs.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
 from workbench.training.config import RunConfig
 
@@ -91,8 +91,12 @@ class RunFolder:
         folder = cls(path)
         if not folder.path.is_dir():
             raise RunFolderError(f"Run folder not found: {folder.path}")
-        if not folder.config_path.is_file():
+        if not folder.config_path.exists():
             raise RunFolderError(f"{folder.path} is not a run folder (it has no config.json).")
+        try:
+            check_regular(folder.config_path, RunFolderError, "run settings file")
+        except OSError as exc:
+            raise RunFolderError(f"Cannot read {folder.config_path}: {exc.strerror or exc}") from None
         return folder
 
     def read_config(self, check_algorithm: bool = True) -> RunConfig:

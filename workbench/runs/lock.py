@@ -8,7 +8,9 @@ missing (Windows) the lock does nothing.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 from workbench.errors import RunFolderError
@@ -19,6 +21,9 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
 LOCK_NAME = ".writer.lock"
+# Never through a link, never blocking on a pipe put in its place.
+_OPEN_FLAGS = (os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_NOFOLLOW", 0))
 
 
 class RunLock:
@@ -32,7 +37,10 @@ class RunLock:
         if fcntl is None or self._fd is not None:
             return self
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+            fd = os.open(self.path, _OPEN_FLAGS, 0o666)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(errno.EINVAL, f"{LOCK_NAME} is not a regular file")
         except OSError as exc:
             raise RunFolderError(f"Cannot lock the run folder {self.path.parent}: {exc.strerror or exc}.") from None
         try:
