@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import pickletools
 import re
 import warnings
 from typing import Any
@@ -42,16 +43,38 @@ def load_weights(path, error: type[WorkbenchError] = WorkbenchError, what: str =
             return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         found = _GLOBAL.search(str(exc))
-        if found:
+        wanted = found.group(1) if found else _imports_in_pickle(data)
+        if wanted is not None:
             raise error(
-                f"Refused to load {path}: it asks to run code ({found.group(1)}), which could harm this computer; "
-                f"only plain tensors and numbers are loaded. Use files from sources you trust."
+                f"Refused to load {path}: it asks to run code{f' ({wanted})' if wanted else ''}, which could harm "
+                f"this computer; only plain tensors and numbers are loaded. Use files from sources you trust."
             ) from None
         raise error(f"{damaged}.") from None
     except MemoryError:
         raise error(f"{path} is too large to load into memory.") from None
     except Exception:  # any other failure to parse: a damaged, cut-off or foreign file
         raise error(f"{damaged} (it may have been cut off while it was copied or downloaded).") from None
+
+
+def _imports_in_pickle(data: bytes) -> str | None:
+    """For a bare pickle that torch stopped reading early (at an opcode it does not know): the first thing it
+    would import ('module.name', or '' when unnamed), or None when it imports nothing. Only parses, never runs."""
+    if not data.startswith(b"\x80"):
+        return None
+    strings: list[str] = []
+    try:
+        for number, (opcode, argument, _) in enumerate(pickletools.genops(io.BytesIO(data))):
+            if number > 1_000_000:
+                return None
+            if opcode.name in ("GLOBAL", "INST"):
+                return str(argument).replace(" ", ".")
+            if opcode.name == "STACK_GLOBAL":
+                return ".".join(strings[-2:]) if len(strings) >= 2 else ""
+            if isinstance(argument, str):
+                strings.append(argument)
+    except Exception:  # not a whole pickle: damaged, not an attack
+        return None
+    return None
 
 
 def _looks_like(data: bytes) -> str:
