@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError

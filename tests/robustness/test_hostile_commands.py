@@ -174,6 +174,12 @@ def test_a_reader_that_stops_early_ends_the_command_quietly():
     result = subprocess.run(f"{sys.executable} main.py algorithms | head -c 10", shell=True, cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert len(result.stdout) == 10 and result.stderr == "", result.stderr
+    # A reader gone before the first byte is written (`| true`, a closed pager): the write itself fails.
+    process = subprocess.Popen([sys.executable, "main.py", "algorithms", "--json"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=120) in (0, 141) and err == "", err
 
 
 def test_adapt_json_is_valid_and_text_output_is_one_line_per_image_whatever_the_names(capsys, trained, tmp_path):
