@@ -32,7 +32,7 @@ def load_weights(path, error: type[WorkbenchError] = WorkbenchError, what: str =
         data = read_bytes(path, WEIGHTS_LIMIT, error, what)
     except OSError as exc:
         raise error(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    damaged = f"{path} is not a {what} or is damaged"
+    damaged = f"{path} is damaged or not a {what}"
     if not data:
         raise error(f"{damaged} (it is empty).")
     if not data.startswith(_MAGICS):
