@@ -41,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from workbench.validation import check_arguments
+
+        check_arguments(args)
         return args.handler(args)
+    except BrokenPipeError:
+        return _reader_went_away()
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -54,6 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected failure: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 to see the traceback)",
               file=sys.stderr)
         return EXIT_RUN_FAILED
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (`... | head`): a normal way to stop reading, so stop quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, as a program killed by the closed pipe would end
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "used classes from disk (default 0: keep all)")
     train.add_argument("--out", metavar="RUN_DIR", help="run folder to create (default runs/<time>-<algorithm>)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last checkpoint")
+    train.add_argument("--allow-changed-data", action="store_true",
+                       help="with --resume: go on even when the data's classes or image counts changed since the run began")
     train.add_argument("--tensorboard", action="store_true", help="also write TensorBoard scalars into RUN_DIR/tensorboard/")
     train.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     train.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -254,12 +271,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         registry.get(config.algorithm)  # unknown names fail before any data is read
         run_dir = args.out or str(Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{config.algorithm}")
     control = RunControl()
-    previous = signal.signal(signal.SIGINT, lambda *_: control.cancel())  # Ctrl-C stops cleanly
+    # Ctrl-C, SIGTERM (a scheduler, systemd) and SIGHUP (a closed terminal) all stop cleanly: checkpoint, status, exit.
+    stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {number: signal.signal(number, lambda *_: control.cancel()) for number in stop_signals}
     say = (lambda *a: None) if args.quiet or args.json or not main_process else (lambda text: print(text, file=sys.stderr, flush=True))
     finished = None
     last_print = 0.0
     try:
-        for event in train_run(config, run_dir, control, resume=bool(args.resume)):
+        for event in train_run(config, run_dir, control, resume=bool(args.resume),
+                               allow_changed_data=args.allow_changed_data):
             if isinstance(event, RunStarted):
                 say(f"run folder {event.run_dir} | {event.device}, {event.precision} | classes train {event.train_classes}, "
                     f"val {event.val_classes}, test {event.test_classes}")
@@ -279,7 +299,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             elif isinstance(event, RunFinished):
                 finished = event
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         distributed.finish_run()
     assert finished is not None
     if not main_process:
@@ -332,6 +353,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
+    from workbench.data.problems import printable
     from workbench.training.jobs import adapt_and_predict
 
     say = lambda text: print(text, file=sys.stderr)  # noqa: E731
@@ -340,11 +362,18 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.json:
-        print(json.dumps([p.to_json() for p in predictions], ensure_ascii=False))
+        print(json.dumps([{**p.to_json(), "path": text_of_name(p.path), "label": text_of_name(p.label),
+                           "probabilities": {text_of_name(k): v for k, v in p.probabilities.items()}}
+                          for p in predictions], ensure_ascii=False))
     else:
-        for p in predictions:
-            print(f"{p.label}\t{p.confidence:.3f}\t{p.path}")
+        for p in predictions:  # one line per image, whatever its name holds
+            print(f"{printable(p.label)}\t{p.confidence:.3f}\t{printable(p.path)}")
     return 0
+
+
+def text_of_name(name: str) -> str:
+    """A file name as valid text: bytes that are not UTF-8 become \\xNN escapes (JSON must be valid UTF-8)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -431,6 +460,9 @@ def cmd_table(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.out:
+        from workbench.validation import check_output_file
+
+        check_output_file(args.out)
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)
     else:

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workbench.errors import ConfigError
+from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.runs.atomic import write_json_atomic
 
 SETTINGS_FILE = "plugins.json"
@@ -62,10 +63,10 @@ class PluginSettings:
         A damaged file raises ConfigError naming it, so the caller can say so and go on with defaults.
         """
         path = path or settings_path()
-        if not path.is_file():
+        if not path.exists():  # a pipe or device in its place is refused by the reader, not taken for "no file"
             return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path, SETTINGS_LIMIT, ConfigError, "plugin settings file")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"The plugin settings file {path} cannot be read ({exc}); delete or fix it.") from None
         if not isinstance(data, dict):

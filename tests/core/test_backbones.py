@@ -95,7 +95,7 @@ def test_a_weights_file_that_is_missing_or_does_not_fit_is_refused(tmp_path):
         make_backbone("resnet18", 1, 28, str(wrong))
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"not a torch file")
-    with pytest.raises(ConfigError, match="Could not read the weights file"):
+    with pytest.raises(ConfigError, match="garbage.pth is damaged or not a weights file"):
         make_backbone("conv4", 1, 28, str(garbage))
 
 

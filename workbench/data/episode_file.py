@@ -23,6 +23,7 @@ from workbench.data.episode import Episode
 from workbench.data.pixels import to_model_pixels
 from workbench.data.sources import DatasetScan
 from workbench.errors import DataError
+from workbench.files import EPISODES_LIMIT, read_json
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def read_episode_file(path: str) -> EpisodeFile:
     """Parse and check the file; every problem names the file and the place in it."""
     where = Path(path).name
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_json(path, EPISODES_LIMIT, DataError, "fixed-episode file")
     except FileNotFoundError:
         raise DataError(f"Episode file not found: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -67,7 +68,19 @@ def read_episode_file(path: str) -> EpisodeFile:
                   and len(item[1]) == per_class and all(isinstance(i, int) and i >= 0 for i in item[1]))
             if not ok:
                 raise DataError(f"{where}: episode {e}, class {c} must be [\"class/key\", [{per_class} image indices]].")
+            if len(set(item[1])) != len(item[1]):
+                # A query that is also a support image (or an image used twice) scores itself: a false 100%.
+                shown = next(i for i in item[1] if item[1].count(i) > 1)
+                role = "both a support and a query image" if item[1].index(shown) < numbers["shots"] <= \
+                    len(item[1]) - 1 - item[1][::-1].index(shown) else "listed twice"
+                raise DataError(f"{where}: episode {e}, class {c} ('{item[0]}'): image {shown} is {role}; "
+                                f"every image of an episode must be a different one.")
             classes.append((item[0], tuple(item[1])))
+        keys = [key for key, _ in classes]
+        if len(set(keys)) != len(keys):
+            twice = next(k for k in keys if keys.count(k) > 1)
+            raise DataError(f"{where}: episode {e} lists the class '{twice}' twice; the classes of an episode "
+                            f"must be different ones.")
         episodes.append(tuple(classes))
     return EpisodeFile(str(path), numbers["ways"], numbers["shots"], numbers["queries"], tuple(episodes))
 

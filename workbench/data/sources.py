@@ -19,12 +19,24 @@ from typing import Callable, Iterable
 from workbench.data import problems as P
 from workbench.data.problems import Problem
 from workbench.errors import DataError
+from workbench.files import kind_of
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"}
 )
-# Files every OS scatters around; skipped without a word.
-IGNORED_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+# Files and folders that operating systems and file servers scatter around (thumbnails, metadata,
+# recycle bins): skipped without a word, so they never become classes or images. Names are compared
+# in lower case; every name starting with "." (.AppleDouble, .thumbnails, .Trash-1000, ...) is skipped too.
+IGNORED_NAMES = frozenset({
+    ".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r",
+    "@eadir", "@recycle", "@recently-snapshot", "@syno_resource", "#recycle", "#snapshot",
+    "__macosx", "$recycle.bin", "system volume information", "lost+found",
+})
+
+
+def is_litter(name: str) -> bool:
+    """True for a file or folder name that the OS or a file server made, never the user's data."""
+    return name.startswith(".") or name.lower() in IGNORED_NAMES
 # An image file larger than this is not a small few-shot image; reading it
 # could exhaust memory (a zip bomb expands far beyond its packed size).
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
@@ -147,8 +159,10 @@ def scan_datasets(paths: Iterable[str | os.PathLike], progress: Callable[[int, i
     merged: dict[str, dict[str, ImageRef]] = {}
     duplicates: list[str] = []
     watch = _Watch(progress, cancelled)
+    seen_dirs: set[tuple[int, int]] = set()  # (device, inode) of every folder walked, across all the datasets
+    seen_zips: set[tuple[int, int]] = set()
     for root in roots:
-        found = _scan_one(Path(root), scan.problems, watch)
+        found = _scan_one(Path(root), scan.problems, watch, seen_dirs, seen_zips)
         for key, refs in found.items():
             known = merged.setdefault(key, {})
             if known:
@@ -175,19 +189,41 @@ def scan_datasets(paths: Iterable[str | os.PathLike], progress: Callable[[int, i
     return scan
 
 
-def _scan_one(root: Path, problems: list[Problem], watch: _Watch) -> dict[str, list[ImageRef]]:
-    if not root.exists():
-        raise DataError(f"Dataset path not found: {root}")
-    if root.is_dir():
-        return _scan_folder(root, problems, watch)
+def _scan_one(root: Path, problems: list[Problem], watch: _Watch, seen_dirs: set[tuple[int, int]],
+              seen_zips: set[tuple[int, int]]) -> dict[str, list[ImageRef]]:
+    try:
+        info = root.stat()
+    except FileNotFoundError:
+        detail = " (a link whose target is missing)" if root.is_symlink() else ""
+        raise DataError(f"Dataset path not found: {root}{detail}") from None
+    except OSError as exc:
+        raise DataError(f"Cannot read the dataset {root}: {_reason(exc)}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        return _scan_folder(root, problems, watch, seen_dirs)
+    if not stat.S_ISREG(info.st_mode):
+        # A pipe would block the reader for ever, a device (/dev/zero) would never end.
+        raise DataError(f"Not a dataset: {root} is {kind_of(info.st_mode)}, not a folder or a .zip file.")
+    if (info.st_dev, info.st_ino) in seen_zips:
+        problems.append(Problem(P.DUPLICATE_CLASS, str(root), "the same zip file given twice; read once"))
+        return {}
+    seen_zips.add((info.st_dev, info.st_ino))
+    if info.st_size == 0:
+        raise DataError(f"Not a dataset: {root} is an empty file (0 bytes), not a folder or a .zip file.")
     if zipfile.is_zipfile(root):
         return _scan_zip(root, problems, watch)
+    with open(root, "rb") as handle:
+        starts_as_zip = handle.read(4) == b"PK\x03\x04"
+    if starts_as_zip or root.suffix.lower() == ".zip":
+        raise DataError(f"Cannot read zip file {root}: it is damaged or incomplete (cut off while it was "
+                        f"downloaded or copied?); get the file again.")
     raise DataError(f"Not a dataset: {root} is neither a folder nor a .zip file.")
 
 
-def _scan_folder(root: Path, problems: list[Problem], watch: _Watch) -> dict[str, list[ImageRef]]:
+def _scan_folder(root: Path, problems: list[Problem], watch: _Watch,
+                 seen_dirs: set[tuple[int, int]]) -> dict[str, list[ImageRef]]:
     classes: dict[str, list[ImageRef]] = {}
-    seen_dirs: set[tuple[int, int]] = set()  # (device, inode): guards against symlink loops
+    # seen_dirs: (device, inode) of the folders walked, so a symlink loop, a link to a folder seen before or a
+    # second --data naming the same folder cannot count one folder twice.
     stack = [root]
     while stack:
         watch.tick(0)
@@ -196,7 +232,8 @@ def _scan_folder(root: Path, problems: list[Problem], watch: _Watch) -> dict[str
         try:
             info = folder.stat()
             if (info.st_dev, info.st_ino) in seen_dirs:
-                problems.append(Problem(P.UNREADABLE_FOLDER, str(folder), "folder already visited (symlink loop); skipped"))
+                problems.append(Problem(P.UNREADABLE_FOLDER, str(folder), "folder already visited (symlink loop, or "
+                                        "a link or second dataset path leading to a folder seen before); skipped"))
                 continue
             seen_dirs.add((info.st_dev, info.st_ino))
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -206,7 +243,7 @@ def _scan_folder(root: Path, problems: list[Problem], watch: _Watch) -> dict[str
         images: list[ImageRef] = []
         subfolders: list[Path] = []
         for entry in entries:
-            if entry.name.startswith(".") or entry.name.lower() in IGNORED_NAMES:
+            if is_litter(entry.name):
                 continue
             path = Path(entry.path)
             try:
@@ -218,8 +255,11 @@ def _scan_folder(root: Path, problems: list[Problem], watch: _Watch) -> dict[str
                 problems.append(Problem(P.UNREADABLE, str(path), f"cannot read ({_reason(exc)}); skipped"))
                 continue
             if not is_file:
-                if entry.is_symlink():
+                if entry.is_symlink() and not os.path.exists(path):
                     problems.append(Problem(P.UNREADABLE, str(path), "broken link; skipped"))
+                elif entry.is_symlink():
+                    problems.append(Problem(P.NOT_AN_IMAGE, str(path), "link to something that is not a regular file "
+                                            "(a pipe, socket or device); skipped"))
                 elif is_image_name(entry.name):
                     # A named pipe or device would block or never end when read.
                     problems.append(Problem(P.NOT_AN_IMAGE, str(path), "not a regular file (a pipe, socket or device); skipped"))
@@ -262,6 +302,7 @@ def _scan_zip(path: Path, problems: list[Problem], watch: _Watch) -> dict[str, l
     dirs_with_children: set[str] = set()
     declared_dirs: set[str] = set()
     added = 0  # images since the last report
+    encrypted = 0
     for number, info in enumerate(infos):
         if number % 1000 == 999:
             watch.tick(added)
@@ -278,7 +319,11 @@ def _scan_zip(path: Path, problems: list[Problem], watch: _Watch) -> dict[str, l
             if rel.rstrip("/"):
                 declared_dirs.add(rel.rstrip("/"))
             continue
-        if any(part.startswith(".") or part == "__MACOSX" for part in rel_path.parts) or rel_path.name.lower() in IGNORED_NAMES:
+        if any(is_litter(part) for part in rel_path.parts):
+            continue
+        if info.flag_bits & 0x1:  # encrypted: reading it needs a password the workbench does not have
+            encrypted += 1
+            problems.append(Problem(P.UNREADABLE, f"{path}!{name}", "encrypted (the zip has a password); skipped"))
             continue
         if not is_image_name(rel_path.name):
             problems.append(Problem(P.NOT_AN_IMAGE, f"{path}!{name}", "not an image file type; skipped"))
@@ -293,6 +338,9 @@ def _scan_zip(path: Path, problems: list[Problem], watch: _Watch) -> dict[str, l
         added += 1
     for folder in sorted(declared_dirs - dirs_with_children - set(classes)):
         problems.append(Problem(P.EMPTY_CLASS, f"{path}!{strip}{folder}", "folder has no images; skipped"))
+    if not classes and encrypted:
+        raise DataError(f"Cannot read zip file {path}: it is protected by a password ({encrypted} encrypted files). "
+                        f"Unpack it with its password and choose the folder instead.")
     if not classes:
         problems.append(Problem(P.EMPTY_CLASS, str(path), "no class folders with images found in the zip"))
     return classes

@@ -25,7 +25,9 @@ from workbench.data.pixels import invert_pixels_
 from workbench.export.adapted import (ExportError, InvertedInput, adapted_module, can_export, check_exportable,
                                       register_exporter)
 from workbench.export.formats import FORMATS, write_onnx, write_torchscript
+from workbench.data.problems import printable
 from workbench.runs.atomic import write_json_atomic
+from workbench.validation import check_output_file
 
 __all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",
            "format_for_file", "register_exporter", "suggested_file_name"]
@@ -65,6 +67,14 @@ def format_for_file(path: str | Path) -> str:
     return "torchscript" if Path(path).suffix.lower() in (".pt", ".pts", ".torchscript") else "onnx"
 
 
+def _is_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # undecodable bytes of a file name (surrogate escapes)
+        return False
+
+
 def classes_path_for(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(out.name + ".classes.json")
@@ -82,12 +92,19 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     out = Path(out)
     if out.is_dir():
         raise ConfigError(f"{out} is a folder; give the file to write, e.g. {out / suggested_file_name(run_dir, fmt)}.")
+    # Never over the run's own files or the support images, never over a device, pipe or /dev/stdout.
+    for target in (out, classes_path_for(out)):
+        check_output_file(target, "The export file", inputs=(run_dir, support))
     say("loading the run")
     algorithm, config = load_trained(str(run_dir), "cpu")
     algorithm.precision = "fp32"  # the exported model computes in fp32, so the check compares like with like
     check_exportable(algorithm)  # before reading any images
     # As the files look (the exported model's input), then as the run's model sees them.
     names, file_x, support_y, problems = read_support_folder(str(support), config.image_size, config.channels)
+    for name in names:
+        if not _is_text(name):
+            raise ExportError(f"The class folder name '{printable(name)}' in {support} is not valid UTF-8 text, so it "
+                              f"cannot be stored as a class name; rename the folder and export again.")
     support_x = invert_pixels_(file_x.clone()) if config.invert else file_x
     say(f"adapting to {len(names)} classes, {len(support_x)} images")
     module = adapted_module(algorithm, support_x, support_y, len(names))
@@ -111,8 +128,11 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     say(f"writing {fmt} to {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
     example = file_x[: min(len(file_x), 2)].float()
-    (write_onnx if fmt == "onnx" else write_torchscript)(module, example, out, metadata)
     classes_path = classes_path_for(out)
-    write_json_atomic(classes_path, {key: json.loads(value) for key, value in metadata.items()})
+    try:
+        (write_onnx if fmt == "onnx" else write_torchscript)(module, example, out, metadata)
+        write_json_atomic(classes_path, {key: json.loads(value) for key, value in metadata.items()})
+    except OSError as exc:
+        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
     return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
                         difference, tuple(str(p) for p in problems), config.invert)

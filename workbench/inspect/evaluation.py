@@ -26,6 +26,7 @@ from workbench.data.episode import Episode
 from workbench.data.pixels import to_model_pixels
 from workbench.data.views import orient
 from workbench.errors import RunFolderError, WorkbenchError
+from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.inspect.projection import pca_2d
 from workbench.runs.atomic import write_json_atomic
 from workbench.training.evaluation import mean_ci95
@@ -134,7 +135,7 @@ def load_inspection(run_dir: str | Path) -> Inspection:
     if not path.is_file():
         raise RunFolderError(f"{run_dir} has not been evaluated yet (no {EVALUATION_FILE}).")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, SETTINGS_LIMIT * 16, RunFolderError, "evaluation file")  # it lists every episode
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunFolderError(f"{path} cannot be read ({exc}); evaluate the run again.") from None
     return Inspection.from_json(data, str(path))

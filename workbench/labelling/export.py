@@ -9,7 +9,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.labelling.session import LabellingError, LabelSession
+from workbench.data.problems import printable
+from workbench.labelling.session import LabellingError, LabelSession, class_name_problem
 from workbench.runs.atomic import write_text_atomic
 
 CSV_COLUMNS = ("path", "label", "confidence", "source")
@@ -73,6 +74,11 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
     root = Path(target)
     if root.resolve() == Path(session.folder).resolve():
         raise LabellingError("Choose a target folder other than the image folder itself.")
+    bad_names = sorted({label.name for label in session.labels.values() if class_name_problem(label.name)})
+    if bad_names:  # checked again here: a name that is a path would put images outside the target
+        name = bad_names[0]
+        raise LabellingError(f"'{printable(name)}' cannot be a class name ({class_name_problem(name)}); "
+                             f"rename the class, then export again. Nothing was copied or moved.")
     report = FolderExport(moved=move)
     for path in session.images:
         label = session.labels.get(path)

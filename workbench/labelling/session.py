@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.data.sources import is_image_name
+from workbench.data.problems import printable
+from workbench.data.sources import is_image_name, is_litter
 from workbench.errors import DataError, WorkbenchError
 
 HUMAN = "human"
@@ -81,9 +82,9 @@ def list_images(folder: str | os.PathLike) -> list[str]:
         raise DataError(f"Folder not found: {root}. Choose a folder that holds images.")
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not is_litter(d))
         for name in filenames:
-            if not name.startswith(".") and is_image_name(name):
+            if not is_litter(name) and is_image_name(name):
                 found.append(Path(dirpath, name).relative_to(root).as_posix())
     found.sort()
     if not found:
@@ -91,13 +92,34 @@ def list_images(folder: str | os.PathLike) -> list[str]:
     return found
 
 
+def class_name_problem(name: str) -> str:
+    """Why `name` cannot name a class, or '' when it can. A class becomes a folder name on export, so it is a
+    name, never a path: no separators, no '.' or '..', no control characters, at most 255 bytes."""
+    if not isinstance(name, str) or not name.strip():
+        return "a class needs a name"
+    if name != name.strip():
+        return "it begins or ends with a space"
+    if any(ch in name for ch in '/\\') or name in (".", ".."):
+        return "it becomes a folder name, so no '/', '\\' or '..'"
+    if any(not ch.isprintable() for ch in name):
+        return "it holds a control character (a newline, tab or NUL)"
+    try:
+        too_long = len(os.fsencode(name)) > 255
+    except UnicodeError:  # a lone surrogate: no file system can store it
+        return "it holds characters that no file name can"
+    if too_long:
+        return "it is longer than a folder name may be (255 bytes)"
+    return ""
+
+
 def check_class_name(name: str, existing: list[str]) -> str:
     """The name stripped, or a LabellingError saying why it cannot name a class (it becomes a folder name)."""
     name = name.strip()
     if not name:
         raise LabellingError("A class needs a name.")
-    if any(ch in name for ch in '/\\\0') or name in (".", ".."):
-        raise LabellingError(f"'{name}' cannot be a class name: it becomes a folder name, so no '/', '\\' or '..'.")
+    problem = class_name_problem(name)
+    if problem:
+        raise LabellingError(f"'{printable(name)}' cannot be a class name: {problem}.")
     if name in existing:
         raise LabellingError(f"There is already a class named '{name}'.")
     return name

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.labelling.session import LABEL_SOURCES, Label, LabellingError, LabelSession, list_images
+from workbench.files import SETTINGS_LIMIT, read_json
+from workbench.data.problems import printable
+from workbench.labelling.session import LABEL_SOURCES, class_name_problem, Label, LabellingError, LabelSession, list_images
 from workbench.runs.atomic import write_json_atomic
 
 FORMAT = "fewshot-workbench-labelling"
@@ -56,7 +58,7 @@ def load_session(source: str | os.PathLike) -> LoadedSession:
     """Read and check a session file; any problem raises LabellingError naming the file and the field."""
     path = Path(source)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, SETTINGS_LIMIT, LabellingError, "labelling session file")
     except OSError as exc:
         raise LabellingError(f"Could not read {path}: {exc.strerror or exc}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -69,7 +71,7 @@ def load_session(source: str | os.PathLike) -> LoadedSession:
         raise LabellingError(f"{path} is not a session file: expected a JSON object.")
     if data.get("format") != FORMAT:
         raise bad("format", f"must be '{FORMAT}' (this is not a labelling session file)")
-    if data.get("version") != VERSION:
+    if isinstance(data.get("version"), bool) or data.get("version") != VERSION:
         raise bad("version", f"must be {VERSION}, not {data.get('version')!r}")
     folder = data.get("folder")
     if not isinstance(folder, str) or not folder:
@@ -79,6 +81,10 @@ def load_session(source: str | os.PathLike) -> LoadedSession:
         raise bad("classes", "must be a list of class names")
     if len(set(classes)) != len(classes):
         raise bad("classes", "names a class twice")
+    for i, name in enumerate(classes):
+        problem = class_name_problem(name)
+        if problem:  # a name such as '../elsewhere' would export images outside the target folder
+            raise bad(f"classes[{i}]", f"{printable(name)!r} cannot be a class name: {problem}")
     threshold = data.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not (
             math.isfinite(threshold) and 0 <= threshold <= 1):

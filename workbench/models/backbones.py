@@ -77,11 +77,10 @@ def make_backbone(name: str, in_channels: int, image_size: int, weights_file: st
 
 def load_weights_file(module: nn.Module, path: str | Path, name: str) -> None:
     """Load a state_dict file into `module`; a file that does not fit raises ConfigError."""
-    try:
-        # weights_only: a file that would run code when unpickled is refused.
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # unreadable, truncated or not a torch file: all mean "pick another file"
-        raise ConfigError(f"Could not read the weights file {path} ({str(exc).splitlines()[0]}).") from None
+    from workbench.weights import load_weights
+
+    # weights_only: a file that would run code when unpickled is refused, in the workbench's own words.
+    state = load_weights(path, ConfigError)
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

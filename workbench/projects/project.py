@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.runs.atomic import write_json_atomic
 
 FORMAT_VERSION = 1
@@ -59,7 +60,7 @@ def load_project(path: str | Path) -> Project:
     """Read and check a project file; a problem raises ProjectError naming the file and the field."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, SETTINGS_LIMIT, ProjectError, "project file")
     except FileNotFoundError:
         raise ProjectError(f"Project file not found: {path}.") from None
     except OSError as exc:
@@ -68,7 +69,7 @@ def load_project(path: str | Path) -> Project:
         raise ProjectError(f"The project file {path} is damaged: it is not valid JSON ({exc}).") from None
     if not isinstance(data, dict):
         raise ProjectError(f"The project file {path} is not a project: expected a JSON object.")
-    if data.get("format") != FORMAT_VERSION:
+    if isinstance(data.get("format"), bool) or data.get("format") != FORMAT_VERSION:  # true == 1 in Python
         raise ProjectError(f"The project file {path}: field 'format' must be {FORMAT_VERSION} "
                            f"(found {data.get('format')!r}); it was written by another version or is not a project.")
     base = path.resolve().parent

@@ -1,4 +1,9 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+A written file gets the permissions the user's umask asks for (as a plain `open` would give), not
+the private 600 of a temporary file, so a shared run folder stays readable. A target that exists
+and is not a regular file (a device, a pipe, /dev/stdout) is never replaced: the write is refused.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,48 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import stat
+
 import torch
+
+from workbench.errors import WorkbenchError
+from workbench.files import kind_of
+
+
+class UnsafeTargetError(WorkbenchError):
+    """The file to write exists and is not a regular file (or is a folder): replacing it would do harm."""
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; set straight back, once, at import
+    os.umask(mask)
+    return mask
+
+
+UMASK = _read_umask()
+FILE_MODE = 0o666 & ~UMASK
+
+
+def check_target(path: str | os.PathLike) -> None:
+    """Refuse (UnsafeTargetError) a target that exists and is a folder, a device, a pipe or a socket."""
+    try:
+        info = os.stat(path)  # through links: /dev/stdout is a link to the terminal or pipe
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafeTargetError(f"{path} is {kind_of(info.st_mode)}, not a file that can be replaced; "
+                                f"choose a new file name to write to.")
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync it, then rename over `path`."""
     target = Path(path)
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes it 600; the finished file gets what the umask allows
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

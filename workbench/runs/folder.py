@@ -11,22 +11,26 @@
 
 Everything is written atomically, so the folder is valid at every instant.
 Weights load with torch.load(weights_only=True): a file that would run code is refused.
+Every file is read through workbench/files.py: special files are refused by type, and every
+file has a size bound checked before it is read.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
-import pickle
+import shutil
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from workbench.errors import ConfigError, RunFolderError
+from workbench.weights import load_weights
+from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_text
 from workbench.runs.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
 from workbench.training.config import RunConfig
 
@@ -60,17 +64,25 @@ class RunFolder:
     @classmethod
     def create(cls, path: str | Path, config: RunConfig, environment: dict) -> "RunFolder":
         folder = cls(path)
+        if folder.path.exists() and not folder.path.is_dir():
+            raise RunFolderError(f"{folder.path} is a file, not a folder; choose a new --out folder for the run.")
         if folder.path.exists() and any(folder.path.iterdir()):
             if folder.config_path.exists():
                 raise RunFolderError(
                     f"{folder.path} already holds a run; choose a new --out folder or resume that run."
                 )
             raise RunFolderError(f"{folder.path} is not empty; choose a new or empty folder for the run.")
-        (folder.path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder.config_path, config.to_dict())
-        write_json_atomic(folder.path / "environment.json", environment)
-        write_text_atomic(folder.metrics_path, ",".join(METRIC_FIELDS) + "\n")
-        folder.write_status("running", "Training started.", step=0)
+        first_new = _first_missing(folder.path)  # what to remove again if the folder cannot be made whole
+        try:
+            (folder.path / "checkpoints").mkdir(parents=True, exist_ok=True)
+            write_json_atomic(folder.config_path, config.to_dict())
+            write_json_atomic(folder.path / "environment.json", environment)
+            write_text_atomic(folder.metrics_path, ",".join(METRIC_FIELDS) + "\n")
+            folder.write_status("running", "Training started.", step=0)
+        except OSError as exc:
+            _remove_half_made(folder.path, first_new)
+            raise RunFolderError(f"Cannot create the run folder {folder.path}: {describe_os_error(exc)}; "
+                                 f"nothing was left behind.") from None
         return folder
 
     # --- opening -------------------------------------------------------------
@@ -79,8 +91,12 @@ class RunFolder:
         folder = cls(path)
         if not folder.path.is_dir():
             raise RunFolderError(f"Run folder not found: {folder.path}")
-        if not folder.config_path.is_file():
+        if not folder.config_path.exists():
             raise RunFolderError(f"{folder.path} is not a run folder (it has no config.json).")
+        try:
+            check_regular(folder.config_path, RunFolderError, "run settings file")
+        except OSError as exc:
+            raise RunFolderError(f"Cannot read {folder.config_path}: {exc.strerror or exc}") from None
         return folder
 
     def read_config(self, check_algorithm: bool = True) -> RunConfig:
@@ -146,7 +162,7 @@ class RunFolder:
 
     def _read_json(self, path: Path) -> Any:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(read_text(path, SETTINGS_LIMIT, RunFolderError, "run settings file"))
         except OSError as exc:
             raise RunFolderError(f"Cannot read {path}: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -167,7 +183,8 @@ class RunFolder:
 
     def append_metrics(self, rows: list[dict]) -> None:
         """Rewrite metrics.csv with `rows` appended (atomic; the file stays small)."""
-        existing = self.metrics_path.read_text(encoding="utf-8") if self.metrics_path.exists() else ",".join(METRIC_FIELDS) + "\n"
+        existing = (read_text(self.metrics_path, TABLE_LIMIT, RunFolderError, "metrics file")
+                    if self.metrics_path.exists() else ",".join(METRIC_FIELDS) + "\n")
         out = io.StringIO()
         writer = csv.DictWriter(out, METRIC_FIELDS, extrasaction="ignore", lineterminator="\n")
         for row in rows:
@@ -186,29 +203,29 @@ class RunFolder:
         if not path.exists():
             return []
         try:
-            with path.open(encoding="utf-8", newline="") as handle:
-                reader = csv.DictReader(handle)
-                if reader.fieldnames is None or "step" not in reader.fieldnames or "phase" not in reader.fieldnames:
-                    raise RunFolderError(f"{path} is damaged: its first line must name the columns "
-                                         f"({','.join(METRIC_FIELDS)}). Fix or delete the file.")
-                rows = []
-                for row in reader:
-                    line = reader.line_num
-                    if None in row or None in row.values():
-                        raise RunFolderError(f"{path} is damaged: line {line} has the wrong number of values. "
-                                             "Fix or delete the file.")
-                    if not row["step"].isdigit():
-                        raise RunFolderError(f"{path} is damaged: line {line}, field 'step' must be a whole number, "
-                                             f"not {row['step']!r}. Fix or delete the file.")
-                    for key in ("loss", "accuracy"):
-                        if row.get(key):
-                            try:
-                                float(row[key])
-                            except ValueError:
-                                raise RunFolderError(f"{path} is damaged: line {line}, field '{key}' must be a number, "
-                                                     f"not {row[key]!r}. Fix or delete the file.") from None
-                    rows.append(row)
-                return rows
+            text = read_text(path, TABLE_LIMIT, RunFolderError, "metrics file")
+            reader = csv.DictReader(io.StringIO(text, newline=""))
+            if reader.fieldnames is None or "step" not in reader.fieldnames or "phase" not in reader.fieldnames:
+                raise RunFolderError(f"{path} is damaged: its first line must name the columns "
+                                     f"({','.join(METRIC_FIELDS)}). Fix or delete the file.")
+            rows = []
+            for row in reader:
+                line = reader.line_num
+                if None in row or None in row.values():
+                    raise RunFolderError(f"{path} is damaged: line {line} has the wrong number of values. "
+                                         "Fix or delete the file.")
+                if not row["step"].isdigit():
+                    raise RunFolderError(f"{path} is damaged: line {line}, field 'step' must be a whole number, "
+                                         f"not {row['step']!r}. Fix or delete the file.")
+                for key in ("loss", "accuracy"):
+                    if row.get(key):
+                        try:
+                            float(row[key])
+                        except ValueError:
+                            raise RunFolderError(f"{path} is damaged: line {line}, field '{key}' must be a number, "
+                                                 f"not {row[key]!r}. Fix or delete the file.") from None
+                rows.append(row)
+            return rows
         except OSError as exc:
             raise RunFolderError(f"Cannot read {path}: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -268,34 +285,37 @@ class RunFolder:
 
 
 def safe_torch_load(path: Path) -> Any:
-    """Load weights without running code from the file (weights_only=True).
-
-    A file that asks to import or call anything beyond tensors and plain
-    containers is refused with a message; a damaged file is reported as damaged.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about pickle protocols; the error says enough
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        text = str(exc)
-        if "Weights only load failed" in text:
-            detail = next((line.strip() for line in text.splitlines() if "GLOBAL" in line or "Unsupported" in line), "")
-            raise RunFolderError(
-                f"Refused to load {path}: it asks to run code or build objects other than weights, which could "
-                f"harm this computer; only plain tensors and numbers are loaded. Use files from sources you trust."
-                + (f" ({detail})" if detail else "")
-            ) from None
-        raise RunFolderError(f"{path} is damaged or not a weights file ({_first_line(exc)}).") from None
-    except MemoryError:
-        raise RunFolderError(f"{path} is too large to load into memory.") from None
-    except Exception as exc:  # any other failure to parse means a damaged or foreign file
-        raise RunFolderError(f"{path} is damaged or not a weights file ({_first_line(exc)}).") from None
+    """Load weights without running code from the file (see workbench/weights.py); problems as RunFolderError."""
+    return load_weights(path, RunFolderError)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+def describe_os_error(exc: OSError) -> str:
+    """An OSError in words a person acts on."""
+    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+             errno.EPERM: "permission denied", errno.ENAMETOOLONG: "the name is too long"}
+    return words.get(exc.errno, exc.strerror or str(exc))
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The highest folder on the way to `path` that does not exist yet (None: `path` exists)."""
+    missing = None
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _remove_half_made(path: Path, first_new: Path | None) -> None:
+    if first_new is not None:
+        shutil.rmtree(first_new, ignore_errors=True)
+        return
+    for name in ("config.json", "environment.json", "metrics.csv", "status.json"):  # the folder was there, empty
+        (path / name).unlink(missing_ok=True)
+    shutil.rmtree(path / "checkpoints", ignore_errors=True)
+    for leftover in path.glob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def _fmt(value: Any) -> Any:

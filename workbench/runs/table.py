@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.runs.folder import RunFolder
 
 FORMATS = ("markdown", "csv")
@@ -183,7 +184,7 @@ def _read_evaluation(path: Path) -> dict:
     if not file.is_file():
         return {}
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = read_json(file, SETTINGS_LIMIT * 16, what="evaluation file")  # it lists every episode
+    except (OSError, WorkbenchError, UnicodeDecodeError, json.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -13,6 +14,8 @@ AUTO_FLAGS = ("rotations", "mirror", "invert")  # decided from the images when "
 PURPOSES = ("use", "measure")
 # What a field that a config.json lacks meant when that file was written (before the default changed).
 WRITTEN_BEFORE_DEFAULTS = {"rotations": False, "mirror": False, "augment": False, "invert": False, "purpose": "measure"}
+SEED_MAX = 2**32 - 1  # numpy's seeds; torch's are wider
+MAX_CACHE_MB = 1e9  # a petabyte: anything above is a typo, and would overflow the byte count
 
 
 @dataclass
@@ -63,8 +66,13 @@ class RunConfig:
             ("val_every", self.val_every >= 1, "validation interval must be at least 1"),
             ("val_episodes", self.val_episodes >= 1, "validation episodes must be at least 1"),
             ("checkpoint_every", self.checkpoint_every >= 1, "checkpoint interval must be at least 1"),
-            ("time_limit_s", self.time_limit_s >= 0, "time limit must be 0 (none) or positive"),
-            ("max_cache_mb", self.max_cache_mb >= 0, "image cache limit must be 0 (no limit) or positive"),
+            ("seed", 0 <= self.seed <= SEED_MAX, f"seed must be a whole number from 0 to {SEED_MAX}"),
+            ("time_limit_s", math.isfinite(self.time_limit_s) and self.time_limit_s >= 0,
+             "time limit must be 0 (none) or a positive number of seconds"),
+            ("max_cache_mb", math.isfinite(self.max_cache_mb) and 0 <= self.max_cache_mb <= MAX_CACHE_MB,
+             f"image cache limit must be 0 (no limit) or a number of MB up to {MAX_CACHE_MB:g}"),
+            ("data", all(isinstance(p, str) and "\0" not in p and p.strip() for p in self.data),
+             "dataset paths must be non-empty and hold no NUL character"),
             ("device", self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
              "device must be auto, cpu or cuda"),
             ("precision", self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),

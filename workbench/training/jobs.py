@@ -18,12 +18,13 @@ from workbench.data.images import ImageDecodeError, load_image_file
 from workbench.data.pixels import to_model_pixels
 from workbench.data.problems import Problem
 from workbench.data.sampler import EpisodeSampler
-from workbench.data.sources import is_image_name, scan_datasets
+from workbench.data.sources import is_image_name, is_litter, scan_datasets
 from workbench.data.splits import class_views, split_classes
 from workbench.errors import DataError
 from workbench.runs.model_loading import load_trained
 from workbench.training.config import RunConfig
 from workbench.training.evaluation import EvaluationResult, evaluate
+from workbench.training.query_stream import decoded_chunks, query_paths
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,10 @@ def read_support_folder(
     if not root.is_dir():
         raise DataError(f"Support folder not found: {root}")
     names, images, labels, problems = [], [], [], []
-    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for sub in sorted(p for p in root.iterdir() if p.is_dir() and not is_litter(p.name)):
         loaded = []
-        for path in sorted(p for p in sub.rglob("*") if p.is_file() and is_image_name(p.name)):
+        for path in sorted(p for p in sub.rglob("*") if p.is_file() and is_image_name(p.name)
+                           and not any(is_litter(part) for part in p.relative_to(sub).parts)):
             try:
                 loaded.append(load_image_file(str(path), size, channels))
             except ImageDecodeError as exc:
@@ -172,23 +174,15 @@ def read_support_folder(
 
 def read_query_folder(folder: str, size: int, channels: int, invert: bool = False) -> tuple[list[str], torch.Tensor, list[Problem]]:
     """Every image under `folder` (flat or nested), in path order, as the model sees it (see pixels.py)."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise DataError(f"Query folder not found: {root}")
-    paths, images, problems = [], [], []
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
-        if not is_image_name(path.name):
-            problems.append(Problem("not-an-image", str(path), "not an image file type; skipped"))
-            continue
-        try:
-            images.append(load_image_file(str(path), size, channels))
-        except ImageDecodeError as exc:
-            problems.append(Problem("unreadable-image", str(path), f"{exc}; skipped"))
-            continue
-        paths.append(str(path))
+    files, problems = query_paths(folder)
+    paths, parts = [], []
+    for kept, pixels, chunk_problems in decoded_chunks(files, size, channels, invert):
+        paths += kept
+        parts += [pixels] if kept else []
+        problems += chunk_problems
     if not paths:
-        raise DataError(f"No readable images in the query folder {root}.")
-    return paths, _to_tensor(images, invert), problems
+        raise DataError(f"No readable images in the query folder {Path(folder)}.")
+    return paths, torch.cat(parts), problems
 
 
 def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "auto",
@@ -196,22 +190,30 @@ def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "aut
                       report: Callable[[str], None] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
     """Adapt the run's model to the labelled support folders and predict every query image.
 
-    `mode`: how to adapt (adaptation/selection.py); `report` receives, in words, what was chosen and why."""
+    `mode`: how to adapt (adaptation/selection.py); `report` receives, in words, what was chosen and why.
+    The query images are decoded and predicted a chunk at a time (query_stream.py), so memory stays bounded.
+    """
     algorithm, config = load_trained(run_dir, device, overrides)
     # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
     names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
-    paths, query_x, query_problems = read_query_folder(query, config.image_size, config.channels, config.invert)
+    files, query_problems = query_paths(query)
     predictor = policy_for_run(run_dir, algorithm, mode).adapt(support_x, support_y, len(names))
     if report:
         report(f"adapted with {predictor.reason}")
-    with torch.no_grad():
-        probs = predictor.predict_proba(query_x).float().cpu()
     predictions = []
-    for path, row in zip(paths, probs):
-        best = int(row.argmax())
-        predictions.append(QueryPrediction(
-            path, names[best], round(float(row[best]), 6), {n: round(float(p), 6) for n, p in zip(names, row)}
-        ))
+    for paths, query_x, chunk_problems in decoded_chunks(files, config.image_size, config.channels, config.invert):
+        query_problems += chunk_problems
+        if not paths:
+            continue
+        with torch.no_grad():
+            probs = predictor.predict_proba(query_x).float().cpu()
+        for path, row in zip(paths, probs):
+            best = int(row.argmax())
+            predictions.append(QueryPrediction(
+                path, names[best], round(float(row[best]), 6), {n: round(float(p), 6) for n, p in zip(names, row)}
+            ))
+    if not predictions:
+        raise DataError(f"No readable images in the query folder {Path(query)}.")
     return predictions, problems + query_problems
 
 

@@ -26,12 +26,15 @@ from workbench.data.prepare import PreparedData, prepare_data
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import NonFiniteLossError, RunFolderError, WorkbenchError
 from workbench.training import distributed, tensorboard_log
+from workbench.runs.fingerprint import check_unchanged, data_changes, read_fingerprint, write_fingerprint
 from workbench.runs.folder import RunFolder
+from workbench.runs.lock import RunLock
 from workbench.training.config import RunConfig
 from workbench.training.control import RunCancelled, RunControl
 from workbench.training.device import describe_device, resolve_device, resolve_precision
 from workbench.training.evaluation import evaluate, predict_episode
 from workbench.training.events import Message, RunFinished, RunStarted, TrainStep, Validation
+from workbench.training.memory_estimate import check_meta_batch_fits
 
 RATE_SMOOTHING = 0.9  # exponential smoothing of episodes/s for a steady ETA
 
@@ -64,19 +67,31 @@ def train_run(
     control: RunControl | None = None,
     resume: bool = False,
     on_data: Callable[[PreparedData], None] | None = None,
+    allow_changed_data: bool = False,
 ):
     """Train per `config` into `run_dir` (or continue the run there when `resume`).
 
     Yields events; the last is always RunFinished. Errors in the data or the
     settings are raised as WorkbenchError before the run folder is created.
     `on_data` receives the prepared data once (the GUI draws episode images
-    from its cache, which the events name by row).
+    from its cache, which the events name by row). One process at a time writes
+    a run folder (runs/lock.py); resuming checks that the data is the run's
+    (runs/fingerprint.py) unless `allow_changed_data`.
     """
+    lock = RunLock(run_dir)
+    try:
+        yield from _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lock)
+    finally:
+        lock.release()
+
+
+def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lock: RunLock):
     control = control or RunControl()
     session = distributed.DistributedSession.from_environment()  # None unless started by torchrun
     device = resolve_device(config.device)
     if session:
         device = session.start(device, config.meta_batch)
+    check_meta_batch_fits(config, device)  # before allocating anything, and before a run folder exists
     precision = resolve_precision(config.precision, device)
     if config.tensorboard:
         tensorboard_log.check_available()
@@ -84,6 +99,7 @@ def train_run(
     if resume:
         folder = RunFolder.open(run_dir)
         if not session or session.is_main:
+            lock.acquire()  # a second writer is refused before it touches anything
             folder.remove_stale_temp_files()  # left by a write that a kill cut short
         # Killed before its first checkpoint: the run starts again in its own folder.
         checkpoint = folder.load_checkpoint() if folder.checkpoint_path.exists() else None
@@ -98,6 +114,15 @@ def train_run(
     config = data.config or config  # every "auto" decided from the data: the run folder records the decisions
     if on_data:
         on_data(data)
+    counts = {entry.key: len(entry.images) for entry in data.scan.classes}
+    if resume and (not session or session.is_main):
+        if allow_changed_data:
+            changes = data_changes(read_fingerprint(run_dir) or counts, counts)
+            if changes:
+                yield Message(f"The data changed since this run began ({changes}); going on as asked.", "warning")
+        else:
+            check_unchanged(run_dir, counts)
+        write_fingerprint(run_dir, counts)
     if resume and checkpoint is not None:
         try:
             algorithm.load_state_dict(checkpoint["model"])
@@ -124,6 +149,8 @@ def train_run(
             folder = distributed.FollowerFolder(run_dir)  # only rank 0 writes the run folder
         else:
             folder = RunFolder.create(run_dir, config, environment(device, precision))
+            lock.acquire()
+            write_fingerprint(folder.path, counts)
             for choice in data.choices:
                 folder.append_log(choice)
         folder.write_problems([str(p) for p in data.problems])
