@@ -98,7 +98,7 @@ def test_the_cli_flag_reaches_the_config_and_says_what_it_is_for(glyphs_shared, 
     with pytest.raises(SystemExit):
         parser.parse_args(["train", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "--invert invert pixel values (1 − x), for dark strokes on a light background such as Omniglot" in help_text
+    assert "--invert, --no-invert invert pixel values (1 − x), for dark strokes on a light background such as Omniglot" in help_text
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,10 @@ def test_adapt_and_labelling_prepare_images_as_the_run_was_trained(runs, folders
 
     # The labelling page's adapter, given the run's setting, predicts what `adapt` predicts.
     algorithm, config = load_trained(str(inverted), "cpu")
-    adapter = Adapter(algorithm, config.image_size, config.channels, invert=config.invert)
+    from workbench.adaptation.for_run import policy_for_run
+
+    adapter = Adapter(algorithm, config.image_size, config.channels, invert=config.invert,
+                      policy=policy_for_run(str(inverted), algorithm))  # as the Label page builds it
     paths = sorted([f"support/{p.parent.name}/{p.name}" for p in support.rglob("*.png")]
                    + [f"query/{p.name}" for p in query.glob("*.png")])
     adapter.load_images(str(support.parent), paths)

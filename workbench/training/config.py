@@ -87,6 +87,15 @@ class RunConfig:
                 raise error
 
     @property
+    def effective_train_ways(self) -> int:
+        """Training ways as far as the config alone says (0 is decided with the algorithm: see prepare_data)."""
+        return self.train_ways or self.ways
+
+    @property
+    def effective_train_queries(self) -> int:
+        return self.train_queries or self.queries
+
+    @property
     def unresolved(self) -> tuple[str, ...]:
         """Settings still "auto": decided from the data by prepare_data before a run folder is written."""
         return tuple(name for name in AUTO_FLAGS if getattr(self, name) == AUTO)
