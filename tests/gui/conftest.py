@@ -60,3 +60,20 @@ def omniglot_zip():
     if not OMNIGLOT_SMALL1.exists():
         pytest.skip(f"Omniglot data not found at {OMNIGLOT_SMALL1} (../shared/data/omniglot is absent)")
     return OMNIGLOT_SMALL1
+
+
+def make_flat_folder(folder: Path, count: int = 12) -> Path:
+    """`count` small grey PNGs in one folder, with no class subfolders (a folder to label)."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8), mode="L").save(folder / f"img_{i:02d}.png")
+    return folder
+
+
+@pytest.fixture
+def flat_folder(tmp_path):
+    return make_flat_folder(tmp_path / "to_label")

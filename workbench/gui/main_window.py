@@ -48,10 +48,12 @@ from workbench.export import export_adapted, format_for_file, suggested_file_nam
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
 from workbench.gui.runs.runs_page import RunsPage
+from workbench.gui.shortcuts import ShortcutsDialog, window_shortcuts
 from workbench.gui.settings import app_settings, push_recent, string_list
 from workbench.gui.themes import apply_theme, current_theme
 from workbench.gui.training_panel import RunControls, TrainingPanel
 from workbench.gui.training_worker import TrainingThread
+from workbench.gui.window_actions import make_actions, make_menus
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
 from workbench.runs.folder import RunFolder
@@ -106,9 +108,9 @@ class MainWindow(QMainWindow):
         self.predictions = PredictionsView()
         self.runs_page = RunsPage()
         self.inspect_page = InspectPage()
-        self._make_actions()
+        make_actions(self)
         self._layout()
-        self._make_menus()  # after the layout: the View menu names its pages
+        make_menus(self)  # after the layout: the View menu names its pages
         self._make_status_bar()
 
         self.data_panel.pathsChanged.connect(self.load_datasets)
@@ -131,116 +133,6 @@ class MainWindow(QMainWindow):
                                      "window, to begin. No data? File › Create demo dataset.")
 
     # --- building ------------------------------------------------------------
-    def _make_actions(self) -> None:
-        style = self.style()
-        self.open_folder_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon),
-                                          "Open dataset &folder…", self)
-        self.open_folder_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_folder_action.triggered.connect(self.open_dataset_folder)
-        self.open_zip_action = QAction("Open dataset &zip…", self)
-        self.open_zip_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        self.open_zip_action.triggered.connect(self.open_dataset_zip)
-        self.add_dataset_action = QAction("&Add another dataset…", self)
-        self.add_dataset_action.triggered.connect(self.add_dataset)
-        self.runs_root_action = QAction("Choose &runs folder…", self)
-        self.runs_root_action.triggered.connect(self.choose_runs_root)
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-
-        self.start_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "&Start training", self)
-        self.start_action.setShortcut(QKeySequence("Ctrl+R"))
-        self.start_action.triggered.connect(self.start_training)
-        self.pause_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "&Pause", self)
-        self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
-        self.pause_action.triggered.connect(self.toggle_pause)
-        self.stop_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "S&top", self)
-        self.stop_action.setShortcut(QKeySequence("Ctrl+."))
-        self.stop_action.triggered.connect(self.stop_training)
-        self.stop_action.setToolTip("Stop the run; it is saved and can be resumed.")
-
-        self.new_project_action = QAction("&New project", self)
-        self.new_project_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_project_action.triggered.connect(self.new_project)
-        self.open_project_action = QAction("Open &project…", self)
-        self.open_project_action.setShortcut(QKeySequence("Ctrl+Alt+O"))
-        self.open_project_action.triggered.connect(self.open_project_dialog)
-        self.save_project_action = QAction("&Save project", self)
-        self.save_project_action.setShortcut(QKeySequence.StandardKey.Save)
-        self.save_project_action.triggered.connect(self.save_project)
-        self.save_project_as_action = QAction("Save project &as…", self)
-        self.save_project_as_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.save_project_as_action.triggered.connect(lambda: self.save_project(ask=True))
-        self.demo_action = QAction("Create &demo dataset", self)
-        self.demo_action.setShortcut(QKeySequence("Ctrl+D"))
-        self.demo_action.setToolTip(f"Draw {DEMO_CLASSES} glyph classes x {DEMO_IMAGES} images into your data "
-                                    "folder and load them: train with no data and no network.")
-        self.demo_action.triggered.connect(self.create_demo_dataset)
-        self.omniglot_action = QAction("Get &Omniglot (download)", self)
-        self.omniglot_action.setToolTip("Download Omniglot's background set (964 classes) through torchvision.")
-        self.omniglot_action.triggered.connect(self.get_omniglot)
-        self.resume_action = QAction("Resume selected run", self)
-        self.resume_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        self.resume_action.triggered.connect(lambda: self.runs_page._emit_for_current(self.runs_page.resumeRequested))
-        self.evaluate_action = QAction("&Evaluate / inspect selected run", self)
-        self.evaluate_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.evaluate_action.triggered.connect(self.evaluate_selected_or_last)
-        self.refresh_runs_action = QAction("Refresh run list", self)
-        self.refresh_runs_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        self.refresh_runs_action.triggered.connect(self.runs_page.refresh)
-        self.theme_actions = {}
-        self.theme_group = QActionGroup(self)
-        for name, text in (("light", "&Light"), ("dark", "&Dark")):
-            action = QAction(text, self, checkable=True)
-            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
-            self.theme_group.addAction(action)
-            self.theme_actions[name] = action
-
-    def _make_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for action in (self.new_project_action, self.open_project_action):
-            file_menu.addAction(action)
-        self.recent_menu = file_menu.addMenu("Open &recent project")
-        for action in (self.save_project_action, self.save_project_as_action):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_folder_action)
-        file_menu.addAction(self.open_zip_action)
-        file_menu.addAction(self.add_dataset_action)
-        file_menu.addAction(self.demo_action)
-        file_menu.addAction(self.omniglot_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.runs_root_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        training_menu = self.menuBar().addMenu("&Training")
-        training_menu.addAction(self.start_action)
-        training_menu.addAction(self.pause_action)
-        training_menu.addAction(self.stop_action)
-        training_menu.addSeparator()
-        training_menu.addAction(self.resume_action)
-        training_menu.addAction(self.evaluate_action)
-        view_menu = self.menuBar().addMenu("&View")
-        self.page_actions = []
-        for number, (title, page) in enumerate(self._pages(), start=1):
-            action = view_menu.addAction(f"{title} page", lambda p=page: self.tabs.setCurrentWidget(p))
-            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
-            self.page_actions.append(action)
-        view_menu.addAction(self.refresh_runs_action)
-        view_menu.addSeparator()
-        theme_menu = view_menu.addMenu("&Theme")
-        for action in self.theme_actions.values():
-            theme_menu.addAction(action)
-        tools_menu = self.menuBar().addMenu("&Tools")
-        tools_menu.addAction("&Export adapted classifier (ONNX / TorchScript)…", self.export_adapted_model)
-        tools_menu.addAction("&Plugins…", self.show_plugins)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("&Getting started", self.show_getting_started)
-        help_menu.addAction(self.demo_action)
-        help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts)
-        help_menu.addAction("&About", self.show_about)
-        self._update_recent_menu()
-
     def _layout(self) -> None:
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
@@ -714,6 +606,12 @@ class MainWindow(QMainWindow):
         self.projectOpened.emit(project)
         return True
 
+    def save_current(self) -> bool:
+        """Ctrl+S: the labelling session on the Label page, the project on every other page."""
+        if self.tabs.currentWidget() is self.label_page:
+            return self.label_page.save_session()
+        return self.save_project()
+
     def save_project(self, ask: bool = False, path: str | None = None) -> bool:
         path = path or (None if ask else self.project_path)
         if path is None:
@@ -907,10 +805,9 @@ class MainWindow(QMainWindow):
 
     # --- help ----------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
-        rows = "".join(f"<tr><td>{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}</td>"
-                       f"<td>{a.text().replace('&', '')}</td></tr>" for a in sorted(actions, key=lambda a: a.text()))
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding='3'>{rows}</table>")
+        """Every shortcut of the window, grouped by the page it works on."""
+        self.shortcuts_dialog = ShortcutsDialog(window_shortcuts(self, self._pages()), self)
+        self.shortcuts_dialog.open()
 
     def show_getting_started(self) -> None:
         self.tabs.setCurrentWidget(self.dataset_view)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.banner import MessageBanner
+from workbench.gui.labelling import export_actions
 from workbench.gui.labelling.class_list import ClassList
 from workbench.gui.labelling.colors import class_color
 from workbench.gui.labelling.commands import OperationCommand
@@ -43,7 +43,6 @@ from workbench.gui.labelling.grid_view import ImageGrid
 from workbench.gui.labelling.worker import AdaptThread
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter, AdaptResult
-from workbench.labelling.export import export_to_class_folders, write_csv
 from workbench.labelling.operations import Operation
 from workbench.labelling.session import ACCEPTED, HUMAN, LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
@@ -123,12 +122,13 @@ class LabelPage(QWidget):
                                                "Open a folder of images to label (Ctrl+Shift+L).")
         self.open_session_action = self._action("Open session…", self.open_session, None,
                                                 "Reopen a saved labelling session.")
-        self.save_session_action = self._action("Save session…", self.save_session, QKeySequence.StandardKey.Save,
+        # Ctrl+S is the window's: on this page it calls save_session (one action, no ambiguity).
+        self.save_session_action = self._action("Save session…", lambda: self.save_session(ask=True), None,
                                                 "Save the folder, classes, labels, model and threshold (Ctrl+S).")
         # Fixed texts keep the toolbar still; the tooltip names what would be undone.
         self.undo_action = self._action("Undo", self.undo_stack.undo, QKeySequence.StandardKey.Undo)
         self.redo_action = self._action("Redo", self.undo_stack.redo, "Ctrl+Shift+Z")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo: {text} (Ctrl+Z)"))
@@ -371,23 +371,26 @@ class LabelPage(QWidget):
         if warnings:
             self.banner.show_message(" ".join(warnings), "warning")
 
-    def save_session(self, path: str | None = None) -> None:
+    def save_session(self, path: str | None = None, ask: bool = False) -> bool:
+        """Save to `path`, else to the file it was saved to (asking where the first time, or when `ask`)."""
         if self.session is None:
             self.banner.show_message("Open a folder of images first; there is no session to save yet.", "info")
-            return
+            return False
+        path = path or (None if ask else self.session_path)
         if path is None:
             start = self.session_path or str(Path(self.session.folder).parent / f"{Path(self.session.folder).name}{SUFFIX}")
             path, _ = QFileDialog.getSaveFileName(self, "Save the labelling session", start, SESSION_FILTER)
             if not path:
-                return
+                return False
         try:
             save_session(self.session, path)
         except WorkbenchError as exc:
             self.banner.show_message(str(exc), "error")
-            return
+            return False
         self.session_path = path
         self.undo_stack.setClean()
         self._status(f"Session saved to {path}.")
+        return True
 
     def open_session(self, path: str | None = None) -> None:
         if path is None:
@@ -685,57 +688,12 @@ class LabelPage(QWidget):
         self.proxy.set_filter(self.proxy.class_filter, self.proxy.confidence_mode, value / 100.0)
         self._update_state()
 
-    # --- export --------------------------------------------------------------
+    # --- export (workbench/gui/labelling/export_actions.py) -------------------
     def export_csv(self, path: str | None = None) -> None:
-        if self.session is None:
-            self.banner.show_message("Open a folder of images first; there is nothing to export yet.", "info")
-            return
-        if path is None:
-            start = str(Path(self.session.folder).parent / f"{Path(self.session.folder).name}-labels.csv")
-            path, _ = QFileDialog.getSaveFileName(self, "Export labels as CSV", start, "CSV files (*.csv)")
-            if not path:
-                return
-        try:
-            rows = write_csv(self.session, path)
-        except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
-            return
-        self.banner.show_message(f"Wrote {rows} rows (path, label, confidence, source) to {path}.", "success")
+        export_actions.export_csv(self, path)
 
     def export_to_folders(self, target: str | None = None, move: bool = False) -> None:
-        if self.session is None or not self.session.labels:
-            self.banner.show_message("Label some images first; only labelled images go into class folders.", "info")
-            return
-        verb = "Move" if move else "Copy"
-        if target is None:
-            target = QFileDialog.getExistingDirectory(self, f"{verb} labelled images into class folders under…",
-                                                      self._start_dir())
-            if not target:
-                return
-            if move and QMessageBox.question(
-                    self, "Move images?", f"Move {len(self.session.labels)} labelled image(s) out of "
-                    f"{self.session.folder} into {target}/<class>/? This cannot be undone.") != QMessageBox.StandardButton.Yes:
-                return
-        try:
-            report = export_to_class_folders(self.session, target, move)
-        except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
-            return
-        if move and report.done:
-            moved = {str(Path(src).relative_to(self.session.folder).as_posix()) for src, _ in report.done}
-            session = self.session
-            session.images = [p for p in session.images if p not in moved]
-            for path in moved:
-                session.labels.pop(path, None)
-                session.predictions.pop(path, None)
-            self.set_session(session)
-        done = f"{'Moved' if move else 'Copied'} {len(report.done)} image(s) into class folders under {target}"
-        if report.failed:
-            src, reason = report.failed[0]
-            self.banner.show_message(f"{done}; {len(report.failed)} could not be {'moved' if move else 'copied'} and "
-                                     f"were left where they are (first: {src}: {reason}).", "warning")
-        else:
-            self.banner.show_message(done + ".", "success")
+        export_actions.export_to_folders(self, target, move)
 
     # --- keeping the view in step --------------------------------------------
     def _session_changed(self, adapt: bool = True) -> None:
