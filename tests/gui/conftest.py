@@ -22,6 +22,12 @@ OMNIGLOT_SMALL1 = OMNIGLOT / "images_background_small1.zip"
 SCAN_TIMEOUT_MS = 30_000
 
 
+def _forget_unsaved_work(win) -> None:
+    """What a test left unsaved must not stop its window closing at teardown with a question."""
+    win.label_page.undo_stack.setClean()
+    win.project_path = None
+
+
 @pytest.fixture
 def window_factory(qtbot, tmp_path):
     """Makes main windows that write runs under tmp_path; stops their threads afterwards."""
@@ -33,7 +39,7 @@ def window_factory(qtbot, tmp_path):
     def make():
         make_application([])
         win = MainWindow(runs_root=tmp_path / "runs")
-        qtbot.addWidget(win)
+        qtbot.addWidget(win, before_close_func=_forget_unsaved_work)
         win.show()
         made.append(win)
         return win

@@ -48,6 +48,16 @@ def choose(path: str | Path):
     return answer
 
 
+def key(qtbot, widget, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    """Press `key` on `widget` in its active window (window shortcuts fire only there; a modal
+    dialog that just closed may have left no window active)."""
+    window = widget.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    widget.setFocus()
+    qtbot.keyClick(widget, key, modifier)
+
+
 def press(*answers) -> list:
     """Answer several dialogs in a row, in order (e.g. Save in a message box, then a file name);
     returns the dialogs answered so far."""

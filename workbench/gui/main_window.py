@@ -53,6 +53,7 @@ from workbench.gui.settings import app_settings, push_recent, string_list
 from workbench.gui.themes import apply_theme, current_theme
 from workbench.gui.training_panel import RunControls, TrainingPanel
 from workbench.gui.training_worker import TrainingThread
+from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.gui.window_actions import make_actions, make_menus
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
@@ -94,7 +95,6 @@ class MainWindow(QMainWindow):
         self.project = Project()
         self.project_path: str | None = None
         self.settings = app_settings()
-        self.setWindowTitle(APP_TITLE)
         self.resize(1400, 880)
         self.setAcceptDrops(True)
 
@@ -113,7 +113,11 @@ class MainWindow(QMainWindow):
         make_menus(self)  # after the layout: the View menu names its pages
         self._make_status_bar()
 
+        self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self.data_panel.pathsChanged.connect(self.load_datasets)
+        for signal in (self.label_page.keeper.modifiedChanged, self.data_panel.pathsChanged,
+                       self.algorithm_panel.algorithmChanged, self.protocol_panel.invert.toggled):
+            signal.connect(lambda *_args: self.guard.update_title())
         self.runs_page.resumeRequested.connect(self.resume_run)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
@@ -124,6 +128,7 @@ class MainWindow(QMainWindow):
         if algorithms is None:
             self._report_plugin_failures()
         self._restore_settings()
+        self._update_title()
         self._update_actions()
         # A full garbage collection holds the GIL while it walks every object: with torch,
         # Qt and a 100 000-image scan loaded that froze the window for 0.2-0.3 s. Objects
@@ -573,6 +578,8 @@ class MainWindow(QMainWindow):
                        labelling_sessions=list(project.labelling_sessions), settings=settings)
 
     def new_project(self) -> None:
+        if not self.guard.confirm("starting a new project"):
+            return
         self.project, self.project_path = Project(), None
         self.data_panel.set_paths([])
         self._update_title()
@@ -585,6 +592,8 @@ class MainWindow(QMainWindow):
 
     def open_project(self, path: str) -> bool:
         """Open a project file; a missing or invalid one is explained in the banner (returns False)."""
+        if not self.guard.confirm("opening another project"):
+            return False
         try:
             project = load_project(path)
         except WorkbenchError as exc:
@@ -600,6 +609,7 @@ class MainWindow(QMainWindow):
         if isinstance(invert, bool):  # projects saved before the setting existed leave the box as it is
             self.protocol_panel.invert.setChecked(invert)
         self.data_panel.set_paths(project.datasets)
+        self.guard.mark_project_saved()
         self._remember_recent(self.project_path)
         self._update_title()
         self.statusBar().showMessage(f"Opened project {project.name}.", 8000)
@@ -630,13 +640,16 @@ class MainWindow(QMainWindow):
             self.banner.show_message(str(exc), "error")
             return False
         self.project, self.project_path = project, str(Path(path).resolve())
+        self.guard.mark_project_saved()
         self._remember_recent(self.project_path)
         self._update_title()
         self.statusBar().showMessage(f"Saved project {project.name} in {path}.", 8000)
         return True
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.project.name} — {APP_TITLE}" if self.project_path else APP_TITLE)
+        # [*] is where Qt shows the unsaved-changes marker while the window is modified.
+        self.setWindowTitle(f"{self.project.name}[*] — {APP_TITLE}" if self.project_path else f"{APP_TITLE}[*]")
+        self.guard.update_title()
 
     def _remember_recent(self, path: str) -> None:
         push_recent(self.settings, "recent_projects", path)
@@ -825,6 +838,9 @@ class MainWindow(QMainWindow):
 
     # --- closing -------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.guard.confirm("quitting"):
+            event.ignore()
+            return
         thread = self.training
         if thread is not None and thread.isRunning():
             answer = QMessageBox.question(

@@ -35,6 +35,7 @@ from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.banner import MessageBanner
 from workbench.gui.labelling import export_actions
+from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.class_list import ClassList
 from workbench.gui.labelling.colors import class_color
 from workbench.gui.labelling.commands import OperationCommand
@@ -88,6 +89,7 @@ class LabelPage(QWidget):
         self.offered_run: str | None = None
         self.model_run_dir: str | None = None
         self.undo_stack = QUndoStack(self)
+        self.keeper = SessionKeeper(self)  # autosave, restore, and Save / Discard / Cancel
         self.adapt_thread = AdaptThread(self)
         self.adapt_thread.loading.connect(self._on_loading)
         self.adapt_thread.loaded.connect(self._on_loaded)
@@ -349,8 +351,14 @@ class LabelPage(QWidget):
         except WorkbenchError as exc:
             self.banner.show_message(str(exc), "error")
             return
-        self.session_path = None
-        self.set_session(session)
+        if not self.keeper.confirm_replace("opening another folder"):
+            return
+        restored = self.keeper.offer_restore(session)  # the labels of a session that ended without saving
+        if restored is not None:
+            self._show_loaded(restored, None)
+        else:
+            self.session_path = None
+            self.set_session(session)
 
     def set_session(self, session: LabelSession, warnings: list[str] | None = None) -> None:
         """Show `session` (a new folder or a reopened file); the undo history starts afresh."""
@@ -402,6 +410,10 @@ class LabelPage(QWidget):
         except WorkbenchError as exc:
             self.banner.show_message(str(exc), "error")
             return
+        if self.keeper.confirm_replace("opening another session"):
+            self._show_loaded(loaded, path)
+
+    def _show_loaded(self, loaded, path: str | None) -> None:
         self.session_path = path
         run_dir = loaded.session.model_run_dir
         self.set_session(loaded.session, loaded.warnings)
@@ -790,6 +802,8 @@ class LabelPage(QWidget):
 
     # --- closing -------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop the adapt thread and the thumbnail decoders (waits for the job in progress)."""
+        """Write the pending autosave; stop the adapt thread and the thumbnail decoders (waits for the job in progress)."""
+        if self.keeper.timer.isActive():
+            self.keeper.flush()
         self.adapt_thread.shutdown()
         self.model.thumbnails.shutdown()
