@@ -115,6 +115,9 @@ class CurvesView(QWidget):
         plot.setTitle(title)
         plot.setLabel("bottom", "step")
         plot.setLabel("left", y_label)
+        # "loss (x0.001)" with ticks up to 500 reads as a loss of 500: plain numbers only.
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
         # No grid: pyqtgraph draws it through the axes at every repaint, 17 of the 20 ms a
         # redraw of both plots took on the development machine (GUI thread, software raster).
         # Loss falls and accuracy rises: put each legend where its curves will not be.

@@ -47,6 +47,7 @@ from workbench.gui.plugins_dialog import PluginsDialog
 from workbench.export import export_adapted, format_for_file, suggested_file_name
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
+from workbench.gui.run_history import show_past
 from workbench.gui.runs.runs_page import RunsPage
 from workbench.gui.shortcuts import ShortcutsDialog, window_shortcuts
 from workbench.gui.settings import app_settings, push_recent, string_list
@@ -236,11 +237,13 @@ class MainWindow(QMainWindow):
     def open_dataset_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a dataset folder", self._dialog_start())
         if path:
+            self.tabs.setCurrentWidget(self.dataset_view)
             self.data_panel.set_paths([path])
 
     def open_dataset_zip(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a dataset zip", self._dialog_start(), ZIP_FILTER)
         if path:
+            self.tabs.setCurrentWidget(self.dataset_view)
             self.data_panel.set_paths([path])
 
     def add_dataset(self) -> None:
@@ -314,7 +317,7 @@ class MainWindow(QMainWindow):
         gc.freeze()  # the scan lives until the next one (and frees by reference count then)
         self.dataset_view.show_scan(scan)
         self.protocol_panel.set_groups([g for g in scan.groups if g])
-        self.tabs.setCurrentWidget(self.dataset_view)
+        # No page change here: the person may be on another page (a resumed run's, say) by now.
         summary = self._update_data_summary()
         if not scan.classes:
             self.banner.show_message("No usable classes found: a class is a folder holding images. "
@@ -481,6 +484,8 @@ class MainWindow(QMainWindow):
             self.predictions.show_predictions(event)
         elif isinstance(event, RunStarted):
             self.device_label.setText(f"Device: {event.device}")
+            if event.start_step > 0:  # resumed: the steps before the checkpoint belong on the curves too
+                show_past(self, event.run_dir, event.start_step)
             self._update_actions()
         elif isinstance(event, RunFinished):
             self.last_finished = event
@@ -494,6 +499,8 @@ class MainWindow(QMainWindow):
             self.label_page.offer_run(event.run_dir)  # "Use this model for labelling" on the Label tab
         elif event.status == "failed":
             self.banner.show_message(event.message, "error")
+        elif event.status == "cancelled" and event.run_dir and RunFolder(event.run_dir).checkpoint_path.exists():
+            self.banner.show_message(event.message, "info", ("Resume", lambda d=event.run_dir: self.resume_run(d)))
         else:
             self.banner.show_message(event.message, "info")
         self.statusBar().showMessage(event.message, 10000)
@@ -777,6 +784,7 @@ class MainWindow(QMainWindow):
         if projects:
             self.open_project(projects[0])
             return
+        self.tabs.setCurrentWidget(self.dataset_view)
         self.data_panel.set_paths(paths)
         self.settings.setValue("last_folders/data", str(Path(paths[0]).parent))
 
