@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStyle,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +42,7 @@ from workbench.gui.image_check import ImageCheckThread
 from workbench.gui.inspect.inspect_page import InspectPage
 from workbench.gui.jobs import JobThread
 from workbench.gui.labelling import LabelPage
+from workbench.gui.page_tabs import PageTabs
 from workbench.gui.plugins_dialog import PluginsDialog
 from workbench.export import export_adapted, format_for_file, suggested_file_name
 from workbench.gui.predictions_view import PredictionsView
@@ -184,14 +184,18 @@ class MainWindow(QMainWindow):
         training_layout.addWidget(self.training_panel)
         training_layout.addWidget(plots_split, 1)
 
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.label_page = LabelPage()  # label a folder with a trained model: workbench/gui/labelling
         self.training_page = training_page
         for title, page in self._pages():
             self.tabs.addTab(page, title)
+        # Settings live with the pages they configure; Label, Runs and Inspect use the whole width.
+        self.tabs.currentChanged.connect(lambda _index: self.settings_side.setVisible(
+            self.tabs.currentWidget() in (self.dataset_view, self.training_page)))
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
+        self.settings_side = left
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)

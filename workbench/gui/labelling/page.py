@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.banner import MessageBanner
+from workbench.gui.elided_label import ElidedLabel, horizontal_scroller
 from workbench.gui.labelling import export_actions
 from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.class_list import ClassList
@@ -151,7 +152,7 @@ class LabelPage(QWidget):
         self.offer = QFrame()
         self.offer.setObjectName("labelOffer")
         self.offer.setStyleSheet("#labelOffer { background: #e3f2fd; border: 1px solid #64b5f6; border-radius: 4px; }")
-        self.offer_label = QLabel()
+        self.offer_label = ElidedLabel()
         self.offer_button = QPushButton("Use this model for labelling")
         self.offer_button.clicked.connect(lambda: self.offered_run and self.load_run(self.offered_run))
         offer_layout = QHBoxLayout(self.offer)
@@ -276,8 +277,8 @@ class LabelPage(QWidget):
         grid.addWidget(self.suggest_count, 0, 1)
         grid.addWidget(QLabel("Threshold"), 1, 0)
         grid.addWidget(self.threshold, 1, 1)
-        grid.addWidget(self.accept_selected_button, 2, 0)
-        grid.addWidget(self.accept_all_button, 2, 1)
+        grid.addWidget(self.accept_selected_button, 2, 0, 1, 2)
+        grid.addWidget(self.accept_all_button, 3, 0, 1, 2)  # a row each: never clipped at the side's width
 
         column.addWidget(model_box)
         column.addWidget(class_box, 1)
@@ -331,10 +332,10 @@ class LabelPage(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.hint)
         self.stack.addWidget(self.grid)
-        self.summary = QLabel("")
+        self.summary = ElidedLabel("")  # holds the folder's path: elided, never widening the window
         self.summary.setObjectName("hint")
 
-        column.addWidget(self.class_buttons)
+        column.addWidget(horizontal_scroller(self.class_buttons))  # many classes scroll instead of widening
         column.addLayout(view_row)
         column.addWidget(self.stack, 1)
         column.addWidget(self.summary)
