@@ -53,6 +53,7 @@ from workbench.gui.shortcuts import ShortcutsDialog, window_shortcuts
 from workbench.gui.settings import app_settings, push_recent, string_list
 from workbench.gui.themes import apply_theme, current_theme
 from workbench.gui.training_panel import RunControls, TrainingPanel
+from workbench.gui.too_few_classes import flat_folder, training_blocker
 from workbench.gui.training_worker import TrainingThread
 from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.gui.window_actions import make_actions, make_menus
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
 
         self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self.data_panel.pathsChanged.connect(self.load_datasets)
+        self.protocol_panel.ways.valueChanged.connect(lambda _ways: self._update_actions())
         for signal in (self.label_page.keeper.modifiedChanged, self.data_panel.pathsChanged,
                        self.algorithm_panel.algorithmChanged, self.protocol_panel.invert.toggled):
             signal.connect(lambda *_args: self.guard.update_title())
@@ -323,11 +325,15 @@ class MainWindow(QMainWindow):
         self.protocol_panel.set_groups([g for g in scan.groups if g])
         # No page change here: the person may be on another page (a resumed run's, say) by now.
         summary = self._update_data_summary()
+        blocker = training_blocker(scan, self.protocol_panel.ways.value())
         if not scan.classes:
             self.banner.show_message("No usable classes found: a class is a folder holding images. "
                                      "See the problems list for what was found instead.", "error")
-        elif self.banner.level == "error":
-            self.banner.clear()
+        elif blocker:
+            folder = flat_folder(scan)
+            self.banner.show_message(blocker, "warning", folder and ("Open on the Label page", lambda: self.label_folder(folder)))
+        elif self.banner.level == "error" or "-way episodes need" in self.banner.text:
+            self.banner.clear()  # about the dataset this scan replaced
         self.statusBar().showMessage(f"Loaded {summary}.", 8000)
         self._update_actions()
         self._start_image_check(scan)
@@ -385,6 +391,9 @@ class MainWindow(QMainWindow):
             raise WorkbenchError("Choose a dataset first: File › Open dataset folder… or zip….")
         if self.scan is None or not self.scan.classes:
             raise WorkbenchError("The chosen dataset has no usable classes; see the Dataset tab for its problems.")
+        blocker = training_blocker(self.scan, self.protocol_panel.ways.value())
+        if blocker:
+            raise WorkbenchError(blocker)
         name = self.algorithm_panel.name
         hparams = self.algorithm_panel.hyperparams()
         resolve_hyperparams(registry.get(name).hyperparams, hparams, name)
@@ -523,11 +532,12 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         thread = self.training
         running = thread is not None
-        has_data = self.scan is not None and bool(self.scan.classes)
+        blocker = training_blocker(self.scan, self.protocol_panel.ways.value())
+        has_data = self.scan is not None and bool(self.scan.classes) and blocker is None
         # While a scan runs, Start waits for it and then trains on what it found.
         self.start_action.setEnabled(not running and (has_data or self.scan_running))
         self.start_action.setToolTip("Start training (Ctrl+R)" if has_data or self.scan_running
-                                     else "Choose a dataset first.")
+                                     else blocker or "Choose a dataset first.")
         training = running and thread.started_training and not thread.control.cancelled
         self.pause_action.setEnabled(training)
         paused = training and thread.control.paused
@@ -562,6 +572,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.inspect_page)
         self.inspect_page.open_run(run_dir)
         self._update_actions()
+
+    def label_folder(self, folder: str) -> None:
+        """Open `folder` on the Label page (a folder of images without classes is one to label)."""
+        self.tabs.setCurrentWidget(self.label_page)
+        self.label_page.open_folder(folder)
 
     def use_for_labelling(self, run_dir: str) -> None:
         """Open the Label page with the run's model, ready to adapt to the user's images."""
