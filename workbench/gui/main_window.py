@@ -520,6 +520,7 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, message: str) -> None:
         self.banner.show_message(message, "error")
+        self.statusBar().showMessage("Could not train; the banner says why.", 10000)  # not "Training…" any more
         self.training_panel.run_failed(message)
 
     def _on_thread_finished(self) -> None:
