@@ -62,3 +62,10 @@ def test_inspect_shows_unique_names_each_mistake_once_and_never_a_stale_run(wind
     assert "Evaluating second" in page.summary.text() and page.top_confusions.rowCount() == 0
     qtbot.waitUntil(lambda: page.inspection is not None and not page.busy, timeout=60_000)
     assert page.inspection.run_dir.endswith("second")
+    # The Runs table shows the test score beside best validation.
+    from workbench.gui.runs.run_table import TEST
+    window.runs_page.refresh()
+    model = window.runs_page.model
+    shown = {model.index(r, 0).data(): model.index(r, TEST).data() for r in range(model.rowCount())}
+    expected = f"{100 * page.inspection.accuracy:.1f}% ± {100 * page.inspection.ci95:.1f}"
+    assert shown["second"] == expected and "±" in shown["first"]

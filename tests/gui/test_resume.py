@@ -37,6 +37,8 @@ def test_resume_from_the_runs_page_shows_the_whole_run_on_the_training_page(wind
     window.set_runs_root(tmp_path / "runs")
     window.tabs.setCurrentWidget(window.runs_page)
     window.runs_page.select_paths([str(run_dir)])
+    model = window.runs_page.model
+    assert model.index(0, 6).data() == f"stopped at {STOP_AT}/14"  # the banner's word, not "cancelled"
     qtbot.mouseClick(window.runs_page.resume_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.training_page
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)

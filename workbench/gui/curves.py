@@ -78,7 +78,7 @@ class CurvesView(QWidget):
         super().__init__(parent)
         self.loss_plot = self._plot("Loss", "loss")
         self.accuracy_plot = self._plot("Accuracy", "accuracy (%)")
-        self.accuracy_plot.setYRange(0, 100)
+        self.accuracy_plot.enableAutoRange(y=True)  # fits the data: 85-95% is not a flat line at the top
         self.accuracy_plot.getViewBox().setLimits(yMin=-5, yMax=105)
         self.series = {name: _Series() for name in ("train_loss", "train_acc", "train_loss_smooth",
                                                     "train_acc_smooth", "val_loss", "val_acc")}
