@@ -106,6 +106,7 @@ def test_data_problems_are_listed(window, tmp_path, qtbot):
     assert "<b>4</b> problems" in view.summary.text()
     assert "2 could not be decoded" in view.check_status.text()
     assert window.start_action.isEnabled()
+    assert "3 classes, and 5-way episodes need at least 5" in window.banner.text  # said before Start
 
 
 def test_hyperparameter_form_follows_the_algorithm(window, qtbot):

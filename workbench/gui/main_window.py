@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
         if self.scan is None or not self.scan.classes:
             raise WorkbenchError("The chosen dataset has no usable classes; see the Dataset tab for its problems.")
         blocker = training_blocker(self.scan, self.protocol_panel.ways.value())
-        if blocker:
+        if blocker and len(self.scan.classes) < 2:
             raise WorkbenchError(blocker)
         name = self.algorithm_panel.name
         hparams = self.algorithm_panel.hyperparams()
@@ -533,8 +533,10 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         thread = self.training
         running = thread is not None
+        # One class can never make an episode: Start is off. With fewer classes than N ways the
+        # banner says so, and Start stays on (the run then explains which split falls short).
         blocker = training_blocker(self.scan, self.protocol_panel.ways.value())
-        has_data = self.scan is not None and bool(self.scan.classes) and blocker is None
+        has_data = self.scan is not None and len(self.scan.classes) >= 2
         # While a scan runs, Start waits for it and then trains on what it found.
         self.start_action.setEnabled(not running and (has_data or self.scan_running))
         self.start_action.setToolTip("Start training (Ctrl+R)" if has_data or self.scan_running

@@ -12,9 +12,10 @@ def flat_folder(scan: DatasetScan) -> str | None:
     """The folder, when the scan is one folder holding its images directly (no class subfolders)."""
     if len(scan.classes) != 1 or len(scan.roots) != 1 or not Path(scan.roots[0]).is_dir():
         return None
-    only = scan.classes[0]
-    sources = {image.source for image in only.images[:50]}
-    return scan.roots[0] if sources and all(Path(s) == Path(scan.roots[0]) for s in sources) else None
+    images = scan.classes[0].images[:50]
+    # Images straight in the chosen folder: their path inside it has no folder part.
+    direct = images and all(not image.in_zip and "/" not in image.member.replace("\\", "/") for image in images)
+    return scan.roots[0] if direct else None
 
 
 def training_blocker(scan: DatasetScan | None, ways: int) -> str | None:
