@@ -22,6 +22,12 @@ OMNIGLOT_SMALL1 = OMNIGLOT / "images_background_small1.zip"
 SCAN_TIMEOUT_MS = 30_000
 
 
+def _forget_unsaved_work(win) -> None:
+    """What a test left unsaved must not stop its window closing at teardown with a question."""
+    win.label_page.undo_stack.setClean()
+    win.project_path = None
+
+
 @pytest.fixture
 def window_factory(qtbot, tmp_path):
     """Makes main windows that write runs under tmp_path; stops their threads afterwards."""
@@ -33,7 +39,7 @@ def window_factory(qtbot, tmp_path):
     def make():
         make_application([])
         win = MainWindow(runs_root=tmp_path / "runs")
-        qtbot.addWidget(win)
+        qtbot.addWidget(win, before_close_func=_forget_unsaved_work)
         win.show()
         made.append(win)
         return win
@@ -60,3 +66,20 @@ def omniglot_zip():
     if not OMNIGLOT_SMALL1.exists():
         pytest.skip(f"Omniglot data not found at {OMNIGLOT_SMALL1} (../shared/data/omniglot is absent)")
     return OMNIGLOT_SMALL1
+
+
+def make_flat_folder(folder: Path, count: int = 12) -> Path:
+    """`count` small grey PNGs in one folder, with no class subfolders (a folder to label)."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray((rng.random((16, 16)) * 255).astype(np.uint8), mode="L").save(folder / f"img_{i:02d}.png")
+    return folder
+
+
+@pytest.fixture
+def flat_folder(tmp_path):
+    return make_flat_folder(tmp_path / "to_label")

@@ -106,6 +106,7 @@ def test_data_problems_are_listed(window, tmp_path, qtbot):
     assert "<b>4</b> problems" in view.summary.text()
     assert "2 could not be decoded" in view.check_status.text()
     assert window.start_action.isEnabled()
+    assert "3 classes, and 5-way episodes need at least 5" in window.banner.text  # said before Start
 
 
 def test_hyperparameter_form_follows_the_algorithm(window, qtbot):
@@ -229,7 +230,8 @@ def test_a_run_that_cannot_start_explains_why(window, tmp_path, qtbot):
     root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=6, images_per_class=4)
     window.data_panel.set_paths([str(root)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
-    set_small_protocol(window, ways=20, steps=10)  # more ways than the data has classes
+    # As many ways as the data has classes, so Start is on, but the split leaves fewer for training.
+    set_small_protocol(window, ways=6, steps=10)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     assert window.banner.level == "error"

@@ -113,8 +113,9 @@ def test_a_single_class_explains_why_it_cannot_train(window, tmp_path, qtbot):
     small_protocol(window)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
-    assert window.banner.level == "error" and "usable classes" in window.banner.text
-    assert window.isVisible() and window.start_action.isEnabled()
+    # One class can never make an episode: said in words, and Start is off until there are more.
+    assert window.banner.level == "error" and "1 class" in window.banner.text and "need at least" in window.banner.text
+    assert window.isVisible() and not window.start_action.isEnabled()
 
 
 @pytest.fixture

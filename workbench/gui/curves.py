@@ -78,7 +78,7 @@ class CurvesView(QWidget):
         super().__init__(parent)
         self.loss_plot = self._plot("Loss", "loss")
         self.accuracy_plot = self._plot("Accuracy", "accuracy (%)")
-        self.accuracy_plot.setYRange(0, 100)
+        self.accuracy_plot.enableAutoRange(y=True)  # fits the data: 85-95% is not a flat line at the top
         self.accuracy_plot.getViewBox().setLimits(yMin=-5, yMax=105)
         self.series = {name: _Series() for name in ("train_loss", "train_acc", "train_loss_smooth",
                                                     "train_acc_smooth", "val_loss", "val_acc")}
@@ -115,6 +115,9 @@ class CurvesView(QWidget):
         plot.setTitle(title)
         plot.setLabel("bottom", "step")
         plot.setLabel("left", y_label)
+        # "loss (x0.001)" with ticks up to 500 reads as a loss of 500: plain numbers only.
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
         # No grid: pyqtgraph draws it through the axes at every repaint, 17 of the 20 ms a
         # redraw of both plots took on the development machine (GUI thread, software raster).
         # Loss falls and accuracy rises: put each legend where its curves will not be.

@@ -155,6 +155,8 @@ class DatasetView(QWidget):
         self.add_problems(scan.problems)
         self.thumbnails.show_class(None)
         self.thumbs_title.setText("Select a class to see its images.")
+        # The previous dataset's check says nothing about this one (and an empty one has nothing to check).
+        self.check_status.setText("Checking that every image decodes…" if scan.classes else "")
         self._update_summary()
         self.stack.setCurrentIndex(1)
         if scan.classes:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QByteArray, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStyle,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -43,15 +42,21 @@ from workbench.gui.image_check import ImageCheckThread
 from workbench.gui.inspect.inspect_page import InspectPage
 from workbench.gui.jobs import JobThread
 from workbench.gui.labelling import LabelPage
+from workbench.gui.page_tabs import PageTabs
 from workbench.gui.plugins_dialog import PluginsDialog
 from workbench.export import export_adapted, format_for_file, suggested_file_name
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.protocol_panel import ProtocolPanel
+from workbench.gui.run_history import show_past
 from workbench.gui.runs.runs_page import RunsPage
+from workbench.gui.shortcuts import ShortcutsDialog, window_shortcuts
 from workbench.gui.settings import app_settings, push_recent, string_list
 from workbench.gui.themes import apply_theme, current_theme
 from workbench.gui.training_panel import RunControls, TrainingPanel
+from workbench.gui.too_few_classes import flat_folder, training_blocker
 from workbench.gui.training_worker import TrainingThread
+from workbench.gui.unsaved_guard import UnsavedGuard
+from workbench.gui.window_actions import make_actions, make_menus
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
 from workbench.runs.folder import RunFolder
@@ -92,7 +97,6 @@ class MainWindow(QMainWindow):
         self.project = Project()
         self.project_path: str | None = None
         self.settings = app_settings()
-        self.setWindowTitle(APP_TITLE)
         self.resize(1400, 880)
         self.setAcceptDrops(True)
 
@@ -106,12 +110,17 @@ class MainWindow(QMainWindow):
         self.predictions = PredictionsView()
         self.runs_page = RunsPage()
         self.inspect_page = InspectPage()
-        self._make_actions()
+        make_actions(self)
         self._layout()
-        self._make_menus()  # after the layout: the View menu names its pages
+        make_menus(self)  # after the layout: the View menu names its pages
         self._make_status_bar()
 
+        self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self.data_panel.pathsChanged.connect(self.load_datasets)
+        self.protocol_panel.ways.valueChanged.connect(lambda _ways: self._update_actions())
+        for signal in (self.label_page.keeper.modifiedChanged, self.data_panel.pathsChanged,
+                       self.algorithm_panel.algorithmChanged, self.protocol_panel.invert.toggled):
+            signal.connect(lambda *_args: self.guard.update_title())
         self.runs_page.resumeRequested.connect(self.resume_run)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
@@ -122,6 +131,7 @@ class MainWindow(QMainWindow):
         if algorithms is None:
             self._report_plugin_failures()
         self._restore_settings()
+        self._update_title()
         self._update_actions()
         # A full garbage collection holds the GIL while it walks every object: with torch,
         # Qt and a 100 000-image scan loaded that froze the window for 0.2-0.3 s. Objects
@@ -131,116 +141,6 @@ class MainWindow(QMainWindow):
                                      "window, to begin. No data? File › Create demo dataset.")
 
     # --- building ------------------------------------------------------------
-    def _make_actions(self) -> None:
-        style = self.style()
-        self.open_folder_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon),
-                                          "Open dataset &folder…", self)
-        self.open_folder_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_folder_action.triggered.connect(self.open_dataset_folder)
-        self.open_zip_action = QAction("Open dataset &zip…", self)
-        self.open_zip_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        self.open_zip_action.triggered.connect(self.open_dataset_zip)
-        self.add_dataset_action = QAction("&Add another dataset…", self)
-        self.add_dataset_action.triggered.connect(self.add_dataset)
-        self.runs_root_action = QAction("Choose &runs folder…", self)
-        self.runs_root_action.triggered.connect(self.choose_runs_root)
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-
-        self.start_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "&Start training", self)
-        self.start_action.setShortcut(QKeySequence("Ctrl+R"))
-        self.start_action.triggered.connect(self.start_training)
-        self.pause_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "&Pause", self)
-        self.pause_action.setShortcut(QKeySequence("Ctrl+P"))
-        self.pause_action.triggered.connect(self.toggle_pause)
-        self.stop_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "S&top", self)
-        self.stop_action.setShortcut(QKeySequence("Ctrl+."))
-        self.stop_action.triggered.connect(self.stop_training)
-        self.stop_action.setToolTip("Stop the run; it is saved and can be resumed.")
-
-        self.new_project_action = QAction("&New project", self)
-        self.new_project_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_project_action.triggered.connect(self.new_project)
-        self.open_project_action = QAction("Open &project…", self)
-        self.open_project_action.setShortcut(QKeySequence("Ctrl+Alt+O"))
-        self.open_project_action.triggered.connect(self.open_project_dialog)
-        self.save_project_action = QAction("&Save project", self)
-        self.save_project_action.setShortcut(QKeySequence.StandardKey.Save)
-        self.save_project_action.triggered.connect(self.save_project)
-        self.save_project_as_action = QAction("Save project &as…", self)
-        self.save_project_as_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.save_project_as_action.triggered.connect(lambda: self.save_project(ask=True))
-        self.demo_action = QAction("Create &demo dataset", self)
-        self.demo_action.setShortcut(QKeySequence("Ctrl+D"))
-        self.demo_action.setToolTip(f"Draw {DEMO_CLASSES} glyph classes x {DEMO_IMAGES} images into your data "
-                                    "folder and load them: train with no data and no network.")
-        self.demo_action.triggered.connect(self.create_demo_dataset)
-        self.omniglot_action = QAction("Get &Omniglot (download)", self)
-        self.omniglot_action.setToolTip("Download Omniglot's background set (964 classes) through torchvision.")
-        self.omniglot_action.triggered.connect(self.get_omniglot)
-        self.resume_action = QAction("Resume selected run", self)
-        self.resume_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        self.resume_action.triggered.connect(lambda: self.runs_page._emit_for_current(self.runs_page.resumeRequested))
-        self.evaluate_action = QAction("&Evaluate / inspect selected run", self)
-        self.evaluate_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.evaluate_action.triggered.connect(self.evaluate_selected_or_last)
-        self.refresh_runs_action = QAction("Refresh run list", self)
-        self.refresh_runs_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        self.refresh_runs_action.triggered.connect(self.runs_page.refresh)
-        self.theme_actions = {}
-        self.theme_group = QActionGroup(self)
-        for name, text in (("light", "&Light"), ("dark", "&Dark")):
-            action = QAction(text, self, checkable=True)
-            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
-            self.theme_group.addAction(action)
-            self.theme_actions[name] = action
-
-    def _make_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for action in (self.new_project_action, self.open_project_action):
-            file_menu.addAction(action)
-        self.recent_menu = file_menu.addMenu("Open &recent project")
-        for action in (self.save_project_action, self.save_project_as_action):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_folder_action)
-        file_menu.addAction(self.open_zip_action)
-        file_menu.addAction(self.add_dataset_action)
-        file_menu.addAction(self.demo_action)
-        file_menu.addAction(self.omniglot_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.runs_root_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        training_menu = self.menuBar().addMenu("&Training")
-        training_menu.addAction(self.start_action)
-        training_menu.addAction(self.pause_action)
-        training_menu.addAction(self.stop_action)
-        training_menu.addSeparator()
-        training_menu.addAction(self.resume_action)
-        training_menu.addAction(self.evaluate_action)
-        view_menu = self.menuBar().addMenu("&View")
-        self.page_actions = []
-        for number, (title, page) in enumerate(self._pages(), start=1):
-            action = view_menu.addAction(f"{title} page", lambda p=page: self.tabs.setCurrentWidget(p))
-            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
-            self.page_actions.append(action)
-        view_menu.addAction(self.refresh_runs_action)
-        view_menu.addSeparator()
-        theme_menu = view_menu.addMenu("&Theme")
-        for action in self.theme_actions.values():
-            theme_menu.addAction(action)
-        tools_menu = self.menuBar().addMenu("&Tools")
-        tools_menu.addAction("&Export adapted classifier (ONNX / TorchScript)…", self.export_adapted_model)
-        tools_menu.addAction("&Plugins…", self.show_plugins)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("&Getting started", self.show_getting_started)
-        help_menu.addAction(self.demo_action)
-        help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts)
-        help_menu.addAction("&About", self.show_about)
-        self._update_recent_menu()
-
     def _layout(self) -> None:
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
@@ -286,14 +186,18 @@ class MainWindow(QMainWindow):
         training_layout.addWidget(self.training_panel)
         training_layout.addWidget(plots_split, 1)
 
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.label_page = LabelPage()  # label a folder with a trained model: workbench/gui/labelling
         self.training_page = training_page
         for title, page in self._pages():
             self.tabs.addTab(page, title)
+        # Settings live with the pages they configure; Label, Runs and Inspect use the whole width.
+        self.tabs.currentChanged.connect(lambda _index: self.settings_side.setVisible(
+            self.tabs.currentWidget() in (self.dataset_view, self.training_page)))
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
+        self.settings_side = left
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
@@ -339,11 +243,13 @@ class MainWindow(QMainWindow):
     def open_dataset_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a dataset folder", self._dialog_start())
         if path:
+            self.tabs.setCurrentWidget(self.dataset_view)
             self.data_panel.set_paths([path])
 
     def open_dataset_zip(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a dataset zip", self._dialog_start(), ZIP_FILTER)
         if path:
+            self.tabs.setCurrentWidget(self.dataset_view)
             self.data_panel.set_paths([path])
 
     def add_dataset(self) -> None:
@@ -417,13 +323,17 @@ class MainWindow(QMainWindow):
         gc.freeze()  # the scan lives until the next one (and frees by reference count then)
         self.dataset_view.show_scan(scan)
         self.protocol_panel.set_groups([g for g in scan.groups if g])
-        self.tabs.setCurrentWidget(self.dataset_view)
+        # No page change here: the person may be on another page (a resumed run's, say) by now.
         summary = self._update_data_summary()
+        blocker = training_blocker(scan, self.protocol_panel.ways.value())
         if not scan.classes:
             self.banner.show_message("No usable classes found: a class is a folder holding images. "
                                      "See the problems list for what was found instead.", "error")
-        elif self.banner.level == "error":
-            self.banner.clear()
+        elif blocker:
+            folder = flat_folder(scan)
+            self.banner.show_message(blocker, "warning", folder and ("Open on the Label page", lambda: self.label_folder(folder)))
+        elif self.banner.level == "error" or "-way episodes need" in self.banner.text:
+            self.banner.clear()  # about the dataset this scan replaced
         self.statusBar().showMessage(f"Loaded {summary}.", 8000)
         self._update_actions()
         self._start_image_check(scan)
@@ -481,6 +391,9 @@ class MainWindow(QMainWindow):
             raise WorkbenchError("Choose a dataset first: File › Open dataset folder… or zip….")
         if self.scan is None or not self.scan.classes:
             raise WorkbenchError("The chosen dataset has no usable classes; see the Dataset tab for its problems.")
+        blocker = training_blocker(self.scan, self.protocol_panel.ways.value())
+        if blocker and len(self.scan.classes) < 2:
+            raise WorkbenchError(blocker)
         name = self.algorithm_panel.name
         hparams = self.algorithm_panel.hyperparams()
         resolve_hyperparams(registry.get(name).hyperparams, hparams, name)
@@ -584,6 +497,8 @@ class MainWindow(QMainWindow):
             self.predictions.show_predictions(event)
         elif isinstance(event, RunStarted):
             self.device_label.setText(f"Device: {event.device}")
+            if event.start_step > 0:  # resumed: the steps before the checkpoint belong on the curves too
+                show_past(self, event.run_dir, event.start_step)
             self._update_actions()
         elif isinstance(event, RunFinished):
             self.last_finished = event
@@ -597,12 +512,15 @@ class MainWindow(QMainWindow):
             self.label_page.offer_run(event.run_dir)  # "Use this model for labelling" on the Label tab
         elif event.status == "failed":
             self.banner.show_message(event.message, "error")
+        elif event.status == "cancelled" and event.run_dir and RunFolder(event.run_dir).checkpoint_path.exists():
+            self.banner.show_message(event.message, "info", ("Resume", lambda d=event.run_dir: self.resume_run(d)))
         else:
             self.banner.show_message(event.message, "info")
         self.statusBar().showMessage(event.message, 10000)
 
     def _on_failed(self, message: str) -> None:
         self.banner.show_message(message, "error")
+        self.statusBar().showMessage("Could not train; the banner says why.", 10000)  # not "Training…" any more
         self.training_panel.run_failed(message)
 
     def _on_thread_finished(self) -> None:
@@ -615,11 +533,14 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         thread = self.training
         running = thread is not None
-        has_data = self.scan is not None and bool(self.scan.classes)
+        # One class can never make an episode: Start is off. With fewer classes than N ways the
+        # banner says so, and Start stays on (the run then explains which split falls short).
+        blocker = training_blocker(self.scan, self.protocol_panel.ways.value())
+        has_data = self.scan is not None and len(self.scan.classes) >= 2
         # While a scan runs, Start waits for it and then trains on what it found.
         self.start_action.setEnabled(not running and (has_data or self.scan_running))
         self.start_action.setToolTip("Start training (Ctrl+R)" if has_data or self.scan_running
-                                     else "Choose a dataset first.")
+                                     else blocker or "Choose a dataset first.")
         training = running and thread.started_training and not thread.control.cancelled
         self.pause_action.setEnabled(training)
         paused = training and thread.control.paused
@@ -655,6 +576,11 @@ class MainWindow(QMainWindow):
         self.inspect_page.open_run(run_dir)
         self._update_actions()
 
+    def label_folder(self, folder: str) -> None:
+        """Open `folder` on the Label page (a folder of images without classes is one to label)."""
+        self.tabs.setCurrentWidget(self.label_page)
+        self.label_page.open_folder(folder)
+
     def use_for_labelling(self, run_dir: str) -> None:
         """Open the Label page with the run's model, ready to adapt to the user's images."""
         self.tabs.setCurrentWidget(self.label_page)
@@ -681,6 +607,8 @@ class MainWindow(QMainWindow):
                        labelling_sessions=list(project.labelling_sessions), settings=settings)
 
     def new_project(self) -> None:
+        if not self.guard.confirm("starting a new project"):
+            return
         self.project, self.project_path = Project(), None
         self.data_panel.set_paths([])
         self._update_title()
@@ -693,6 +621,8 @@ class MainWindow(QMainWindow):
 
     def open_project(self, path: str) -> bool:
         """Open a project file; a missing or invalid one is explained in the banner (returns False)."""
+        if not self.guard.confirm("opening another project"):
+            return False
         try:
             project = load_project(path)
         except WorkbenchError as exc:
@@ -708,11 +638,18 @@ class MainWindow(QMainWindow):
         if isinstance(invert, bool):  # projects saved before the setting existed leave the box as it is
             self.protocol_panel.invert.setChecked(invert)
         self.data_panel.set_paths(project.datasets)
+        self.guard.mark_project_saved()
         self._remember_recent(self.project_path)
         self._update_title()
         self.statusBar().showMessage(f"Opened project {project.name}.", 8000)
         self.projectOpened.emit(project)
         return True
+
+    def save_current(self) -> bool:
+        """Ctrl+S: the labelling session on the Label page, the project on every other page."""
+        if self.tabs.currentWidget() is self.label_page:
+            return self.label_page.save_session()
+        return self.save_project()
 
     def save_project(self, ask: bool = False, path: str | None = None) -> bool:
         path = path or (None if ask else self.project_path)
@@ -732,13 +669,16 @@ class MainWindow(QMainWindow):
             self.banner.show_message(str(exc), "error")
             return False
         self.project, self.project_path = project, str(Path(path).resolve())
+        self.guard.mark_project_saved()
         self._remember_recent(self.project_path)
         self._update_title()
         self.statusBar().showMessage(f"Saved project {project.name} in {path}.", 8000)
         return True
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.project.name} — {APP_TITLE}" if self.project_path else APP_TITLE)
+        # [*] is where Qt shows the unsaved-changes marker while the window is modified.
+        self.setWindowTitle(f"{self.project.name}[*] — {APP_TITLE}" if self.project_path else f"{APP_TITLE}[*]")
+        self.guard.update_title()
 
     def _remember_recent(self, path: str) -> None:
         push_recent(self.settings, "recent_projects", path)
@@ -866,6 +806,7 @@ class MainWindow(QMainWindow):
         if projects:
             self.open_project(projects[0])
             return
+        self.tabs.setCurrentWidget(self.dataset_view)
         self.data_panel.set_paths(paths)
         self.settings.setValue("last_folders/data", str(Path(paths[0]).parent))
 
@@ -907,10 +848,9 @@ class MainWindow(QMainWindow):
 
     # --- help ----------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        actions = [a for a in self.findChildren(QAction) if not a.shortcut().isEmpty()]
-        rows = "".join(f"<tr><td>{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}</td>"
-                       f"<td>{a.text().replace('&', '')}</td></tr>" for a in sorted(actions, key=lambda a: a.text()))
-        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellpadding='3'>{rows}</table>")
+        """Every shortcut of the window, grouped by the page it works on."""
+        self.shortcuts_dialog = ShortcutsDialog(window_shortcuts(self, self._pages()), self)
+        self.shortcuts_dialog.open()
 
     def show_getting_started(self) -> None:
         self.tabs.setCurrentWidget(self.dataset_view)
@@ -928,6 +868,9 @@ class MainWindow(QMainWindow):
 
     # --- closing -------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.guard.confirm("quitting"):
+            event.ignore()
+            return
         thread = self.training
         if thread is not None and thread.isRunning():
             answer = QMessageBox.question(

@@ -113,7 +113,9 @@ class EpisodeCanvas(QWidget):
         palette = self.palette()
         if self.episode is None:
             painter.setPen(palette.placeholderText().color())
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
+            # The part on screen (the canvas can be wider than its scroll area), wrapped to fit it.
+            painter.drawText(self.visibleRegion().boundingRect().adjusted(8, 8, -8, -8),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              "After each validation, the adapted model's predictions on a held-out "
                              "episode appear here.")
             painter.end()

@@ -37,24 +37,44 @@ def apply_theme(name: str, app: QApplication | None = None) -> str:
     """Apply theme `name` ('light' or 'dark'; anything else means light) to the app and its plots."""
     name = name if name in THEMES else "light"
     app = app or QApplication.instance()
-    if app.property("workbenchTheme") == name:
-        return name  # restyling every widget takes about a second; new plots take pyqtgraph's defaults set below
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
-    app.setPalette(dark_palette() if name == "dark" else app.style().standardPalette())
-    sheet = RESOURCES / THEMES[name]
-    app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
     background, foreground = PLOT_COLORS[name]
-    pg.setConfigOptions(background=background, foreground=foreground, antialias=True)
+    # Restyling every widget takes about a second: only when the theme changes. Plots are cheap, and a
+    # new window's plots need it too (their titles and legends keep the colour they were made with).
+    if app.property("workbenchTheme") != name:
+        if app.style().name().lower() != "fusion":
+            app.setStyle("Fusion")
+        app.setPalette(dark_palette() if name == "dark" else app.style().standardPalette())
+        sheet = RESOURCES / THEMES[name]
+        app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
+        pg.setConfigOptions(background=background, foreground=foreground, antialias=True)
+        app.setProperty("workbenchTheme", name)
     for widget in app.allWidgets():
         if isinstance(widget, pg.PlotWidget):
-            widget.setBackground(background)
-            for axis in ("left", "bottom", "right", "top"):
-                item = widget.getPlotItem().getAxis(axis)
-                item.setPen(foreground)
-                item.setTextPen(foreground)
-    app.setProperty("workbenchTheme", name)
+            style_plot(widget, background, foreground)
     return name
+
+
+def style_plot(widget: pg.PlotWidget, background: str, foreground: str) -> None:
+    """Give every part of a plot drawn so far the theme's colours: background, axes and their labels,
+    title and legend (pyqtgraph fixes an item's colour when it is made)."""
+    widget.setBackground(background)
+    plot = widget.getPlotItem()
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(foreground)
+        axis.setTextPen(foreground)
+        axis.labelStyle = {**axis.labelStyle, "color": foreground}
+        axis.label.setHtml(axis.labelString())
+    if plot.titleLabel.text:
+        plot.setTitle(plot.titleLabel.text, color=foreground)
+    legend = plot.legend
+    if legend is not None:
+        legend.setLabelTextColor(foreground)
+        fill = QColor(background)
+        fill.setAlpha(200)
+        legend.setBrush(pg.mkBrush(fill))
+        for _sample, label in legend.items:
+            label.setText(label.text, color=foreground)
 
 
 def current_theme(app: QApplication | None = None) -> str:

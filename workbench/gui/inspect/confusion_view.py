@@ -6,16 +6,18 @@ import math
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
 
+from workbench.gui.inspect.class_names import display_names
 from workbench.inspect.evaluation import Inspection
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def short_name(key: str) -> str:
-    """The last folder of a class key ('alphabet/char_07' -> 'char_07'); the full key is the tooltip."""
-    return key.rsplit("/", 1)[-1]
+def short_name(key: str, names: dict[str, str] | None = None) -> str:
+    """The name shown for a class key: from `names` (display_names of the view) when given, else
+    its last folder ('alphabet/char_07' -> 'char_07'); the full key is the tooltip."""
+    return names[key] if names and key in names else key.rsplit("/", 1)[-1]
 
 
 class PerClassModel(QAbstractTableModel):
@@ -28,6 +30,7 @@ class PerClassModel(QAbstractTableModel):
     def set_inspection(self, inspection: Inspection | None) -> None:
         self.beginResetModel()
         self.rows = list(inspection.per_class) if inspection else []
+        self.names = display_names([row["class"] for row in self.rows])
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
@@ -46,8 +49,10 @@ class PerClassModel(QAbstractTableModel):
         column = index.column()
         accuracy = row["accuracy"]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row["class"], "—" if accuracy != accuracy else f"{100 * accuracy:.1f}%",
+            return (self.names[row["class"]], "—" if accuracy != accuracy else f"{100 * accuracy:.1f}%",
                     str(row["correct"]), str(row["total"]))[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return row["class"]
         if role == SORT_ROLE:
             return (row["class"], -1.0 if accuracy != accuracy else accuracy, row["correct"], row["total"])[column]
         if role == Qt.ItemDataRole.BackgroundRole and column == 1 and accuracy == accuracy:
@@ -67,10 +72,17 @@ class ConfusionModel(QAbstractTableModel):
     def set_inspection(self, inspection: Inspection | None) -> None:
         self.beginResetModel()
         self.classes = list(inspection.classes) if inspection else []
+        self.names = display_names(self.classes)
         self.matrix = [list(r) for r in inspection.confusion] if inspection else []
         off = [v for i, r in enumerate(self.matrix) for j, v in enumerate(r) if i != j]
         self._largest_off_diagonal = max(off + [1])
         self.endResetModel()
+
+    def top_confusions(self, limit: int = 50) -> list[tuple[int, str, str]]:
+        """(count, true class, predicted class) of the off-diagonal cells, most queries first."""
+        cells = [(v, self.classes[i], self.classes[j]) for i, r in enumerate(self.matrix) for j, v in enumerate(r)
+                 if i != j and v]
+        return sorted(cells, key=lambda c: (-c[0], c[1], c[2]))[:limit]
 
     def total(self) -> int:
         """All queries counted in the matrix (every query lands in exactly one cell)."""
@@ -84,7 +96,7 @@ class ConfusionModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole:
-            return short_name(self.classes[section])
+            return self.names[self.classes[section]]
         if role == Qt.ItemDataRole.ToolTipRole:
             return ("true: " if orientation == Qt.Orientation.Vertical else "predicted: ") + self.classes[section]
         return None
@@ -105,6 +117,28 @@ class ConfusionModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
+
+
+class TopConfusions(QTableWidget):
+    """The confusion matrix's largest off-diagonal cells as a ranked list: readable with any number of classes."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(0, 3, parent)
+        self.setHorizontalHeaderLabels(["Queries", "True class", "Predicted as"])
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setStretchLastSection(True)
+
+    def show_confusions(self, model: ConfusionModel) -> None:
+        cells = model.top_confusions()
+        self.setRowCount(len(cells))
+        for r, (count, true, predicted) in enumerate(cells):
+            for c, (text, tip) in enumerate(((str(count), ""), (model.names[true], true),
+                                             (model.names[predicted], predicted))):
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                self.setItem(r, c, item)
+        self.resizeColumnsToContents()
 
 
 def _accuracy_color(accuracy: float) -> QColor:

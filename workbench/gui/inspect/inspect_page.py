@@ -23,7 +23,7 @@ from workbench.data.images import ImageDecodeError
 from workbench.data.views import orient_array
 from workbench.errors import WorkbenchError
 from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixmap
-from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, accuracy_text, make_table
+from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, TopConfusions, accuracy_text, make_table
 from workbench.gui.inspect.mistakes_view import TILE, MistakesView
 from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
 from workbench.gui.jobs import JobThread
@@ -97,6 +97,8 @@ class InspectPage(QWidget):
         left_tabs = QTabWidget()
         left_tabs.addTab(self.per_class, "Per class")
         left_tabs.addTab(self.confusion, "Confusion matrix")
+        self.top_confusions = TopConfusions()
+        left_tabs.addTab(self.top_confusions, "Top confusions")
         self.result_tabs = left_tabs
         self.mistakes = MistakesView()
         self.embedding = EmbeddingView()
@@ -152,8 +154,17 @@ class InspectPage(QWidget):
                 progress(start + share * done // max(1, total), 100)
             return inspect_run(run_dir, episodes=episodes, device=device, progress=staged, cancelled=cancelled)
 
-        self.summary.setText(f"Evaluating on {episodes} test episodes…")
+        self.summary.setText(f"Evaluating {Path(run_dir).name} on {episodes} test episodes…")
+        self._clear_results(f"Evaluating {Path(run_dir).name}…")  # never the previous run's results meanwhile
         self._start_job(work, "Evaluation", self._on_evaluated)
+
+    def _clear_results(self, message: str) -> None:
+        self.inspection = None
+        self.per_class_model.set_inspection(None)
+        self.confusion_model.set_inspection(None)
+        self.top_confusions.setRowCount(0)
+        self.mistakes._show_empty(message)
+        self.body.setEnabled(False)
 
     def _set_run(self, run_dir: str) -> None:
         if run_dir != self.run_dir:
@@ -185,6 +196,7 @@ class InspectPage(QWidget):
         self.per_class.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the weakest classes first
         self.per_class.resizeColumnsToContents()
         self.confusion_model.set_inspection(inspection)
+        self.top_confusions.show_confusions(self.confusion_model)
         self.mistakes.set_inspection(inspection, self.image)
         self.embedding.set_episode_count(len(inspection.episodes))
         self.embedding.image_source = self.image

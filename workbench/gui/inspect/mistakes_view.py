@@ -7,6 +7,7 @@ from typing import Callable
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QWidget
 
+from workbench.gui.inspect.class_names import display_names
 from workbench.gui.inspect.confusion_view import short_name
 from workbench.inspect.evaluation import Inspection, Mistake
 
@@ -51,18 +52,20 @@ class MistakesView(QScrollArea):
             head = QLabel(f"<b>{text}</b>")
             grid.addWidget(head, 0, column)
         self.rows = []
-        for r, mistake in enumerate(inspection.mistakes, start=1):
-            self._add_row(grid, r, mistake, images)
-        grid.setRowStretch(len(inspection.mistakes) + 1, 1)
+        names = display_names(list(inspection.classes))
+        mistakes = once_per_query(inspection.mistakes)
+        for r, mistake in enumerate(mistakes, start=1):
+            self._add_row(grid, r, mistake, images, names)
+        grid.setRowStretch(len(mistakes) + 1, 1)
         grid.setColumnStretch(4, 1)
         self.setWidget(body)
 
-    def _add_row(self, grid: QGridLayout, r: int, mistake: Mistake, images: ImageSource) -> None:
+    def _add_row(self, grid: QGridLayout, r: int, mistake: Mistake, images: ImageSource, names: dict) -> None:
         query = _tile(images(mistake.query_row, mistake.turns_true, mistake.query_path), "#c62828")
         query.setToolTip(f"{mistake.query_path}\ntrue class: {mistake.true_class}")
-        caption = QLabel(f"{short_name(mistake.predicted_class)}<br><span style='color:#c62828'>"
+        caption = QLabel(f"{short_name(mistake.predicted_class, names)}<br><span style='color:#c62828'>"
                          f"{_percent(mistake.confidence)} sure</span><br><small>true: "
-                         f"{short_name(mistake.true_class)}</small>")
+                         f"{short_name(mistake.true_class, names)}</small>")
         caption.setToolTip(f"predicted {mistake.predicted_class}\ntrue {mistake.true_class}\nepisode {mistake.episode + 1}")
         grid.addWidget(query, r, 0)
         grid.addWidget(caption, r, 1)
@@ -70,6 +73,16 @@ class MistakesView(QScrollArea):
                               mistake.predicted_support_paths, "#e69f00"), r, 2)
         grid.addWidget(_strip(images, mistake.true_support, mistake.turns_true, mistake.true_support_paths, "#2e7d32"), r, 3)
         self.rows.append(query)
+
+
+def once_per_query(mistakes: list[Mistake]) -> list[Mistake]:
+    """Each wrong query once (a query image can be drawn in several episodes): its most confident mistake."""
+    best: dict[str, Mistake] = {}
+    for mistake in mistakes:
+        kept = best.get(mistake.query_path)
+        if kept is None or mistake.confidence > kept.confidence:
+            best[mistake.query_path] = mistake
+    return sorted(best.values(), key=lambda m: -m.confidence)
 
 
 def _percent(confidence: float) -> str:

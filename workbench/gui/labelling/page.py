@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -35,6 +34,9 @@ from PySide6.QtWidgets import (
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.banner import MessageBanner
+from workbench.gui.elided_label import ElidedLabel, horizontal_scroller
+from workbench.gui.labelling import export_actions
+from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.class_list import ClassList
 from workbench.gui.labelling.colors import class_color
 from workbench.gui.labelling.commands import OperationCommand
@@ -44,7 +46,6 @@ from workbench.gui.labelling.worker import AdaptThread
 from workbench.labelling import operations as ops
 from workbench.adaptation.for_run import policy_for_run
 from workbench.labelling.adapter import Adapter, AdaptResult
-from workbench.labelling.export import export_to_class_folders, write_csv
 from workbench.labelling.operations import Operation
 from workbench.labelling.session import ACCEPTED, HUMAN, LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
@@ -90,6 +91,7 @@ class LabelPage(QWidget):
         self.offered_run: str | None = None
         self.model_run_dir: str | None = None
         self.undo_stack = QUndoStack(self)
+        self.keeper = SessionKeeper(self)  # autosave, restore, and Save / Discard / Cancel
         self.adapt_thread = AdaptThread(self)
         self.adapt_thread.loading.connect(self._on_loading)
         self.adapt_thread.loaded.connect(self._on_loaded)
@@ -124,12 +126,13 @@ class LabelPage(QWidget):
                                                "Open a folder of images to label (Ctrl+Shift+L).")
         self.open_session_action = self._action("Open session…", self.open_session, None,
                                                 "Reopen a saved labelling session.")
-        self.save_session_action = self._action("Save session…", self.save_session, QKeySequence.StandardKey.Save,
+        # Ctrl+S is the window's: on this page it calls save_session (one action, no ambiguity).
+        self.save_session_action = self._action("Save session…", lambda: self.save_session(ask=True), None,
                                                 "Save the folder, classes, labels, model and threshold (Ctrl+S).")
         # Fixed texts keep the toolbar still; the tooltip names what would be undone.
         self.undo_action = self._action("Undo", self.undo_stack.undo, QKeySequence.StandardKey.Undo)
         self.redo_action = self._action("Redo", self.undo_stack.redo, "Ctrl+Shift+Z")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.undo_stack.canUndoChanged.connect(self.undo_action.setEnabled)
         self.undo_stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setToolTip(f"Undo: {text} (Ctrl+Z)"))
@@ -150,7 +153,7 @@ class LabelPage(QWidget):
         self.offer = QFrame()
         self.offer.setObjectName("labelOffer")
         self.offer.setStyleSheet("#labelOffer { background: #e3f2fd; border: 1px solid #64b5f6; border-radius: 4px; }")
-        self.offer_label = QLabel()
+        self.offer_label = ElidedLabel()
         self.offer_button = QPushButton("Use this model for labelling")
         self.offer_button.clicked.connect(lambda: self.offered_run and self.load_run(self.offered_run))
         offer_layout = QHBoxLayout(self.offer)
@@ -275,8 +278,8 @@ class LabelPage(QWidget):
         grid.addWidget(self.suggest_count, 0, 1)
         grid.addWidget(QLabel("Threshold"), 1, 0)
         grid.addWidget(self.threshold, 1, 1)
-        grid.addWidget(self.accept_selected_button, 2, 0)
-        grid.addWidget(self.accept_all_button, 2, 1)
+        grid.addWidget(self.accept_selected_button, 2, 0, 1, 2)
+        grid.addWidget(self.accept_all_button, 3, 0, 1, 2)  # a row each: never clipped at the side's width
 
         column.addWidget(model_box)
         column.addWidget(class_box, 1)
@@ -330,10 +333,10 @@ class LabelPage(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.hint)
         self.stack.addWidget(self.grid)
-        self.summary = QLabel("")
+        self.summary = ElidedLabel("")  # holds the folder's path: elided, never widening the window
         self.summary.setObjectName("hint")
 
-        column.addWidget(self.class_buttons)
+        column.addWidget(horizontal_scroller(self.class_buttons))  # many classes scroll instead of widening
         column.addLayout(view_row)
         column.addWidget(self.stack, 1)
         column.addWidget(self.summary)
@@ -350,8 +353,14 @@ class LabelPage(QWidget):
         except WorkbenchError as exc:
             self.banner.show_message(str(exc), "error")
             return
-        self.session_path = None
-        self.set_session(session)
+        if not self.keeper.confirm_replace("opening another folder"):
+            return
+        restored = self.keeper.offer_restore(session)  # the labels of a session that ended without saving
+        if restored is not None:
+            self._show_loaded(restored, None)
+        else:
+            self.session_path = None
+            self.set_session(session)
 
     def set_session(self, session: LabelSession, warnings: list[str] | None = None) -> None:
         """Show `session` (a new folder or a reopened file); the undo history starts afresh."""
@@ -372,23 +381,26 @@ class LabelPage(QWidget):
         if warnings:
             self.banner.show_message(" ".join(warnings), "warning")
 
-    def save_session(self, path: str | None = None) -> None:
+    def save_session(self, path: str | None = None, ask: bool = False) -> bool:
+        """Save to `path`, else to the file it was saved to (asking where the first time, or when `ask`)."""
         if self.session is None:
             self.banner.show_message("Open a folder of images first; there is no session to save yet.", "info")
-            return
+            return False
+        path = path or (None if ask else self.session_path)
         if path is None:
             start = self.session_path or str(Path(self.session.folder).parent / f"{Path(self.session.folder).name}{SUFFIX}")
             path, _ = QFileDialog.getSaveFileName(self, "Save the labelling session", start, SESSION_FILTER)
             if not path:
-                return
+                return False
         try:
             save_session(self.session, path)
         except WorkbenchError as exc:
             self.banner.show_message(str(exc), "error")
-            return
+            return False
         self.session_path = path
         self.undo_stack.setClean()
         self._status(f"Session saved to {path}.")
+        return True
 
     def open_session(self, path: str | None = None) -> None:
         if path is None:
@@ -400,6 +412,10 @@ class LabelPage(QWidget):
         except WorkbenchError as exc:
             self.banner.show_message(str(exc), "error")
             return
+        if self.keeper.confirm_replace("opening another session"):
+            self._show_loaded(loaded, path)
+
+    def _show_loaded(self, loaded, path: str | None) -> None:
         self.session_path = path
         run_dir = loaded.session.model_run_dir
         self.set_session(loaded.session, loaded.warnings)
@@ -688,57 +704,12 @@ class LabelPage(QWidget):
         self.proxy.set_filter(self.proxy.class_filter, self.proxy.confidence_mode, value / 100.0)
         self._update_state()
 
-    # --- export --------------------------------------------------------------
+    # --- export (workbench/gui/labelling/export_actions.py) -------------------
     def export_csv(self, path: str | None = None) -> None:
-        if self.session is None:
-            self.banner.show_message("Open a folder of images first; there is nothing to export yet.", "info")
-            return
-        if path is None:
-            start = str(Path(self.session.folder).parent / f"{Path(self.session.folder).name}-labels.csv")
-            path, _ = QFileDialog.getSaveFileName(self, "Export labels as CSV", start, "CSV files (*.csv)")
-            if not path:
-                return
-        try:
-            rows = write_csv(self.session, path)
-        except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
-            return
-        self.banner.show_message(f"Wrote {rows} rows (path, label, confidence, source) to {path}.", "success")
+        export_actions.export_csv(self, path)
 
     def export_to_folders(self, target: str | None = None, move: bool = False) -> None:
-        if self.session is None or not self.session.labels:
-            self.banner.show_message("Label some images first; only labelled images go into class folders.", "info")
-            return
-        verb = "Move" if move else "Copy"
-        if target is None:
-            target = QFileDialog.getExistingDirectory(self, f"{verb} labelled images into class folders under…",
-                                                      self._start_dir())
-            if not target:
-                return
-            if move and QMessageBox.question(
-                    self, "Move images?", f"Move {len(self.session.labels)} labelled image(s) out of "
-                    f"{self.session.folder} into {target}/<class>/? This cannot be undone.") != QMessageBox.StandardButton.Yes:
-                return
-        try:
-            report = export_to_class_folders(self.session, target, move)
-        except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
-            return
-        if move and report.done:
-            moved = {str(Path(src).relative_to(self.session.folder).as_posix()) for src, _ in report.done}
-            session = self.session
-            session.images = [p for p in session.images if p not in moved]
-            for path in moved:
-                session.labels.pop(path, None)
-                session.predictions.pop(path, None)
-            self.set_session(session)
-        done = f"{'Moved' if move else 'Copied'} {len(report.done)} image(s) into class folders under {target}"
-        if report.failed:
-            src, reason = report.failed[0]
-            self.banner.show_message(f"{done}; {len(report.failed)} could not be {'moved' if move else 'copied'} and "
-                                     f"were left where they are (first: {src}: {reason}).", "warning")
-        else:
-            self.banner.show_message(done + ".", "success")
+        export_actions.export_to_folders(self, target, move)
 
     # --- keeping the view in step --------------------------------------------
     def _session_changed(self, adapt: bool = True) -> None:
@@ -835,6 +806,8 @@ class LabelPage(QWidget):
 
     # --- closing -------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop the adapt thread and the thumbnail decoders (waits for the job in progress)."""
+        """Write the pending autosave; stop the adapt thread and the thumbnail decoders (waits for the job in progress)."""
+        if self.keeper.timer.isActive():
+            self.keeper.flush()
         self.adapt_thread.shutdown()
         self.model.thumbnails.shutdown()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from workbench.inspect.evaluation import EVALUATION_FILE
 from workbench.runs.store import RunSummary
 
-COLUMNS = ("Run", "Algorithm", "Key settings", "Dataset", "Protocol", "Best val. acc.", "Status", "Date")
+COLUMNS = ("Run", "Algorithm", "Key settings", "Dataset", "Protocol", "Best val. acc.", "Status", "Date",
+           "Test acc. ± CI")
+TEST = COLUMNS.index("Test acc. ± CI")
+# One word per state, the same as the banner's: a run the person stopped is "stopped".
+STATUS_WORDS = {"cancelled": "stopped"}
 STATUS_COLORS = {"completed": "#2e7d32", "running": "#1565c0", "cancelled": "#8d6e00", "failed": "#c62828",
                  "damaged": "#c62828"}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -50,13 +57,16 @@ class RunTableModel(QAbstractTableModel):
                 return -1.0 if math.isnan(run.best_val_accuracy) else run.best_val_accuracy
             if column == 4:
                 return (run.ways, run.shots)
+            if column == TEST:
+                score = test_score(run)
+                return -1.0 if score is None else score[0]
             return self._text(run, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             settings = ", ".join(f"{k}={v}" for k, v in sorted(run.hparams.items())) or "defaults"
             return f"{run.path}\n{run.message}\nSettings: {settings}\nStep {run.step} of {run.steps}"
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return QColor(STATUS_COLORS.get(run.status, "#5f6670"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 5:
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (5, TEST):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -76,5 +86,27 @@ class RunTableModel(QAbstractTableModel):
             return "—" if math.isnan(run.best_val_accuracy) else f"{100 * run.best_val_accuracy:.1f}%"
         if column == 6:
             suffix = "" if run.status != "cancelled" else f" at {run.step}/{run.steps}"
-            return run.status + suffix + (" · evaluated" if run.evaluated else "")
+            return STATUS_WORDS.get(run.status, run.status) + suffix + (" · evaluated" if run.evaluated else "")
+        if column == TEST:
+            score = test_score(run)
+            return "—" if score is None else f"{100 * score[0]:.1f}% ± {100 * score[1]:.1f}"
         return run.date
+
+
+def test_score(run: RunSummary) -> tuple[float, float] | None:
+    """(accuracy, 95% half-width) of the run's saved evaluation on its test classes, if it has one."""
+    if not run.evaluated:
+        return None
+    path = Path(run.path) / EVALUATION_FILE
+    try:
+        stamp = path.stat().st_mtime
+        cached = _SCORES.get(str(path))
+        if cached is None or cached[0] != stamp:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            cached = _SCORES[str(path)] = (stamp, (float(data["accuracy"]), float(data.get("ci95") or 0.0)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable: the Inspect page says why when it is opened
+    return None if math.isnan(cached[1][0]) else cached[1]
+
+
+_SCORES: dict[str, tuple[float, tuple[float, float]]] = {}

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.gui.runs.run_table import SORT_ROLE, RunTableModel
+from workbench.gui.runs.run_table import SORT_ROLE, TEST, RunTableModel
 from workbench.runs.store import RunStore, RunSummary, read_curves
 
 # Distinct colours that read on light and dark backgrounds (Okabe-Ito, colour-blind safe, plus a few).
@@ -64,6 +64,7 @@ class RunsPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        header.moveSection(TEST, 5)  # test accuracy beside best validation: the columns runs are compared by
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _: self._emit_for_current(self.evaluateRequested))
 
@@ -102,7 +103,7 @@ class RunsPage(QWidget):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "accuracy (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setYRange(0, 100)
+        self.plot.getViewBox().setLimits(yMin=-5, yMax=105)  # the range fits the curves shown, within 0-100 %
         self.legend = self.plot.addLegend(offset=(-10, -10))
         self.curves: dict[str, list[pg.PlotDataItem]] = {}
 

@@ -1,0 +1,48 @@
+"""Every page fits a 1024 x 700 screen: the window never asks for more, long paths are elided (the
+full path in the tooltip), and the Label page's buttons are not clipped."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.conftest import make_flat_folder
+from tests.gui.dialogs import key
+
+pytestmark = pytest.mark.gui
+
+SMALL = (1024, 700)
+
+
+def fits(window) -> bool:
+    hint = window.minimumSizeHint()
+    return hint.width() <= SMALL[0] and hint.height() <= SMALL[1]
+
+
+def test_every_page_fits_1024_by_700(window, qtbot, tmp_path):
+    window.resize(*SMALL)
+    for number, (title, page) in enumerate(window._pages(), start=1):
+        key(qtbot, window, getattr(Qt.Key, f"Key_{number}"), Qt.KeyboardModifier.ControlModifier)
+        assert window.tabs.currentWidget() is page
+        QApplication.processEvents()
+        assert fits(window), f"{title} page needs {window.minimumSizeHint()}"
+        assert window.width() <= SMALL[0]
+        # The training settings show only with the pages they configure.
+        assert window.settings_side.isVisible() == (title in ("Dataset", "Training"))
+
+
+def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window, qtbot, tmp_path):
+    deep = tmp_path.joinpath(*[f"a_rather_long_folder_name_{i}" for i in range(8)])
+    folder = make_flat_folder(deep / "images_to_label_from_the_field_survey", 6)
+    window.resize(*SMALL)
+    window.tabs.setCurrentWidget(window.label_page)
+    page = window.label_page
+    page.open_folder(str(folder))
+    for i in range(12):
+        page.add_class(f"a class with a long descriptive name {i}")
+    QApplication.processEvents()
+    assert len(str(folder)) > 250
+    assert fits(window), f"the Label page needs {window.minimumSizeHint()}"
+    assert str(folder) in page.summary.toolTip() and "…" in page.summary.text()
+    button = page.accept_all_button
+    assert button.width() >= button.sizeHint().width()  # "Accept all ≥ threshold" whole
+    assert page.class_button_list[-1].text().endswith("11")  # all twelve buttons, in a scrolling row
