@@ -59,6 +59,7 @@ def test_evaluating_a_run_shows_accuracy_per_class_confusion_and_mistakes(window
     correct = sum(page.confusion_model.matrix[i][i] for i in range(len(page.inspection.classes)))
     assert math.isclose(page.inspection.accuracy, correct / queries, abs_tol=1e-9)  # equal queries per episode
     assert "±" in page.summary.text() and f"{queries} queries" in page.summary.text()
+    assert "expected calibration error" in page.summary.text()  # confidences are checked, not only accuracy
     # Each wrong query once (a query drawn in several episodes is one row), at most 24 kept.
     assert len(page.mistakes.rows) == len({m.query_path for m in page.inspection.mistakes})
     assert len(page.inspection.mistakes) == min(24, queries - correct)

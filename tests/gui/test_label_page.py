@@ -161,6 +161,10 @@ def test_label_adapt_accept_undo_export_and_reopen(page_factory, qtbot, unlabell
     page.threshold.setValue(threshold)
     expected = {p for p in unlabelled_paths if shown[p]["confidence"] >= threshold / 100}
     assert 0 < len(expected) < 15
+    # Before accepting, the button says how many it will label and how many of those are expected wrong.
+    assert page.accept_all_button.text() == f"Accept {len(expected)} at ≥ {threshold}%"
+    assert "expected to be wrong" in page.accept_all_button.toolTip()
+    assert page.adapt_status.toolTip().startswith("Adapted with ")  # what adapting chose, and why
     qtbot.mouseClick(page.accept_all_button, Qt.MouseButton.LeftButton)
     accepted = {p for p, r in rows(page).items() if r["source"] == ACCEPTED}
     assert accepted == expected and all(rows(page)[p]["label"] == shown[p]["predicted"] for p in accepted)

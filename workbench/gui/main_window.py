@@ -602,7 +602,7 @@ class MainWindow(QMainWindow):
         project = self.project
         # Inverting describes the project's images (dark on light or not), so it is kept with them.
         settings = {**project.settings, "algorithm": self.algorithm_panel.name,
-                    "invert": self.protocol_panel.invert.isChecked()}
+                    "invert": self.protocol_panel.invert.value()}
         return Project(name=project.name, datasets=self.data_panel.paths(), runs_root=str(self.runs_root),
                        labelling_sessions=list(project.labelling_sessions), settings=settings)
 
@@ -635,8 +635,8 @@ class MainWindow(QMainWindow):
         if isinstance(algorithm, str) and algorithm in registry.available():
             self.algorithm_panel.set_algorithm(algorithm)
         invert = project.settings.get("invert")
-        if isinstance(invert, bool):  # projects saved before the setting existed leave the box as it is
-            self.protocol_panel.invert.setChecked(invert)
+        if isinstance(invert, bool) or invert == "auto":  # projects saved before the setting existed leave it as it is
+            self.protocol_panel.invert.set_value(invert)
         self.data_panel.set_paths(project.datasets)
         self.guard.mark_project_saved()
         self._remember_recent(self.project_path)

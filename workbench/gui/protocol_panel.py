@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.data.splits import SplitSpec
+from workbench.gui.auto_check_box import AutoCheckBox
 
 
 def _grid(rows: list[list[tuple[str, QWidget]]]) -> QGridLayout:
@@ -71,26 +72,29 @@ class ProtocolPanel(QWidget):
         self.ways = _spin(2, 200, 5, "N: classes per episode (ways).")
         self.shots = _spin(1, 100, 1, "K: labelled support images per class (shots).")
         self.queries = _spin(1, 200, 15, "Q: query images per class that the adapted model must label.")
-        self.train_ways = _spin(0, 200, 0, "Ways of training episodes; 'same' trains with N ways. "
-                                "Prototypical Networks often train with more ways than they test.")
-        self.train_ways.setSpecialValueText("same")
+        self.train_ways = _spin(0, 200, 0, "Ways of training episodes; 'auto' lets the algorithm choose "
+                                "(Prototypical Networks train 30-way, the others with N ways).")
+        self.train_ways.setSpecialValueText("auto")
         self.image_size = _spin(16, 512, 28, "Images are resized to this many pixels square.", " px")
         self.channels = QComboBox()
         self.channels.addItem("Gray", 1)
         self.channels.addItem("RGB", 3)
         self.channels.setToolTip("Colour channels the model sees: 1 (grayscale) or 3 (RGB). "
                                  "Colour images are converted to gray with 1.")
-        self.rotations = QCheckBox("Rotations as new classes (×4)")
-        self.rotations.setToolTip("Each training class also appears turned by 90°, 180° and 270°, as four "
-                                  "distinct classes (the usual Omniglot augmentation).")
-        self.mirror = QCheckBox("Mirror images as new classes (×2)")
-        self.mirror.setToolTip("Each training class (and each of its rotations) also appears mirrored left-right, "
-                               "as a distinct class: more classes to learn from when there are few.")
-        self.invert = QCheckBox("Invert pixels (dark strokes on light paper)")
-        self.invert.setToolTip("The model sees 1 − x, so a white background becomes 0 like the zero padding of its "
-                               "convolutions (Omniglot, scans, handwriting). Images are still shown as they are. "
-                               "Saved with the run: evaluating, adapting, labelling and exporting invert too.")
+        self.rotations = AutoCheckBox("Rotations as new classes (×4)",
+                                      "Each training class also appears turned by 90°, 180° and 270°, as four "
+                                      "distinct classes (the usual Omniglot augmentation). Auto: on for drawings.")
+        self.mirror = AutoCheckBox("Mirror images as new classes (×2)",
+                                   "Each training class (and each of its rotations) also appears mirrored left-right, "
+                                   "as a distinct class: more classes to learn from when there are few. "
+                                   "Auto: on for drawings.")
+        self.invert = AutoCheckBox("Invert pixels (dark strokes on light paper)",
+                                   "The model sees 1 − x, so a white background becomes 0 like the zero padding of its "
+                                   "convolutions (Omniglot, scans, handwriting). Images are still shown as they are. "
+                                   "Saved with the run: evaluating, adapting, labelling and exporting invert too. "
+                                   "Auto: on for dark strokes on light paper.")
         self.augment = QCheckBox("Distort training images a little")
+        self.augment.setChecked(True)
         self.augment.setToolTip("Each training image gets its own small random shift, rotation, scale and shear, "
                                 "so the model learns features that survive handwriting-like variation. "
                                 "Validation and test images are never distorted.")
@@ -159,7 +163,9 @@ class ProtocolPanel(QWidget):
         widget = getattr(self, name, None)
         if widget is None or not hasattr(widget, "setValue") and not hasattr(widget, "setChecked"):
             raise ValueError(f"no protocol field called {name!r}")
-        if hasattr(widget, "setChecked"):
+        if isinstance(widget, AutoCheckBox):
+            widget.set_value(value if value == "auto" else bool(value))
+        elif hasattr(widget, "setChecked"):
             widget.setChecked(bool(value))
         else:
             widget.setValue(value)
@@ -212,10 +218,10 @@ class ProtocolPanel(QWidget):
             "train_ways": self.train_ways.value(),
             "image_size": self.image_size.value(),
             "channels": self.channels.currentData(),
-            "rotations": self.rotations.isChecked(),
-            "mirror": self.mirror.isChecked(),
+            "rotations": self.rotations.value(),
+            "mirror": self.mirror.value(),
             "augment": self.augment.isChecked(),
-            "invert": self.invert.isChecked(),
+            "invert": self.invert.value(),
             "split": self.split_spec(),
             "steps": self.steps.value(),
             "meta_batch": self.meta_batch.value(),

@@ -20,6 +20,10 @@ from typing import Callable
 import numpy as np
 import torch
 
+from workbench.adaptation.calibration import CalibrationReport, calibration_report
+from workbench.adaptation.for_run import policy_for_run
+from workbench.adaptation.selection import AdaptPolicy
+
 from workbench.algorithms.base import Algorithm, NoEmbeddingError
 from workbench.data.cache import ImageCache
 from workbench.data.episode import Episode
@@ -141,6 +145,15 @@ def load_inspection(run_dir: str | Path) -> Inspection:
     return Inspection.from_json(data, str(path))
 
 
+def calibration_of(inspection: "Inspection") -> CalibrationReport:
+    """How far the recorded confidences are from the recorded accuracy (ECE, reliability bins, precision at 90%)."""
+    confidence, correct = [], []
+    for record in inspection.episodes:
+        confidence += list(record.confidence)
+        correct += [t == p for t, p in zip(record.query_labels, record.predicted)]
+    return calibration_report(torch.tensor(confidence, dtype=torch.float32), torch.tensor(correct))
+
+
 def episode_from_record(cache: ImageCache, record: EpisodeRecord, invert: bool = False) -> Episode:
     """Rebuild an evaluated episode's images from the cache, turned (and inverted) as the sampler gave them."""
 
@@ -161,8 +174,11 @@ def run_episodes(
     episodes: int,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    policy: AdaptPolicy | None = None,
 ) -> tuple[list[EpisodeRecord], list[np.ndarray]]:
-    """Adapt to and predict `episodes` episodes; also each task's mean support feature, where there is one."""
+    """Adapt to and predict `episodes` episodes; also each task's mean support feature, where there is one.
+
+    With a `policy` (what `evaluate` and the Label page use), its choice and calibrated confidences."""
     algorithm: Algorithm = setup.algorithm
     records, task_vectors = [], []
     embeddable = True
@@ -171,7 +187,10 @@ def run_episodes(
             raise EvaluationCancelled("Evaluation cancelled; nothing was saved.")
         episode = setup.sampler.sample()
         device_episode = episode.to(algorithm.device)
-        predictor = algorithm.adapt(device_episode.support_x, device_episode.support_y, episode.ways)
+        if policy is not None:
+            predictor = policy.adapt(episode.support_x, episode.support_y, episode.ways)
+        else:
+            predictor = algorithm.adapt(device_episode.support_x, device_episode.support_y, episode.ways)
         with torch.no_grad():
             probs = predictor.predict_proba(device_episode.query_x).float().cpu()
         confidence, predicted = probs.max(1)
@@ -260,7 +279,7 @@ def inspect_run(
         run_dir, data, ways or config.ways, shots or config.shots, queries, seed, device, classes,
         cache_progress=(lambda d, t: progress("decoding", d, t)) if progress else None, cancelled=cancelled)
     records, vectors = run_episodes(setup, episodes, (lambda d, t: progress("episodes", d, t)) if progress else None,
-                                    cancelled)
+                                    cancelled, policy_for_run(run_dir, setup.algorithm, seed=seed))
     inspection = summarize(setup, records, vectors, run_dir, data, seed)
     if save:
         inspection.save()

@@ -28,12 +28,24 @@ from workbench.gui.inspect.mistakes_view import TILE, MistakesView
 from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
 from workbench.gui.jobs import JobThread
 from workbench.inspect.embedding import embed_episode
-from workbench.inspect.evaluation import EVALUATION_FILE, Inspection, inspect_run, load_inspection
+from workbench.inspect.evaluation import EVALUATION_FILE, Inspection, calibration_of, inspect_run, load_inspection
 from workbench.inspect.images import read_display_image
 from workbench.runs.folder import RunFolder
 from workbench.training.jobs import EvaluationSetup, prepare_evaluation
 
 DECODE_SHARE = 30  # percent of the progress bar for decoding the images; the rest for the episodes
+
+
+def calibration_text(inspection: Inspection) -> str:
+    """Calibration in one line: the expected calibration error and the reliability of >= 90% predictions."""
+    report = calibration_of(inspection)
+    if not report.count:
+        return ""
+    accepted = (f"{report.accepted_share:.0%} of predictions are at ≥ 90% confidence and {report.accepted_precision:.1%} "
+                f"of those are right" if report.accepted_share else "no prediction reaches 90% confidence")
+    bins = " · ".join(f"{b[1]:.0%}→{b[2]:.0%}" for b in report.bins if b[3] >= max(5, report.count // 100))
+    return (f"Confidence: expected calibration error <b>{report.ece:.1%}</b>; {accepted}. "
+            f"Reliability (said → right): {bins}")
 
 
 class InspectPage(QWidget):
@@ -191,7 +203,7 @@ class InspectPage(QWidget):
             f"95% interval) · {inspection.ways}-way {inspection.shots}-shot, {inspection.queries} queries per class "
             f"· {len(inspection.classes)} classes ({source}) · {inspection.query_count} queries, "
             f"{sum(1 for r in inspection.episodes for p, t in zip(r.predicted, r.query_labels) if p != t)} wrong "
-            f"· saved in {EVALUATION_FILE}".replace("%%", "%"))
+            f"· saved in {EVALUATION_FILE}".replace("%%", "%") + f"<br>{calibration_text(inspection)}")
         self.per_class_model.set_inspection(inspection)
         self.per_class.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the weakest classes first
         self.per_class.resizeColumnsToContents()

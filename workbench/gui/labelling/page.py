@@ -49,7 +49,9 @@ from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.operations import Operation
 from workbench.labelling.session import ACCEPTED, HUMAN, LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
-from workbench.labelling.suggestions import accept_predictions, least_confident
+from workbench.labelling.suggestions import (
+    accept_predictions, confident_predictions, describe_acceptance, least_confident,
+)
 from workbench.runs.model_loading import load_trained
 
 SESSION_FILTER = f"Labelling sessions (*{SUFFIX});;JSON files (*.json)"
@@ -628,6 +630,7 @@ class LabelPage(QWidget):
             self.adapt_status.setText(
                 f"Adapted to {result.support_count} labelled image(s) in {len(result.classes)} classes; "
                 f"predicted {len(result.predictions)} in {self.last_latency_ms:.0f} ms.")
+            self.adapt_status.setToolTip(f"Adapted with {result.reason}." if result.reason else "")
         self._finish_request()
         self.predictionsUpdated.emit()
 
@@ -799,6 +802,14 @@ class LabelPage(QWidget):
         self.adapt_action.setEnabled(has_session and self.has_model)
         self.suggest_button.setEnabled(has_predictions)
         self.accept_all_button.setEnabled(has_predictions)
+        # What Accept all would do, before it is done (confidences are calibrated, so the expected count means it).
+        threshold = self.threshold.value() / 100.0
+        count = len(confident_predictions(self.session, threshold)) if has_predictions else 0
+        self.accept_all_button.setText(f"Accept {count:,} at ≥ {threshold:.0%}" if has_predictions
+                                       else "Accept all ≥ threshold")
+        self.accept_all_button.setToolTip(
+            describe_acceptance(self.session, threshold) + " Undoable."
+            if has_predictions else "Take every prediction at or above the threshold as a label (undoable).")
         self.accept_selected_button.setEnabled(has_predictions and selected)
 
     def _status(self, text: str) -> None:
