@@ -133,7 +133,10 @@ def test_label_adapt_accept_undo_export_and_reopen(page_factory, qtbot, unlabell
     assert all(shown[p]["predicted"] in ("round", "square") and 0.5 <= shown[p]["confidence"] <= 1 for p in unlabelled_paths)
     # The thumbnails show what the run's model predicts for these labels, image by image.
     algorithm, config = load_trained(str(trained_run), "cpu")
-    adapter = Adapter(algorithm, config.image_size, config.channels)
+    from workbench.adaptation.for_run import policy_for_run
+
+    adapter = Adapter(algorithm, config.image_size, config.channels,
+                      policy=policy_for_run(str(trained_run), algorithm, fine_tune=False))  # as the page builds it
     adapter.load_images(str(unlabelled.resolve()), sorted(shown))
     expected = adapter.predict({"c0_0.png": "round", "c0_1.png": "round", "c1_0.png": "square"},
                                ["round", "square"], unlabelled_paths).predictions

@@ -14,7 +14,8 @@ def pretrained_space():
     return load_pretrained_space()
 
 
-def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed: int = 0) -> AdaptPolicy:
+def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed: int = 0,
+                   fine_tune: bool = True) -> AdaptPolicy:
     """How `run_dir`'s model adapts: `mode`, with the temperatures fitted at the end of its training.
 
     In `auto`, the pretrained network is a candidate for colour images only: on drawings and
@@ -24,4 +25,5 @@ def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed:
     folder = RunFolder(run_dir)
     photos = folder.read_config(check_algorithm=False).channels == 3
     wants_pretrained = mode == "pretrained" or (mode == "auto" and photos)
-    return AdaptPolicy(algorithm, mode, folder.read_calibration(), pretrained_space() if wants_pretrained else None, seed)
+    return AdaptPolicy(algorithm, mode, folder.read_calibration(), pretrained_space() if wants_pretrained else None, seed,
+                       fine_tune)

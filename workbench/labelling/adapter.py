@@ -53,7 +53,7 @@ class Adapter:
         self.channels = channels
         self.invert = invert  # the run's setting: images are prepared as the model was trained on them
         self.description = description or algorithm.title
-        self.policy = policy or AdaptPolicy(algorithm, "auto")
+        self.policy = policy or AdaptPolicy(algorithm, "auto", fine_tune=False)  # interactive: milliseconds per adapt
         self.folder: str | None = None
         self.rows: dict[str, int] = {}
         self.images = torch.empty(0, channels, image_size, image_size)

@@ -10,6 +10,7 @@ prints its events. `control` pauses and cancels it within a second.
 from __future__ import annotations
 
 import platform
+from dataclasses import replace
 import sys
 import time
 import traceback
@@ -29,7 +30,7 @@ from workbench.training import distributed, tensorboard_log
 from workbench.runs.fingerprint import check_unchanged, data_changes, read_fingerprint, write_fingerprint
 from workbench.runs.folder import RunFolder
 from workbench.runs.lock import RunLock
-from workbench.training.config import RunConfig
+from workbench.training.config import AUTO_FLAGS, RunConfig
 from workbench.training.control import RunCancelled, RunControl
 from workbench.training.device import describe_device, resolve_device, resolve_precision
 from workbench.training.evaluation import evaluate, predict_episode
@@ -98,6 +99,7 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
     torch.manual_seed(config.seed)
     if resume:
         folder = RunFolder.open(run_dir)
+        config = _as_decided(config, folder)
         if not session or session.is_main:
             lock.acquire()  # a second writer is refused before it touches anything
             folder.remove_stale_temp_files()  # left by a write that a kill cut short
@@ -207,6 +209,12 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
             message += " Stopped before the confidence was calibrated."
     folder.write_status("completed", message, step=loop.step)
     yield RunFinished("completed", message, loop.step, loop.best, str(folder.path))
+
+
+def _as_decided(config: RunConfig, folder: RunFolder) -> RunConfig:
+    """`config` with what the run decided from its data when it began (a resumed run keeps its episodes)."""
+    saved = folder.read_config(check_algorithm=False)
+    return replace(config, **{name: getattr(saved, name) for name in (*AUTO_FLAGS, "train_ways", "train_queries")})
 
 
 def _calibrate(algorithm: Algorithm, data: PreparedData, config: RunConfig, folder: RunFolder, control: RunControl):

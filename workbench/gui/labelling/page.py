@@ -464,8 +464,9 @@ class LabelPage(QWidget):
         `image_size` with `channels` (and inverted when the run was trained so) in the background,
         once per model and folder. The thumbnails are never inverted."""
         algorithm.train_mode(False)
-        # The run's measured temperatures make the confidences calibrated (adaptation/for_run.py).
-        policy = policy_for_run(run_dir, algorithm) if run_dir else None
+        # The run's measured temperatures make the confidences calibrated (adaptation/for_run.py); fine-tuning
+        # is left out of `auto` here, so each adapt takes milliseconds, not seconds.
+        policy = policy_for_run(run_dir, algorithm, fine_tune=False) if run_dir else None
         adapter = Adapter(algorithm, image_size, channels, description, invert, policy)
         self.adapt_thread.start()
         self.adapt_thread.set_adapter.emit(adapter)
