@@ -17,14 +17,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from typing import Callable
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Callable
 
 from workbench.errors import ConfigError
 
-BackboneFactory = Callable[[int, int], nn.Module]
+if TYPE_CHECKING:  # torch is imported where a backbone is built, so listing names stays light
+    from torch import nn
+
+BackboneFactory = Callable[[int, int], "nn.Module"]
 _BACKBONES: dict[str, BackboneFactory] = {}
 
 
@@ -61,6 +61,20 @@ def backbone_names() -> tuple[str, ...]:
     return tuple(sorted(_BACKBONES))
 
 
+def builtin_backbones() -> tuple[str, ...]:
+    """The backbones the workbench itself ships (registered from workbench/models), without plugins'."""
+    _ensure_loaded()
+    return tuple(sorted(n for n, f in _BACKBONES.items() if getattr(f, "__module__", "").startswith("workbench.models.")))
+
+
+def backbone_choices() -> tuple[str, ...]:
+    """Every backbone name, for a setting's choices, without importing torch: the built-ins (from
+    the catalogue of built-ins) and the backbones plugins have registered so far."""
+    from workbench.algorithms import catalogue
+
+    return tuple(sorted({*catalogue.builtin().backbones, *_BACKBONES}))
+
+
 def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:
     """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights."""
     _ensure_loaded()
@@ -77,6 +91,8 @@ def make_backbone(name: str, in_channels: int, image_size: int, weights_file: st
 
 def load_weights_file(module: nn.Module, path: str | Path, name: str) -> None:
     """Load a state_dict file into `module`; a file that does not fit raises ConfigError."""
+    import torch
+
     try:
         # weights_only: a file that would run code when unpickled is refused.
         state = torch.load(path, map_location="cpu", weights_only=True)

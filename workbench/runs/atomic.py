@@ -9,8 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temporary file in the same folder, fsync it, then rename over `path`."""
@@ -50,6 +48,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 def save_torch_atomic(path: str | os.PathLike, obj: Any) -> None:
     """torch.save to memory, then write atomically. Only tensors, numbers, strings and containers:
     the file must load with weights_only=True."""
+    import torch  # here, not at the top: settings files are written by commands that never need torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     write_bytes_atomic(path, buffer.getvalue())

@@ -185,6 +185,12 @@ def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "aut
                       overrides: dict[str, str] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
     """Adapt the run's model to the labelled support folders and predict every query image."""
     algorithm, config = load_trained(run_dir, device, overrides)
+    return predict_folders(algorithm, config, support, query)
+
+
+def predict_folders(algorithm: Algorithm, config: RunConfig, support: str,
+                    query: str) -> tuple[list[QueryPrediction], list[Problem]]:
+    """adapt_and_predict with the model already loaded (a batch of folders loads it once)."""
     # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
     names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
     paths, query_x, query_problems = read_query_folder(query, config.image_size, config.channels, config.invert)
