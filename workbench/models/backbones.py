@@ -67,6 +67,13 @@ def builtin_backbones() -> tuple[str, ...]:
     return tuple(sorted(n for n, f in _BACKBONES.items() if getattr(f, "__module__", "").startswith("workbench.models.")))
 
 
+def functional_backbones() -> tuple[str, ...]:
+    """Backbones offering `forward_with_stats(x, stats)` (batch norm with given statistics), which the
+    functional inner loop of the gradient-based methods needs."""
+    _ensure_loaded()
+    return tuple(sorted(n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None))))
+
+
 def backbone_choices() -> tuple[str, ...]:
     """Every backbone name, for a setting's choices, without importing torch: the built-ins (from
     the catalogue of built-ins) and the backbones plugins have registered so far."""
