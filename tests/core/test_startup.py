@@ -43,7 +43,7 @@ def cache_env(tmp_path):
 
 def test_listing_algorithms_imports_no_torch_once_the_catalogue_exists(cache_env, tmp_path):
     first, _ = probe("algorithms", "--json", env=cache_env)  # builds the catalogue (imports everything once)
-    assert first.returncode == 0 and (tmp_path / "cache" / "builtin-algorithms.json").is_file()
+    assert first.returncode == 0 and len(list((tmp_path / "cache").glob("builtin-algorithms-*.json"))) == 1
     listed, heavy = probe("algorithms", "--json", env=cache_env)
     assert heavy == [], listed.stderr
     names = {a["name"] for a in json.loads(listed.stdout)}
@@ -64,7 +64,7 @@ def test_help_and_argument_errors_import_no_torch(cache_env, args):
 
 def test_a_stale_or_damaged_catalogue_is_rebuilt(cache_env, tmp_path):
     good = json.loads(probe("algorithms", "--json", env=cache_env)[0].stdout)
-    cache = tmp_path / "cache" / "builtin-algorithms.json"
+    (cache,) = (tmp_path / "cache").glob("builtin-algorithms-*.json")
     data = json.loads(cache.read_text())
     data["fingerprint"] = "from another version"
     data["algorithms"] = [{"name": "ghost", "title": "", "summary": "", "module": "", "hyperparameters": []}]

@@ -4,7 +4,7 @@ Importing the algorithm modules means importing torch (seconds), yet a script
 that only lists algorithms, or asks for `--help`, should not wait for it. So the
 descriptions of the built-ins (name, title, summary, hyperparameters: what
 `algorithms --json` prints) and the built-in backbone names are kept in a small
-JSON file in the user's cache folder, stamped with a fingerprint of the source
+JSON file in the user's cache folder (one per installed copy of the workbench), stamped with a fingerprint of the source
 files they come from (workbench/algorithms, workbench/models). When the stamp
 matches, the file is the answer; when any of those files changed, or there is
 no file yet, the modules are imported, described, and the file is written again.
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import workbench
 
-CACHE_FILE = "builtin-algorithms.json"
 _PACKAGE = Path(workbench.__file__).resolve().parent
+# One file per installed copy (named by its folder), so two copies side by side do not overwrite each other's.
+CACHE_FILE = f"builtin-algorithms-{hashlib.sha256(str(_PACKAGE).encode()).hexdigest()[:12]}.json"
 # The files whose contents decide what the built-ins look like.
 _SOURCES = ("algorithms", "models")
 _state: dict[str, "Catalogue"] = {}
