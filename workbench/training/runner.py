@@ -80,7 +80,7 @@ def train_run(
     if device.type == "cpu":
         # Second-order MAML's gradients underflow into denormal floats, each ~100x slower on x86; flushing
         # them to zero changes no result (they are below 1e-38) and measured 1.3-1.7x faster meta-updates
-        # (benchmarks/maml_profile.py). This thread only: the one that trains.
+        # (benchmarks/maml_profile.py). The setting belongs to the calling thread: the one that trains.
         torch.set_flush_denormal(True)
     if config.tensorboard:
         tensorboard_log.check_available()
