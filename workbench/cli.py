@@ -155,8 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ad = commands.add_parser("adapt", help="adapt a run to labelled folders and label the query images")
     ad.add_argument("run_dir", metavar="RUN_DIR")
-    ad.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
-    ad.add_argument("--query", required=True, metavar="DIR", help="unlabelled images, flat or nested")
+    ad.add_argument("--support", metavar="DIR", help="one subfolder of labelled images per class")
+    ad.add_argument("--query", metavar="DIR", help="unlabelled images, flat or nested")
+    ad.add_argument("--batch", metavar="FILE", help="many folder pairs with the model loaded once: lines SUPPORT_DIR<TAB>QUERY_DIR "
+                                                    "('-': stdin, answered line by line; see training/adapt_batch.py)")
     ad.add_argument("--device", default="auto")
     ad.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting that only changes adapting (algorithms --json: after_training)")
@@ -354,6 +356,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_adapt(args: argparse.Namespace) -> int:
     from workbench.data.problems import printable
+
+    if args.batch:
+        if args.support or args.query:
+            raise ConfigError("--batch names the folders itself: give either --batch FILE or --support and --query.")
+        from workbench.training.adapt_batch import run_batch
+
+        return run_batch(args.run_dir, args.batch, args.device, parse_sets(args.set), args.json, mode=args.mode)
+    if not (args.support and args.query):
+        raise ConfigError("adapt needs --support DIR and --query DIR (or --batch FILE).")
     from workbench.training.jobs import adapt_and_predict
 
     say = lambda text: print(text, file=sys.stderr)  # noqa: E731
@@ -397,7 +408,7 @@ def cmd_algorithms(args: argparse.Namespace) -> int:
     from workbench import plugins
     from workbench.algorithms import registry
 
-    described = [registry.describe(cls) for cls in registry.available().values()]
+    described = registry.describe_all()  # imports no algorithm (nor torch) that was only declared
     failed = [s for s in plugins.statuses() if not s.loaded]
     for status in failed:
         print(f"warning: plugin {status.name} was not loaded: {status.error}", file=sys.stderr)
@@ -416,7 +427,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from workbench import plugins
     from workbench.algorithms import registry
 
-    registry.available()  # loads the plugins from the enabled places
+    registry.names()  # loads the plugins from the enabled places
     problem = plugins.settings_problem()
     if problem:
         print(f"warning: {problem}", file=sys.stderr)

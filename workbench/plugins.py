@@ -180,15 +180,14 @@ def _module_name(path: Path) -> str:
 
 def _import_recording(name: str, origin: str, source: str, load) -> PluginStatus:
     """Run `load`, noting what it registered; on failure take that out again and keep the error."""
-    from workbench.algorithms import registry
+    from workbench.algorithms import catalogue, registry
     from workbench.models import backbones
 
-    # Built-ins first, so that what a plugin imports of them is not counted as the plugin's.
-    for module in registry.builtin_modules():
-        importlib.import_module(module)
-    backbones.backbone_names()
-    algorithms_before = set(registry.registered_names())
-    backbones_before = set(backbones.registered_backbones())
+    # The built-ins count as there before, so that what a plugin imports of them is not counted as
+    # the plugin's (named from the catalogue: importing them here would cost every plugin torch).
+    builtins = catalogue.builtin()
+    algorithms_before = {*registry.registered_names(), *builtins.algorithm_names}
+    backbones_before = {*backbones.registered_backbones(), *builtins.backbones}
     try:
         load()
     except Exception as exc:

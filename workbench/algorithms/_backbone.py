@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.models.backbones import backbone_names, make_backbone
+from workbench.models.backbones import backbone_names, functional_backbones, make_backbone
 
 
 def backbone_hyperparams(default: str = "conv4") -> tuple[HyperParam, HyperParam]:
@@ -19,6 +19,12 @@ def backbone_hyperparams(default: str = "conv4") -> tuple[HyperParam, HyperParam
             "resnet18-f37072fd.pth for ImageNet weights without internet. Empty: the backbone's own start.",
         ),
     )
+
+
+def backbone_choice(default: str = "conv4", help: str = "Feature network.", functional: bool = False) -> HyperParam:
+    """The `backbone` setting alone: any registered backbone, or with `functional` those the
+    gradient-based inner loop can run (they normalise with the support set's statistics)."""
+    return HyperParam("backbone", "choice", default, help, choices=functional_backbones() if functional else backbone_names())
 
 
 def build_backbone(hparams: dict, in_channels: int, image_size: int, device: torch.device) -> nn.Module:

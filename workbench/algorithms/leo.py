@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
@@ -113,7 +114,7 @@ class LEO(Algorithm):
         HyperParam("orthogonality_weight", "float", 1e-3, "Weight of the decoder orthogonality penalty.", 0.0, 100.0),
         HyperParam("l2_weight", "float", 1e-8, "L2 weight decay.", 0.0, 1.0),
         HyperParam("grad_clip", "float", 0.1, "Clip the meta-gradient norm to this (0: no clipping).", 0.0, 1e6),
-        HyperParam("backbone", "choice", "conv4", "Feature network, trained jointly.", choices=("conv4",)),
+        backbone_choice("conv4", "Feature network, trained jointly."),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:

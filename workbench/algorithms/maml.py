@@ -37,6 +37,7 @@ from torch.func import functional_call, grad, vmap
 
 from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms.base import Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
@@ -56,7 +57,7 @@ class MAML(inner.GradientMetaLearner):
         HyperParam("eval_inner_steps", "int", 3, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200, after_training=True),
         HyperParam("first_order", "bool", False, "Ignore second-order terms (first-order MAML): faster, less memory."),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes (Proto-MAML) or zeros.", choices=("prototype", "zero")),
-        HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
+        backbone_choice("conv4", "Feature network.", functional=True),
         *inner.BATCHING_PARAMS,
     )
 

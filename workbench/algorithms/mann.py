@@ -71,6 +71,7 @@ from torch import nn
 
 from workbench.algorithms._memory import MemoryController, MemoryState
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.errors import ConfigError
@@ -97,7 +98,7 @@ class MANN(Algorithm):
         HyperParam("gate_bias", "float", -4.0, "Initial bias of the LRUA gate (negative: each image starts going to fresh rows; 0: half to the last written rows).", -20.0, 20.0),
         HyperParam("support_loss", "bool", True, "Also train on support images whose class appeared earlier in the sequence."),
         HyperParam("grad_clip", "float", 10.0, "Clip the gradient norm to this (0: no clipping).", 0.0, 1e6),
-        HyperParam("backbone", "choice", "conv4", "Image encoder in front of the controller.", choices=("conv4",)),
+        backbone_choice("conv4", "Image encoder in front of the controller."),
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from workbench.algorithms import _inner_loop as inner
+from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.models.backbones import make_backbone
@@ -71,7 +72,7 @@ class MetaSGD(inner.GradientMetaLearner):
         HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training (the paper: one).", 1, 50),
         HyperParam("eval_inner_steps", "int", 1, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200, after_training=True),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
-        HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
+        backbone_choice("conv4", "Feature network.", functional=True),
         *inner.BATCHING_PARAMS,
     )
 

@@ -1,16 +1,47 @@
-"""The one registry of algorithms. Built-ins and plugins both enter through `register`."""
+"""The one registry of algorithms. Built-ins and plugins both enter through `register` or `declare`.
+
+Listing what exists (`names`, `describe_all`) imports neither torch nor any
+algorithm: the built-ins are described by the catalogue (see catalogue.py) and
+a plugin may `declare` its algorithm with the class imported only when it is
+built. `get` and `available` return the real classes.
+"""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
+from typing import Callable
 
+from workbench.algorithms.hyperparams import HyperParam
 from workbench.errors import ConfigError
 
-_ALGORITHMS: dict[str, type] = {}
+_ALGORITHMS: dict[str, "type | DeclaredAlgorithm"] = {}
+_LOAD_FAILURES: dict[str, str] = {}
 
 # Modules of this package that define the interface rather than an algorithm.
-_INFRASTRUCTURE = {"base", "registry", "hyperparams"}
+_INFRASTRUCTURE = {"base", "registry", "hyperparams", "catalogue"}
+
+
+@dataclass(frozen=True)
+class DeclaredAlgorithm:
+    """An algorithm known by its name, words and settings; its class is imported when it is first needed.
+
+    `load` is "package.module:ClassName" or a function returning the class.
+    """
+
+    name: str
+    title: str
+    summary: str
+    hyperparams: tuple[HyperParam, ...]
+    load: str | Callable[[], type]
+    module: str = ""
+
+    def load_class(self) -> type:
+        if callable(self.load):
+            return self.load()
+        module, _, attribute = self.load.partition(":")
+        return getattr(importlib.import_module(module), attribute)
 
 
 def builtin_modules() -> list[str]:
@@ -30,10 +61,30 @@ def register(cls: type) -> type:
     if not name or not isinstance(name, str):
         raise TypeError(f"{cls.__name__} needs a string attribute 'name' to be registered")
     existing = _ALGORITHMS.get(name)
-    if existing is not None and existing is not cls and existing.__qualname__ != cls.__qualname__:
+    # A declaration is replaced by its class when that is imported.
+    if (existing is not None and not isinstance(existing, DeclaredAlgorithm) and existing is not cls
+            and existing.__qualname__ != cls.__qualname__):
         raise ConfigError(f"Two algorithms are called '{name}': {existing.__module__} and {cls.__module__}.")
     _ALGORITHMS[name] = cls
     return cls
+
+
+def declare(name: str, title: str, summary: str, hyperparams: tuple[HyperParam, ...],
+            load: str | Callable[[], type]) -> DeclaredAlgorithm:
+    """Make an algorithm known without importing its class (nor torch): listing it stays fast.
+
+    The class that `load` gives must carry the same `name` (and should carry the same
+    title, summary and hyperparams); it is imported the first time the algorithm is built.
+    """
+    module = load.partition(":")[0] if isinstance(load, str) else getattr(load, "__module__", "")
+    declared = DeclaredAlgorithm(name, title, summary, tuple(hyperparams), load, module)
+    existing = _ALGORITHMS.get(name)
+    if existing is not None and not isinstance(existing, DeclaredAlgorithm):
+        if existing.__module__ != module:
+            raise ConfigError(f"Two algorithms are called '{name}': {existing.__module__} and {module}.")
+        return declared  # its class is already here
+    _ALGORITHMS[name] = declared
+    return declared
 
 
 def unregister(name: str) -> None:
@@ -46,34 +97,99 @@ def registered_names() -> tuple[str, ...]:
     return tuple(_ALGORITHMS)
 
 
-def _ensure_loaded() -> None:
-    for module in builtin_modules():
-        importlib.import_module(module)
+def entries() -> dict[str, "type | DeclaredAlgorithm"]:
+    """What is registered so far by name: classes, and declarations not yet imported."""
+    return dict(_ALGORITHMS)
+
+
+def _load_plugins() -> None:
     from workbench import plugins
 
     plugins.load_plugins()
 
 
+def _ensure_loaded() -> None:
+    for module in builtin_modules():
+        importlib.import_module(module)
+    _load_plugins()
+
+
+def _resolve(name: str) -> type:
+    """The class registered as `name`, importing it first if it was only declared."""
+    entry = _ALGORITHMS[name]
+    if not isinstance(entry, DeclaredAlgorithm):
+        return entry
+    try:
+        cls = entry.load_class()
+    except Exception as exc:
+        raise ConfigError(f"The algorithm '{name}' could not be loaded from {entry.module or 'its plugin'} "
+                          f"({type(exc).__name__}: {exc}).") from None
+    if not isinstance(cls, type) or getattr(cls, "name", None) != name:
+        raise ConfigError(f"The algorithm '{name}' was declared, but {entry.module} gives no class called '{name}'.")
+    _ALGORITHMS[name] = cls
+    return cls
+
+
 def available() -> dict[str, type]:
-    """Every registered algorithm by name, built-ins and loaded plugins alike."""
+    """Every registered algorithm by name, built-ins and loaded plugins alike (all imported).
+
+    A declared plugin algorithm whose class fails to import is left out; `load_failures` says why.
+    """
     _ensure_loaded()
-    return dict(sorted(_ALGORITHMS.items()))
+    classes = {}
+    for name in list(_ALGORITHMS):
+        try:
+            classes[name] = _resolve(name)
+        except ConfigError as exc:
+            _LOAD_FAILURES[name] = str(exc)
+            unregister(name)
+    return dict(sorted(classes.items()))
+
+
+def load_failures() -> dict[str, str]:
+    """Declared algorithms whose class could not be imported, with the sentence saying why."""
+    return dict(_LOAD_FAILURES)
+
+
+def names() -> tuple[str, ...]:
+    """Every algorithm name, built-ins and plugins, without importing any algorithm."""
+    from workbench.algorithms import catalogue
+
+    _load_plugins()
+    return tuple(sorted({*catalogue.builtin().algorithm_names, *_ALGORITHMS}))
 
 
 def get(name: str) -> type:
-    algorithms = available()
-    try:
-        return algorithms[name]
-    except KeyError:
-        raise ConfigError(f"Unknown algorithm '{name}'. Available: {', '.join(algorithms)}.") from None
+    """The class of algorithm `name`; imports only that algorithm's module (and the plugins)."""
+    from workbench.algorithms import catalogue
+
+    _load_plugins()
+    if name not in _ALGORITHMS:
+        module = catalogue.builtin().module_of(name)
+        if module is None:
+            raise ConfigError(f"Unknown algorithm '{name}'. Available: {', '.join(names())}.")
+        importlib.import_module(module)
+    return _resolve(name)
 
 
-def describe(cls: type) -> dict:
+def describe(cls: "type | DeclaredAlgorithm") -> dict:
     """The JSON description of an algorithm, as `algorithms --json` prints it."""
     return {
         "name": cls.name,
         "title": cls.title,
         "summary": cls.summary,
-        "module": cls.__module__,
+        "module": cls.module if isinstance(cls, DeclaredAlgorithm) else cls.__module__,
         "hyperparameters": [p.to_json() for p in cls.hyperparams],
     }
+
+
+def describe_all() -> list[dict]:
+    """`describe` of every algorithm, sorted by name, without importing the built-ins or declared plugins."""
+    from workbench.algorithms import catalogue
+
+    _load_plugins()
+    described = {item["name"]: item for item in catalogue.builtin().algorithms}
+    for name, entry in _ALGORITHMS.items():
+        if name not in described:
+            described[name] = describe(entry)
+    return [described[name] for name in sorted(described)]

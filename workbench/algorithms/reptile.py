@@ -38,6 +38,7 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.models.backbones import make_backbone
@@ -60,7 +61,7 @@ class Reptile(Algorithm):
         HyperParam("inner_batch", "int", 10, "Images per inner minibatch (0: all of the task's images).", 0, 10_000),
         HyperParam("eval_inner_steps", "int", 50, "Full-batch inner steps on the support set when adapting.", 0, 1000, after_training=True),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
-        HyperParam("backbone", "choice", "conv4", "Feature network.", choices=("conv4",)),
+        backbone_choice("conv4", "Feature network.", functional=True),
         *inner.BATCHING_PARAMS,
     )
 

@@ -43,7 +43,7 @@ class PluginsDialog(QDialog):
         self.resize(820, 480)
         layout = QVBoxLayout(self)
         intro = QLabel("Plugins are Python code that adds algorithms or backbones. They run only from the places "
-                       "switched on below. Write one by copying plugins/cosine_prototypes.py.")
+                       "switched on below. Write one by copying plugins/cosine_prototypes/.")
         intro.setWordWrap(True)
         layout.addWidget(intro)
 

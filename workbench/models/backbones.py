@@ -17,14 +17,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from typing import Callable
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Callable
 
 from workbench.errors import ConfigError
 
-BackboneFactory = Callable[[int, int], nn.Module]
+if TYPE_CHECKING:  # torch is imported where a backbone is built, so listing names stays light
+    from torch import nn
+
+BackboneFactory = Callable[[int, int], "nn.Module"]
 _BACKBONES: dict[str, BackboneFactory] = {}
 
 
@@ -59,6 +59,27 @@ def _ensure_loaded() -> None:
 def backbone_names() -> tuple[str, ...]:
     _ensure_loaded()
     return tuple(sorted(_BACKBONES))
+
+
+def builtin_backbones() -> tuple[str, ...]:
+    """The backbones the workbench itself ships (registered from workbench/models), without plugins'."""
+    _ensure_loaded()
+    return tuple(sorted(n for n, f in _BACKBONES.items() if getattr(f, "__module__", "").startswith("workbench.models.")))
+
+
+def functional_backbones() -> tuple[str, ...]:
+    """Backbones offering `forward_with_stats(x, stats)` (batch norm with given statistics), which the
+    functional inner loop of the gradient-based methods needs."""
+    _ensure_loaded()
+    return tuple(sorted(n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None))))
+
+
+def backbone_choices() -> tuple[str, ...]:
+    """Every backbone name, for a setting's choices, without importing torch: the built-ins (from
+    the catalogue of built-ins) and the backbones plugins have registered so far."""
+    from workbench.algorithms import catalogue
+
+    return tuple(sorted({*catalogue.builtin().backbones, *_BACKBONES}))
 
 
 def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:

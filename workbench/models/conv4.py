@@ -58,17 +58,25 @@ class Conv4(nn.Module):
         Returns the features and the statistics used, so the support pass can
         hand its statistics to the query pass.
         """
-        used = []
-        for i, block in enumerate(self.blocks):
-            h = block.conv(x)
-            if stats is None:
-                mean = h.mean(dim=(0, 2, 3))
-                var = h.var(dim=(0, 2, 3), unbiased=False)
-            else:
-                mean, var = stats[i]
-            used.append((mean, var))
-            # Written out, not F.batch_norm: the statistics may carry gradients (second-order MAML).
-            scale = block.norm.weight * torch.rsqrt(var + BN_EPS)
-            h = (h - mean[None, :, None, None]) * scale[None, :, None, None] + block.norm.bias[None, :, None, None]
-            x = F.max_pool2d(F.relu(h), 2)
-        return x.flatten(1), used
+        return blocks_with_stats(self.blocks, x, stats, pool=True)
+
+
+def blocks_with_stats(blocks, x: torch.Tensor, stats, pool: bool):
+    """conv -> batch norm (with `stats`, or the batch's own when None) -> ReLU [-> 2x2 max-pool] per block.
+
+    Shared by Conv4 and its strided variant; returns flat features and the statistics used.
+    """
+    used = []
+    for i, block in enumerate(blocks):
+        h = block.conv(x)
+        if stats is None:
+            mean = h.mean(dim=(0, 2, 3))
+            var = h.var(dim=(0, 2, 3), unbiased=False)
+        else:
+            mean, var = stats[i]
+        used.append((mean, var))
+        # Written out, not F.batch_norm: the statistics may carry gradients (second-order MAML).
+        scale = block.norm.weight * torch.rsqrt(var + BN_EPS)
+        h = (h - mean[None, :, None, None]) * scale[None, :, None, None] + block.norm.bias[None, :, None, None]
+        x = F.max_pool2d(F.relu(h), 2) if pool else F.relu(h)
+    return x.flatten(1), used

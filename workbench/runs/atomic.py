@@ -16,8 +16,6 @@ from typing import Any
 
 import stat
 
-import torch
-
 from workbench.errors import WorkbenchError
 from workbench.files import kind_of
 
@@ -87,6 +85,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 def save_torch_atomic(path: str | os.PathLike, obj: Any) -> None:
     """torch.save to memory, then write atomically. Only tensors, numbers, strings and containers:
     the file must load with weights_only=True."""
+    import torch  # here, not at the top: settings files are written by commands that never need torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     write_bytes_atomic(path, buffer.getvalue())

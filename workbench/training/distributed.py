@@ -79,14 +79,18 @@ class DistributedSession:
         """
         if meta_batch is not None:
             self.check_meta_batch(meta_batch)
+        # WORKBENCH_SHARE_GPUS=1 lets several processes share a GPU (e.g. two on one, to try torchrun out);
+        # NCCL refuses two ranks on one device, so they talk through gloo instead.
+        shared = os.environ.get("WORKBENCH_SHARE_GPUS", "") == "1"
         if device.type == "cuda":
-            if self.local_rank >= torch.cuda.device_count():
+            count = torch.cuda.device_count()
+            if self.local_rank >= count and not shared:
                 raise ConfigError(f"Process {self.rank} wants GPU {self.local_rank}, but this machine has "
-                                  f"{torch.cuda.device_count()}; use --nproc-per-node <= the number of GPUs.")
-            device = torch.device("cuda", self.local_rank)
+                                  f"{count}; use --nproc-per-node <= the number of GPUs (or WORKBENCH_SHARE_GPUS=1).")
+            device = torch.device("cuda", self.local_rank % count)
             torch.cuda.set_device(device)
         if not dist.is_initialized():
-            backend = "nccl" if device.type == "cuda" else "gloo"
+            backend = "nccl" if device.type == "cuda" and not shared else "gloo"
             # Rank 0 validates and checkpoints while the others wait at the next step.
             dist.init_process_group(backend, timeout=datetime.timedelta(minutes=60))
             atexit.register(_destroy)

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from workbench.adaptation.for_run import policy_for_run
+from workbench.adaptation.selection import AdaptPolicy
 from workbench.algorithms.base import Algorithm
 from workbench.data.cache import ImageCache, build_cache
 from workbench.data.episode_file import FixedEpisodes, read_episode_file
@@ -194,10 +195,16 @@ def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "aut
     The query images are decoded and predicted a chunk at a time (query_stream.py), so memory stays bounded.
     """
     algorithm, config = load_trained(run_dir, device, overrides)
+    return predict_folders(policy_for_run(run_dir, algorithm, mode), config, support, query, report)
+
+
+def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query: str,
+                    report: Callable[[str], None] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
+    """adapt_and_predict with the model already loaded (a batch of folders loads it once)."""
     # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
     names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
     files, query_problems = query_paths(query)
-    predictor = policy_for_run(run_dir, algorithm, mode).adapt(support_x, support_y, len(names))
+    predictor = policy.adapt(support_x, support_y, len(names))
     if report:
         report(f"adapted with {predictor.reason}")
     predictions = []

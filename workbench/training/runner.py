@@ -94,6 +94,11 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         device = session.start(device, config.meta_batch)
     check_meta_batch_fits(config, device)  # before allocating anything, and before a run folder exists
     precision = resolve_precision(config.precision, device)
+    if device.type == "cpu":
+        # Second-order MAML's gradients underflow into denormal floats, each ~100x slower on x86; flushing
+        # them to zero changes no result (they are below 1e-38) and measured 1.3-1.7x faster meta-updates
+        # (benchmarks/maml_profile.py). The setting belongs to the calling thread: the one that trains.
+        torch.set_flush_denormal(True)
     if config.tensorboard:
         tensorboard_log.check_available()
     torch.manual_seed(config.seed)

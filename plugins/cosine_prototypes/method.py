@@ -1,16 +1,4 @@
-"""Example plugin: prototypes compared by cosine similarity with a learned scale.
-
-This file is the whole plugin. Dropped into plugins/ (or a plugin folder of your
-own), it appears in the GUI's algorithm list, in `main.py algorithms` and in
-`main.py train --algorithm example_cosine`, with no change anywhere else.
-
-The method: like Prototypical Networks (Snell et al. 2017) a class is the mean
-embedding of its support images, but a query is scored by the cosine of its
-angle to each prototype, times a scale the network learns. Cosine classifiers
-with a learned scale are the head of Gidaris and Komodakis (CVPR 2018) and of
-"Baseline++" (Chen et al., ICLR 2019); the learned scale matters because
-cosines lie in [-1, 1] and a softmax over them alone is too flat to train.
-"""
+"""The example plugin's method: cosine prototypes with a learned scale (see __init__.py)."""
 
 from __future__ import annotations
 
@@ -20,10 +8,11 @@ from torch import nn
 
 # Everything a plugin needs comes from these modules of the workbench.
 from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
-from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.models.backbones import make_backbone
 from workbench.models.learned_scale import LearnedScale
+
+from . import EXAMPLE  # the declaration: name, words and settings, written once in __init__.py
 
 
 def cosine_logits(query: torch.Tensor, prototypes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -38,18 +27,9 @@ def prototypes_of(features: torch.Tensor, labels: torch.Tensor, ways: int) -> to
     return sums / torch.bincount(labels, minlength=ways).clamp_min(1).to(features.dtype)[:, None]
 
 
-@register  # the same door the built-in algorithms use
+@register  # the same door the built-in algorithms use: replaces the declaration by the class
 class CosinePrototypes(Algorithm):
-    # `name` is what the CLI and config.json use; `title` and `summary` are what the GUI shows.
-    name = "example_cosine"
-    title = "Cosine prototypes (example plugin)"
-    summary = "Prototypes compared by cosine similarity with a learned scale; the example plugin in plugins/."
-    # Each HyperParam becomes a field in the GUI's form and a `--set NAME=VALUE` on the CLI.
-    hyperparams = (
-        HyperParam("lr", "float", 1e-3, "Adam learning rate.", 1e-6, 1.0, log_scale=True),
-        HyperParam("initial_scale", "float", 10.0, "Starting value of the learned cosine scale.", 0.1, 100.0, log_scale=True),
-        HyperParam("backbone", "choice", "conv4", "Embedding network.", choices=("conv4",)),
-    )
+    name, title, summary, hyperparams = EXAMPLE.name, EXAMPLE.title, EXAMPLE.summary, EXAMPLE.hyperparams
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)  # fills self.hparams
