@@ -57,8 +57,11 @@ def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Pat
     train_data = DATA[:1] if fixed else DATA
     split = SplitSpec("class", val_fraction=0.05, test_fraction=0.0, seed=0) if fixed else \
         SplitSpec("group", test_groups=HELD_OUT, val_fraction=0.05, seed=0)
+    hparams = dict(settings.get("hparams", {}))
+    if algorithm == "protonet":
+        hparams.setdefault("test_shifts", 0)  # the paper's adapt; rows ask for shift averaging in after_training
     config = RunConfig(
-        data=[str(p) for p in train_data], algorithm=algorithm, hparams=dict(settings.get("hparams", {})),
+        data=[str(p) for p in train_data], algorithm=algorithm, hparams=hparams,
         ways=5, shots=1, queries=15, train_ways=settings.get("train_ways", 0), train_queries=settings.get("train_queries", 0),
         image_size=28, channels=1, rotations=True, mirror=augment, augment=augment, invert=invert, split=split,
         steps=10**7, meta_batch=settings.get("meta_batch", 1), seed=0, device=device,
@@ -75,11 +78,13 @@ def train_and_score(algorithm: str, settings: dict, minutes: float, run_dir: Pat
         finished = event
     train_seconds = time.perf_counter() - started
 
+    # The algorithm's own adapt (`--mode model`), as the papers score it; adapt_quality.py compares the modes.
     def score(overrides):
         if fixed:
             return evaluate_run(str(run_dir), [str(DATA[1])], 5, 1, 15, device=device, episode_file=str(FIXED_EPISODES),
-                                overrides=overrides)
-        return evaluate_run(str(run_dir), config.data, 5, 1, 15, episodes=episodes, seed=1, device=device, overrides=overrides)
+                                overrides=overrides, mode=None)
+        return evaluate_run(str(run_dir), config.data, 5, 1, 15, episodes=episodes, seed=1, device=device,
+                            overrides=overrides, mode=None)
 
     after_training = settings.get("after_training") or {}
     report = score(after_training)
