@@ -87,3 +87,10 @@ def test_left_on_auto_a_run_decides_from_the_images_and_records_it(window, glyph
     config = json.loads((run / "config.json").read_text())
     assert config["invert"] is True and config["rotations"] is True and config["mirror"] is True
     assert "Decided from the images" in (run / "log.txt").read_text()
+
+
+def test_an_auto_box_says_auto_until_clicked(window, qtbot):
+    box = window.protocol_panel.rotations
+    assert box.text().endswith(": auto")
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert box.isChecked() and not box.text().endswith("auto")

@@ -18,6 +18,7 @@ class AutoCheckBox(QCheckBox):
 
     def __init__(self, text: str, tooltip: str, parent=None) -> None:
         super().__init__(text, parent)
+        self.plain_text = text
         self.setToolTip(tooltip + AUTO_HINT)
         self.set_value(AUTO)
 
@@ -29,9 +30,11 @@ class AutoCheckBox(QCheckBox):
         if value == AUTO:
             self.setTristate(True)
             self.setCheckState(Qt.CheckState.PartiallyChecked)
+            self.setText(f"{self.plain_text}: auto")  # the dash alone does not say what it means
         else:
             self.setTristate(False)
             self.setCheckState(Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)
+            self.setText(self.plain_text)
 
     def nextCheckState(self) -> None:
         # From auto a click says "on"; after that the box toggles like any other.
