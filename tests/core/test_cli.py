@@ -116,7 +116,7 @@ def test_classes_with_too_few_images_are_named(glyphs, tmp_path):
     small = glyphs / "group_0" / "class_00"
     for extra in sorted(small.glob("*.png"))[2:]:
         extra.unlink()
-    result = cli("train", "--data", glyphs, "--ways", 3, "--queries", 3, "--steps", 2, "--val-every", 2,
+    result = cli("train", "--data", glyphs, "--ways", 3, "--train-ways", 3, "--queries", 3, "--steps", 2, "--val-every", 2,
                  "--val-episodes", 1, "--out", tmp_path / "run", "--device", "cpu", "--test-fraction", 0, "--val-fraction", 0)
     assert result.returncode == 0, result.stderr
     assert "group_0/class_00: has 2 images, fewer than shots + queries = 4; left out" in result.stderr

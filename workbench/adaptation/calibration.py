@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-MIN_T, MAX_T = 0.05, 50.0
+MIN_T, MAX_T = 1e-3, 50.0  # cosine similarities differ by hundredths: their temperature is small
 ACCEPT_AT = 0.9  # the confidence a person auto-accepts labels at
 
 
