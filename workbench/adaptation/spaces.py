@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from workbench.algorithms.base import Algorithm
+from workbench.algorithms.protonet import class_means
 from workbench.data.augment import Augmentation
 
 LogitsFn = Callable[[torch.Tensor], torch.Tensor]
@@ -55,13 +56,6 @@ class FittedSpace(ABC):
     @abstractmethod
     def fit(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> LogitsFn:
         """Fit to the support set; the result maps query images to logits."""
-
-
-def class_means(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:
-    """Mean feature of each class (ways, d); any number of shots per class."""
-    sums = torch.zeros(ways, features.shape[1], dtype=features.dtype)
-    sums.index_add_(0, labels, features)
-    return sums / torch.bincount(labels, minlength=ways).clamp_min(1).to(features.dtype)[:, None]
 
 
 def _in_chunks(encode: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -> torch.Tensor:
