@@ -51,7 +51,7 @@ def trained(glyphs_shared, tmp_path_factory):
 
 
 def workbench_probabilities(run, support, query):
-    predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu")
+    predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu", mode="model")  # what export holds
     return [p.path for p in predictions], np.array([[p.probabilities[n] for n in sorted(p.probabilities)] for p in predictions])
 
 

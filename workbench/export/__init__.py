@@ -22,7 +22,7 @@ import torch
 
 from workbench.errors import ConfigError
 from workbench.data.pixels import invert_pixels_
-from workbench.export.adapted import (ExportError, InvertedInput, adapted_module, can_export, check_exportable,
+from workbench.export.adapted import (ExportError, InvertedInput, Tempered, adapted_module, can_export, check_exportable,
                                       register_exporter)
 from workbench.export.formats import FORMATS, write_onnx, write_torchscript
 from workbench.data.problems import printable
@@ -83,6 +83,7 @@ def classes_path_for(out: str | Path) -> Path:
 def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str | Path,
                    progress: Callable[[str], None] | None = None) -> ExportResult:
     """Adapt the run's model to the support folders (one subfolder of images per class) and save it as `fmt`."""
+    from workbench.adaptation.for_run import policy_for_run
     from workbench.runs.model_loading import load_trained
     from workbench.training.jobs import read_support_folder
 
@@ -107,11 +108,13 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
                               f"cannot be stored as a class name; rename the folder and export again.")
     support_x = invert_pixels_(file_x.clone()) if config.invert else file_x
     say(f"adapting to {len(names)} classes, {len(support_x)} images")
-    module = adapted_module(algorithm, support_x, support_y, len(names))
+    # The run's model with its calibrated confidence: what `adapt --mode model` predicts.
+    adapted = policy_for_run(str(run_dir), algorithm, "model").adapt(support_x, support_y, len(names))
+    module = Tempered(adapted_module(algorithm, support_x, support_y, len(names)), adapted.temperature).eval()
     if config.invert:
         module = InvertedInput(module).eval()
     with torch.no_grad():
-        expected = algorithm.adapt(support_x, support_y, len(names)).predict_proba(support_x).float().cpu()
+        expected = adapted.predict_proba(support_x).float().cpu()
         got = module(file_x.float())
     difference = float((expected - got).abs().max())
     if difference > TOLERANCE:

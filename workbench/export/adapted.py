@@ -113,6 +113,20 @@ class PrototypeClassifier(nn.Module):
         return (features @ self.weight.T + self.bias).softmax(dim=1)
 
 
+class Tempered(nn.Module):
+    """`classifier`'s probabilities sharpened or softened by a temperature: softmax(log p / T).
+
+    The same calibrated confidence `adapt --mode model` gives (adaptation/selection.py)."""
+
+    def __init__(self, classifier: nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.classifier = classifier
+        self.temperature = float(temperature)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return (self.classifier(images).clamp_min(1e-12).log() / self.temperature).softmax(dim=1)
+
+
 class InvertedInput(nn.Module):
     """`classifier(1 - images)`: the run's inversion (workbench.data.pixels) inside the exported model."""
 
