@@ -135,7 +135,7 @@ def test_label_adapt_accept_undo_export_and_reopen(page_factory, qtbot, unlabell
     algorithm, config = load_trained(str(trained_run), "cpu")
     from workbench.adaptation.for_run import policy_for_run
 
-    adapter = Adapter(algorithm, config.image_size, config.channels,
+    adapter = Adapter(algorithm, config.image_size, config.channels, invert=config.invert,
                       policy=policy_for_run(str(trained_run), algorithm, fine_tune=False))  # as the page builds it
     adapter.load_images(str(unlabelled.resolve()), sorted(shown))
     expected = adapter.predict({"c0_0.png": "round", "c0_1.png": "round", "c1_0.png": "square"},

@@ -283,6 +283,7 @@ def test_classes_with_too_few_images_are_named_in_the_log(window, tmp_path, qtbo
     window.data_panel.set_paths([str(root)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, ways=3, queries=3, steps=3, val_every=3, val_episodes=1)
+    window.protocol_panel.train_ways.setValue(3)  # 3-way 3-query training episodes: 4 images per class
     window.protocol_panel.val_percent.setValue(0)
     window.protocol_panel.test_percent.setValue(0)
     window.start_training()
