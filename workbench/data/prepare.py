@@ -84,7 +84,8 @@ def _decide(config: RunConfig, cache: ImageCache, train_classes: list[int], wide
             choices.append(f"Training episodes are {train_ways}-way (the algorithm learns better from wider episodes "
                            f"than the {config.ways}-way test episodes; set train ways to change it).")
     if not train_queries:
-        train_queries = wide_queries if train_ways > config.ways and wide_queries else config.queries
+        # Wider episodes with fewer queries each, never more than asked for (classes may have few images).
+        train_queries = min(wide_queries, config.queries) if train_ways > config.ways and wide_queries else config.queries
     return replace(config, train_ways=train_ways, train_queries=train_queries), choices
 
 
