@@ -122,7 +122,7 @@ CONFIG_DAMAGE = [
     ("ways-wrong-type", lambda d: d.update(ways="five"), "field 'ways' must be a whole number"),
     ("ways-out-of-range", lambda d: d.update(ways=1), "field 'ways' is out of range"),
     ("image-size-out-of-range", lambda d: d.update(image_size=100000), "field 'image_size' is out of range"),
-    ("rotations-not-bool", lambda d: d.update(rotations="yes"), "field 'rotations' must be true or false"),
+    ("rotations-not-bool", lambda d: d.update(rotations="yes"), "field 'rotations' must be true, false or \"auto\""),
     ("steps-float", lambda d: d.update(steps=2.5), "field 'steps' must be a whole number"),
     ("time-limit-nan", lambda d: "{" + json.dumps(d)[1:-1] + ', "time_limit_s": NaN}', "field 'time_limit_s' must be a number"),
     ("cache-negative", lambda d: d.update(max_cache_mb=-5), "field 'max_cache_mb' is out of range"),
