@@ -812,7 +812,7 @@ class MainWindow(QMainWindow):
 
     # --- themes and settings -------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        name = apply_theme(name)
+        name = apply_theme(name, root=self)
         self.theme_actions[name].setChecked(True)
         # Rich text takes its link colour when laid out: lay the first-screen text out again.
         hint = self.dataset_view.hint

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from workbench.resources import resources_folder
 
@@ -33,8 +33,9 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def apply_theme(name: str, app: QApplication | None = None) -> str:
-    """Apply theme `name` ('light' or 'dark'; anything else means light) to the app and its plots."""
+def apply_theme(name: str, app: QApplication | None = None, root: QWidget | None = None) -> str:
+    """Apply theme `name` ('light' or 'dark'; anything else means light) to the app and to the plots
+    inside `root` (a window)."""
     name = name if name in THEMES else "light"
     app = app or QApplication.instance()
     background, foreground = PLOT_COLORS[name]
@@ -48,8 +49,10 @@ def apply_theme(name: str, app: QApplication | None = None) -> str:
         app.setStyleSheet(sheet.read_text(encoding="utf-8") if sheet.is_file() else "")
         pg.setConfigOptions(background=background, foreground=foreground, antialias=True)
         app.setProperty("workbenchTheme", name)
-    for widget in app.allWidgets():
-        if isinstance(widget, pg.PlotWidget):
+    # Only the window's own plots: walking app.allWidgets() meets widgets of closed windows half way
+    # through deletion, and touching those crashes the process.
+    if root is not None:
+        for widget in root.findChildren(pg.PlotWidget):
             style_plot(widget, background, foreground)
     return name
 
