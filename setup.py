@@ -2,7 +2,7 @@
 
 The repository keeps resources/ and plugins/ at the top level; a wheel ships them
 inside the package as workbench/_resources and workbench/_plugins, where
-workbench.resources and workbench.plugins look for them when installed.
+workbench.resources and workbench.catalogue.plugins look for them when installed.
 """
 
 from setuptools import find_packages, setup

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from workbench.data.splits import SplitSpec
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.events import TrainStep
 from workbench.training.jobs import evaluate_run
 from workbench.training.runner import train_run

@@ -45,9 +45,9 @@ def main() -> int:
     from workbench.data.sampler import EpisodeSampler
     from workbench.data.sources import scan_datasets
     from workbench.data.splits import class_views
-    from workbench.training.config import RunConfig
-    from workbench.training.device import resolve_precision
-    from workbench.training.runner import build_algorithm
+    from workbench.runs.config import RunConfig
+    from workbench.device import resolve_precision
+    from workbench.runs.model_loading import build_algorithm
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)

@@ -39,7 +39,7 @@ def main() -> None:
 
     from tests.synthetic import make_glyph_dataset
     from workbench.data.splits import SplitSpec
-    from workbench.training.config import RunConfig
+    from workbench.runs.config import RunConfig
     from workbench.training.runner import run_to_end, train_run
 
     work = Path(tempfile.mkdtemp(prefix="adapt-memory-"))

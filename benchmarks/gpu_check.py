@@ -36,7 +36,7 @@ import torch  # noqa: E402
 
 from workbench.data.demo import make_demo_dataset  # noqa: E402
 from workbench.data.splits import SplitSpec  # noqa: E402
-from workbench.training.config import RunConfig  # noqa: E402
+from workbench.runs.config import RunConfig  # noqa: E402
 from workbench.training.control import RunControl  # noqa: E402
 from workbench.training.events import RunFinished, TrainStep  # noqa: E402
 from workbench.training.runner import train_run  # noqa: E402

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from tests.synthetic import make_glyph_dataset  # noqa: E402
-from workbench.algorithms import registry  # noqa: E402
+from workbench import catalogue  # noqa: E402
 from workbench.labelling.adapter import Adapter  # noqa: E402
 from workbench.labelling.session import LabelSession  # noqa: E402
 
@@ -57,7 +57,7 @@ def machine() -> str:
 
 def measure(algorithm_name: str, folder: Path, repeats: int, feature_cache: bool, labelled_per_class: int = 2) -> dict:
     session = LabelSession.open_folder(folder)
-    algorithm = registry.get(algorithm_name)(1, 28, {}, "cpu", "fp32")
+    algorithm = catalogue.get(algorithm_name)(1, 28, {}, "cpu", "fp32")
     algorithm.train_mode(False)
     adapter = Adapter(algorithm, 28, 1)
     adapter.uses_feature_cache = adapter.uses_feature_cache and feature_cache
@@ -117,7 +117,7 @@ def measure_page(algorithm_name: str, folder: Path, repeats: int) -> dict:
         page.add_class(name)
     for name in classes:
         page.label_paths(name, [p for p in page.session.images if p.split("/")[-2] == name][:2])
-    algorithm = registry.get(algorithm_name)(1, 28, {}, "cpu", "fp32")
+    algorithm = catalogue.get(algorithm_name)(1, 28, {}, "cpu", "fp32")
     page.set_model(algorithm, 28, 1)
 
     def wait(condition, timeout_s=120.0) -> None:

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._omniglot import cpu_name  # noqa: E402
 from benchmarks.maml_throughput import load_episodes  # noqa: E402
-from workbench.algorithms import registry  # noqa: E402
-from workbench.training.device import resolve_precision  # noqa: E402
+from workbench import catalogue  # noqa: E402
+from workbench.device import resolve_precision  # noqa: E402
 
 VARIANTS = {
     "default": ({}, "auto", True),
@@ -48,7 +48,7 @@ def build(hparams: dict, precision: str):
     torch.manual_seed(0)
     device = torch.device("cpu")
     precision = resolve_precision(precision, device)
-    algorithm = registry.get("maml")(1, 28, {"inner_steps": 1, "vectorise": "off", **hparams}, device, precision)
+    algorithm = catalogue.get("maml")(1, 28, {"inner_steps": 1, "vectorise": "off", **hparams}, device, precision)
     if precision == "bf16":  # as the runner does
         algorithm.use_channels_last()
     return algorithm

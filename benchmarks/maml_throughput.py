@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._omniglot import cpu_name  # noqa: E402
 from tests.synthetic import OMNIGLOT_SMALL1, make_glyph_dataset  # noqa: E402
-from workbench.algorithms import registry  # noqa: E402
+from workbench import catalogue  # noqa: E402
 from workbench.data.cache import build_cache  # noqa: E402
 from workbench.data.sampler import EpisodeSampler  # noqa: E402
 from workbench.data.sources import scan_datasets  # noqa: E402
 from workbench.data.splits import class_views  # noqa: E402
-from workbench.training.device import describe_device, resolve_device, resolve_precision  # noqa: E402
+from workbench.device import describe_device, resolve_device, resolve_precision  # noqa: E402
 
 
 def load_episodes(count: int, ways: int, shots: int, queries: int, device: torch.device) -> tuple[list, str]:
@@ -83,7 +83,7 @@ def peak_memory(algorithm, batch, vectorise: bool, device: torch.device) -> floa
 def measure(precision: str, device: torch.device, episodes: list, args) -> dict:
     torch.manual_seed(0)
     hparams = {"inner_steps": 1, "first_order": args.first_order, "tasks_per_pass": args.tasks_per_pass or args.meta_batch}
-    algorithm = registry.get("maml")(1, 28, hparams, device, precision)
+    algorithm = catalogue.get("maml")(1, 28, hparams, device, precision)
     if precision == "bf16" or device.type == "cuda":  # as the runner does
         algorithm.use_channels_last()
     batches = [episodes[i:i + args.meta_batch] for i in range(0, len(episodes), args.meta_batch)]

@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._omniglot import OMNIGLOT, ROOT, data_present, machine, train_and_score  # noqa: E402
-from workbench.algorithms import registry  # noqa: E402
-from workbench.training.device import describe_device, resolve_device  # noqa: E402
+from workbench import catalogue  # noqa: E402
+from workbench.device import describe_device, resolve_device  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "omniglot_zoo.json"
 README = ROOT / "README.md"
@@ -130,7 +130,7 @@ def main() -> int:
         return 2
     where = f"{describe_device(resolve_device(args.device))}; {machine()}"
     results = load_results()
-    available = registry.available()
+    available = catalogue.available()
     for key in keys:
         settings = dict(ROWS[key])
         algorithm = settings.pop("algorithm")

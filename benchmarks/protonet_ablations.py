@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import workbench.data.prepare as prepare  # noqa: E402
+import workbench.training.prepare_data as prepare  # noqa: E402
 from benchmarks._omniglot import OMNIGLOT, ROOT, data_present, machine, train_and_score  # noqa: E402
 from workbench.algorithms.protonet import ProtoNet  # noqa: E402
 from workbench.data.augment import Augmentation  # noqa: E402

@@ -22,7 +22,7 @@ CLASSES = ("ring", "cross", "zigzag")
 def prepare(root: Path) -> None:
     from tests.synthetic import make_glyph_dataset
     from workbench.data.splits import SplitSpec
-    from workbench.training.config import RunConfig
+    from workbench.runs.config import RunConfig
     from workbench.training.runner import train_run
 
     glyphs = make_glyph_dataset(root / "glyphs", groups=3, classes_per_group=8, images_per_class=20, seed=3)

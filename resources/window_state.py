@@ -19,7 +19,7 @@ def prepare(folder: Path) -> None:
     from workbench.data.demo import make_demo_dataset
     from workbench.data.splits import SplitSpec
     from workbench.inspect.evaluation import inspect_run
-    from workbench.training.config import RunConfig
+    from workbench.runs.config import RunConfig
     from workbench.training.runner import run_to_end, train_run
 
     data = make_demo_dataset(folder / "demo-glyphs", classes=100, images_per_class=20)

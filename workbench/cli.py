@@ -29,7 +29,7 @@ EXIT_RUN_FAILED = 1
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if "--no-plugins" in argv:  # accepted before or after the command
-        from workbench import plugins
+        from workbench.catalogue import plugins
 
         argv = [a for a in argv if a != "--no-plugins"]
         plugins.disable()
@@ -216,9 +216,9 @@ def _groups(text: str) -> tuple[str, ...]:
 
 
 def _default_steps(algorithm: str) -> int:
-    from workbench.algorithms import registry
+    from workbench import catalogue
 
-    return registry.get(algorithm).default_steps
+    return catalogue.get(algorithm).default_steps
 
 
 def _auto(flag: bool | None) -> bool | str:
@@ -227,7 +227,7 @@ def _auto(flag: bool | None) -> bool | str:
 
 def config_from_args(args: argparse.Namespace):
     from workbench.data.splits import SplitSpec
-    from workbench.training.config import RunConfig
+    from workbench.runs.config import RunConfig
 
     if not args.data:
         raise ConfigError("train needs at least one --data PATH (a folder of class folders, or a .zip).")
@@ -268,9 +268,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = args.resume
     else:
         config = config_from_args(args)
-        from workbench.algorithms import registry
+        from workbench import catalogue
 
-        registry.get(config.algorithm)  # unknown names fail before any data is read
+        catalogue.get(config.algorithm)  # unknown names fail before any data is read
         run_dir = args.out or str(Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{config.algorithm}")
     control = RunControl()
     # Ctrl-C, SIGTERM (a scheduler, systemd) and SIGHUP (a closed terminal) all stop cleanly: checkpoint, status, exit.
@@ -405,10 +405,10 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_algorithms(args: argparse.Namespace) -> int:
-    from workbench import plugins
-    from workbench.algorithms import registry
+    from workbench.catalogue import plugins
+    from workbench import catalogue
 
-    described = registry.describe_all()  # imports no algorithm (nor torch) that was only declared
+    described = catalogue.describe_all()  # imports no algorithm (nor torch) that was only declared
     failed = [s for s in plugins.statuses() if not s.loaded]
     for status in failed:
         print(f"warning: plugin {status.name} was not loaded: {status.error}", file=sys.stderr)
@@ -424,10 +424,10 @@ def cmd_algorithms(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from workbench import plugins
-    from workbench.algorithms import registry
+    from workbench.catalogue import plugins
+    from workbench import catalogue
 
-    registry.names()  # loads the plugins from the enabled places
+    catalogue.names()  # loads the plugins from the enabled places
     problem = plugins.settings_problem()
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
@@ -464,7 +464,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from workbench.runs.atomic import write_text_atomic
+    from workbench.atomic import write_text_atomic
     from workbench.runs.table import runs_table
 
     text, problems = runs_table(args.runs, args.format)

@@ -70,7 +70,7 @@ def run_folder_holding(path: str | os.PathLike) -> Path | None:
 def check_output_file(path: str | os.PathLike, what: str = "--out", inputs: tuple[str | os.PathLike, ...] = ()) -> None:
     """Refuse (ConfigError) an output file that would replace a folder, a device, a pipe, a file of a run
     folder, or land inside one of `inputs` (folders the same command reads), or that cannot be written."""
-    from workbench.runs.atomic import UnsafeTargetError, check_target
+    from workbench.atomic import UnsafeTargetError, check_target
 
     check_path_text(str(path), what)
     target = Path(path)

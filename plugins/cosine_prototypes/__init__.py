@@ -24,7 +24,7 @@ import importlib
 
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import declare
-from workbench.models.backbones import backbone_choices
+from workbench.catalogue import backbone_choices
 
 # `name` is what the CLI and config.json use; `title` and `summary` are what the GUI shows.
 # Each HyperParam becomes a field in the GUI's form and a `--set NAME=VALUE` on the CLI.

@@ -7,13 +7,13 @@ import torch
 from workbench.adaptation.audit import audit_labels
 from workbench.adaptation.calibration import calibration_report, fit_temperature
 from workbench.adaptation.selection import MODES, AdaptPolicy
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.cli import ADAPT_MODES
 
 
 def protonet(seed: int = 0, **hparams):
     torch.manual_seed(seed)
-    algorithm = registry.get("protonet")(1, 28, {"test_shifts": 0, **hparams}, "cpu", "fp32")
+    algorithm = catalogue.get("protonet")(1, 28, {"test_shifts": 0, **hparams}, "cpu", "fp32")
     algorithm.train_mode(False)
     return algorithm
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.export import adapted_module
 from workbench.models.shift_averaged import ShiftAveraged
 from workbench.runs.model_loading import load_trained
@@ -18,7 +18,7 @@ from tests.core.test_cli import cli, trained_run  # noqa: F401  (the CLI's short
 
 def test_shift_averaging_averages_real_one_pixel_shifts():
     torch.manual_seed(0)
-    backbone = registry.get("protonet")(1, 28, {}, "cpu", "fp32").backbone.eval()
+    backbone = catalogue.get("protonet")(1, 28, {}, "cpu", "fp32").backbone.eval()
     images = torch.zeros(2, 1, 28, 28)
     images[:, :, 8:20, 10:14] = torch.rand(2, 1, 12, 4)  # a stroke on a blank background: edges repeat as background
     with torch.no_grad():
@@ -32,7 +32,7 @@ def test_shift_averaging_averages_real_one_pixel_shifts():
 
 def test_the_exported_classifier_averages_shifts_as_adapt_does(glyphs_shared):
     torch.manual_seed(0)
-    algorithm = registry.get("protonet")(1, 28, {"test_shifts": 1}, "cpu", "fp32")
+    algorithm = catalogue.get("protonet")(1, 28, {"test_shifts": 1}, "cpu", "fp32")
     algorithm.train_mode(False)
     pixels = [np.asarray(Image.open(glyphs_shared / "group_0" / f"class_0{c}" / f"img_0{i}.png").convert("L").resize((28, 28)))
               for c in range(3) for i in range(2)]

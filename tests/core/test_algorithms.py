@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from workbench import catalogue
 from workbench.algorithms import registry
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
@@ -10,7 +11,7 @@ from workbench.data.sources import scan_datasets
 from workbench.data.splits import class_views
 from workbench.errors import ConfigError
 
-ALGORITHMS = sorted(registry.available())
+ALGORITHMS = sorted(catalogue.available())
 # Small but real: enough steps for the loss to fall on glyph classes.
 FAST = {
     "maml": {"first_order": True},
@@ -32,16 +33,16 @@ def sampler_factory(glyphs_shared):
 
 
 def make(name, **hp):
-    return registry.get(name)(1, 28, {**FAST.get(name, {}), **hp}, "cpu", "fp32")
+    return catalogue.get(name)(1, 28, {**FAST.get(name, {}), **hp}, "cpu", "fp32")
 
 
 def test_registry_lists_protonet_and_maml_with_hyperparameters():
     for name in ("protonet", "maml"):
-        described = registry.describe(registry.get(name))
+        described = registry.describe(catalogue.get(name))
         assert described["hyperparameters"]
         for hp in described["hyperparameters"]:
             assert {"name", "type", "default", "help"} <= set(hp)
-    assert any(hp["name"] == "first_order" for hp in registry.describe(registry.get("maml"))["hyperparameters"])
+    assert any(hp["name"] == "first_order" for hp in registry.describe(catalogue.get("maml"))["hyperparameters"])
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)
@@ -94,7 +95,7 @@ def test_saved_and_loaded_weights_predict_the_same(name, sampler_factory):
 
 @pytest.mark.parametrize("name", ALGORITHMS)
 def test_out_of_range_hyperparameter_is_refused(name):
-    cls = registry.get(name)
+    cls = catalogue.get(name)
     numeric = next(p for p in cls.hyperparams if p.kind in ("int", "float") and p.maximum is not None)
     with pytest.raises(ConfigError, match=numeric.name):
         cls(1, 28, {numeric.name: numeric.maximum * 10 + 1})

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torchvision
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.errors import ConfigError
 from workbench.models.backbones import backbone_names, make_backbone
 
@@ -61,7 +61,7 @@ def test_without_internet_imagenet_weights_give_a_clear_message(tmp_path, monkey
     assert str(tmp_path / "torch_home") in message  # says where the cache is
     # Through an algorithm, the same message, before any training.
     with pytest.raises(ConfigError, match="ImageNet weights for ResNet-18"):
-        registry.get("protonet")(1, 28, {"backbone": "resnet18_imagenet"})
+        catalogue.get("protonet")(1, 28, {"backbone": "resnet18_imagenet"})
 
 
 def test_a_local_weights_file_replaces_the_download(tmp_path, monkeypatch):
@@ -82,13 +82,13 @@ def test_a_local_weights_file_replaces_the_download(tmp_path, monkeypatch):
     with torch.no_grad():
         assert torch.allclose(net(gray), make_backbone("resnet18_imagenet", 3, 28, str(path)).eval()(gray.expand(-1, 3, -1, -1)))
 
-    algorithm = registry.get("protonet")(1, 28, {"backbone": "resnet18_imagenet", "backbone_weights": str(path)})
+    algorithm = catalogue.get("protonet")(1, 28, {"backbone": "resnet18_imagenet", "backbone_weights": str(path)})
     assert torch.equal(algorithm.backbone.net.conv1.weight, reference.conv1.weight)
 
 
 def test_a_weights_file_that_is_missing_or_does_not_fit_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="backbone_weights.*existing file"):
-        registry.get("protonet")(1, 28, {"backbone_weights": str(tmp_path / "nope.pth")})
+        catalogue.get("protonet")(1, 28, {"backbone_weights": str(tmp_path / "nope.pth")})
     wrong = tmp_path / "conv4.pth"
     torch.save(make_backbone("conv4", 1, 28).state_dict(), wrong)
     with pytest.raises(ConfigError, match="does not fit the 'resnet18' backbone"):
@@ -100,7 +100,7 @@ def test_a_weights_file_that_is_missing_or_does_not_fit_is_refused(tmp_path):
 
 
 def test_every_embedding_algorithm_offers_every_backbone():
-    for name, cls in registry.available().items():
+    for name, cls in catalogue.available().items():
         backbone = next((p for p in cls.hyperparams if p.name == "backbone"), None)
         if backbone is not None and cls.__module__.split(".")[-1] in {"protonet", "matching", "relation", "siamese", "baseline", "simpleshot"}:
             assert set(backbone.choices) == set(backbone_names()), name

@@ -3,15 +3,15 @@
 import pytest
 import torch
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
 from workbench.data.splits import SplitSpec, class_views
 from workbench.errors import ConfigError
-from workbench.runs.atomic import save_torch_atomic
+from workbench.atomic import save_torch_atomic
 from workbench.runs.folder import safe_torch_load
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.control import RunControl
 from workbench.training.events import TrainStep
 from workbench.training.runner import train_run
@@ -25,7 +25,7 @@ def sampler(glyphs_shared):
 
 
 def test_classes_get_stable_rows_that_survive_a_saved_file(sampler, tmp_path):
-    algorithm = registry.get("baseline")(1, 28, {}, "cpu")
+    algorithm = catalogue.get("baseline")(1, 28, {}, "cpu")
     first = sampler.sample()
     algorithm.meta_train([first])
     rows = {name: algorithm.classifier.class_names.index(name) for name in first.class_names}
@@ -37,7 +37,7 @@ def test_classes_get_stable_rows_that_survive_a_saved_file(sampler, tmp_path):
     assert {name: names.index(name) for name in first.class_names} == rows  # old classes keep their rows
 
     save_torch_atomic(tmp_path / "model.pt", algorithm.state_dict())
-    clone = registry.get("baseline")(1, 28, {}, "cpu")
+    clone = catalogue.get("baseline")(1, 28, {}, "cpu")
     clone.load_state_dict(safe_torch_load(tmp_path / "model.pt"))  # weights_only: names are plain strings
     assert clone.classifier.class_names == names
     episode = sampler.sample()
@@ -48,7 +48,7 @@ def test_classes_get_stable_rows_that_survive_a_saved_file(sampler, tmp_path):
 
 
 def test_more_classes_than_the_classifier_holds_are_refused_with_a_message(sampler):
-    algorithm = registry.get("baseline_pp")(1, 28, {"max_classes": 6}, "cpu")
+    algorithm = catalogue.get("baseline_pp")(1, 28, {"max_classes": 6}, "cpu")
     algorithm.meta_train([sampler.sample()])
     with pytest.raises(ConfigError, match="max_classes"):
         for _ in range(20):
@@ -56,7 +56,7 @@ def test_more_classes_than_the_classifier_holds_are_refused_with_a_message(sampl
 
 
 def test_simpleshot_centres_with_the_mean_training_feature(sampler):
-    algorithm = registry.get("simpleshot")(1, 28, {}, "cpu")
+    algorithm = catalogue.get("simpleshot")(1, 28, {}, "cpu")
     assert torch.count_nonzero(algorithm.feature_mean.mean) == 0
     algorithm.meta_train([sampler.sample()])
     assert torch.count_nonzero(algorithm.feature_mean.mean) > 0 and int(algorithm.feature_mean.updates) == 1

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
@@ -13,7 +13,7 @@ from workbench.models.backbones import make_backbone
 from tests.core.test_gradient_family import assert_close, meta_gradient
 
 WITH_BACKBONE = sorted(
-    name for name, cls in registry.available().items()
+    name for name, cls in catalogue.available().items()
     if any(p.name == "backbone" and "conv4_strided" in p.choices for p in cls.hyperparams)
 )
 
@@ -49,7 +49,7 @@ def test_every_algorithm_with_a_backbone_offers_it():
 def test_trains_a_step_and_adapts(name, episodes):
     torch.manual_seed(0)
     hp = {"backbone": "conv4_strided"}
-    algorithm = registry.get(name)(1, 28, hp, "cpu", "fp32")
+    algorithm = catalogue.get(name)(1, 28, hp, "cpu", "fp32")
     before = {n: p.detach().clone() for m in algorithm.modules().values() for n, p in m.named_parameters()}
     stats = algorithm.meta_train(episodes[:2])
     assert stats.loss == stats.loss and 0 <= stats.accuracy <= 1

@@ -96,8 +96,8 @@ def test_augmentation_distorts_each_training_image_on_its_own_and_reproducibly(c
 
 
 def test_only_training_episodes_are_augmented(glyphs):
-    from workbench.data.prepare import prepare_data
-    from workbench.training.config import RunConfig
+    from workbench.training.prepare_data import prepare_data
+    from workbench.runs.config import RunConfig
 
     data = return_value(prepare_data(RunConfig(data=[str(glyphs)], augment=True, ways=3, queries=2)))
     assert data.train.augmentation is not None

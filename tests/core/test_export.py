@@ -13,7 +13,7 @@ from PIL import Image
 
 from workbench.data.splits import SplitSpec
 from workbench.export import ExportError, export_adapted
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.jobs import adapt_and_predict, read_query_folder
 from workbench.training.runner import run_to_end, train_run
 

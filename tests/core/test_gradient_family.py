@@ -4,7 +4,7 @@ meta-batch computes the same meta-update as the per-task loop, in chunks too."""
 import pytest
 import torch
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.algorithms._inner_loop import vectorising
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
@@ -22,7 +22,7 @@ def episodes(glyphs_shared):
 def meta_update(name: str, episodes, **hparams):
     """The update one meta_train makes to every weight (identical start for every call)."""
     torch.manual_seed(0)
-    algorithm = registry.get(name)(1, 28, hparams, "cpu", "fp32")
+    algorithm = catalogue.get(name)(1, 28, hparams, "cpu", "fp32")
     calls = []
     algorithm.between_episodes = lambda: calls.append(1)
     before = {n: p.detach().clone() for m in algorithm.modules().values() for n, p in m.named_parameters()}
@@ -34,7 +34,7 @@ def meta_update(name: str, episodes, **hparams):
 def meta_gradient(name: str, episodes, **hparams):
     """The meta-gradient one meta_train leaves in .grad (the optimiser step made a no-op)."""
     torch.manual_seed(0)
-    algorithm = registry.get(name)(1, 28, hparams, "cpu", "fp32")
+    algorithm = catalogue.get(name)(1, 28, hparams, "cpu", "fp32")
     for optimizer in algorithm.optimizers().values():
         for group in optimizer.param_groups:
             group["lr"] = 0.0
@@ -76,7 +76,7 @@ def test_metasgd_learns_its_inner_learning_rates(episodes):
 
 
 def test_anil_inner_loop_leaves_the_backbone_alone(episodes):
-    algorithm = registry.get("anil")(1, 28, {"eval_inner_steps": 5}, "cpu", "fp32")
+    algorithm = catalogue.get("anil")(1, 28, {"eval_inner_steps": 5}, "cpu", "fp32")
     meta = {m: {n: p.detach() for n, p in g.items()} for m, g in algorithm.meta_parameters().items()}
     episode = episodes[0]
     params, head, _ = algorithm.make_loop(meta, 3, 5).run(meta["backbone"], episode.support_x, episode.support_y)
@@ -127,4 +127,4 @@ def test_vectorise_auto_loops_on_a_cpu_and_vectorises_on_a_gpu(episodes):
 
 @pytest.mark.parametrize("old, now", [(True, "on"), (False, "off"), ("false", "off")])
 def test_run_folders_from_when_vectorise_was_true_or_false_still_load(old, now):
-    assert registry.get("maml")(1, 28, {"vectorise": old}).hparams["vectorise"] == now
+    assert catalogue.get("maml")(1, 28, {"vectorise": old}).hparams["vectorise"] == now

@@ -23,7 +23,7 @@ def test_core_modules_import_without_qt():
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "from workbench.algorithms import registry; registry.available()\n"
+        "from workbench import catalogue; catalogue.available()\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6'))\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )

@@ -19,7 +19,7 @@ from workbench.data.splits import class_views
 from workbench.errors import ConfigError
 from workbench.labelling.adapter import Adapter
 from workbench.runs.model_loading import load_trained
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.jobs import adapt_and_predict, prepare_evaluation, read_query_folder
 from tests.generators import return_value
 
@@ -192,9 +192,9 @@ def test_an_exported_classifier_inverts_its_input_itself(runs, folders, tmp_path
 
 def test_validation_during_training_saw_inverted_images(runs, glyphs_shared):
     """The runner's own validation episodes are inverted: its logged loss is the inverted episodes' loss."""
-    from workbench.data.prepare import prepare_data
+    from workbench.training.prepare_data import prepare_data
     from workbench.runs.folder import RunFolder
-    from workbench.training.evaluation import evaluate
+    from workbench.training.scoring import evaluate
 
     inverted, _ = runs
     folder = RunFolder.open(inverted)

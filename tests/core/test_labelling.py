@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter
 from workbench.labelling.export import csv_rows, export_to_class_folders, write_csv
@@ -70,7 +70,7 @@ def test_a_bad_class_name_is_refused_with_a_reason(unlabelled, name):
 
 def adapter_for(name: str, session: LabelSession, **hparams) -> Adapter:
     torch.manual_seed(0)
-    algorithm = registry.get(name)(1, 28, hparams, "cpu", "fp32")
+    algorithm = catalogue.get(name)(1, 28, hparams, "cpu", "fp32")
     algorithm.train_mode(False)
     adapter = Adapter(algorithm, 28, 1)
     assert adapter.load_images(session.folder, session.images)

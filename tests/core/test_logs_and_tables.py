@@ -9,7 +9,7 @@ import pytest
 from workbench.cli import main as cli_main
 from workbench.data.splits import SplitSpec
 from workbench.runs.table import runs_table
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
 
 

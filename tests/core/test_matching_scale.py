@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
@@ -20,7 +20,7 @@ def sampler(glyphs_dir, seed):
 
 
 def make(**hp):
-    return registry.get("matching")(1, 28, hp, "cpu", "fp32")
+    return catalogue.get("matching")(1, 28, hp, "cpu", "fp32")
 
 
 def top_confidence(algorithm, episode):

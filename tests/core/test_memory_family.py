@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.algorithms.mann import MANN
 from workbench.algorithms._memory import MemoryController, least_used
 from workbench.algorithms.meta_lstm import CoordinateLSTM, preprocess
@@ -107,14 +107,14 @@ def test_meta_lstm_preprocesses_like_andrychowicz_and_starts_as_small_sgd_steps(
 
 
 def test_meta_lstm_saves_its_learned_optimiser():
-    algorithm = registry.get("meta_lstm")(1, 28, {"inner_steps": 1})
+    algorithm = catalogue.get("meta_lstm")(1, 28, {"inner_steps": 1})
     state = algorithm.state_dict()
     assert "meta_learner" in state and any("forget" in key for key in state["meta_learner"])
 
 
 def test_leo_adapts_deterministically_and_its_orthogonality_penalty_vanishes_on_orthogonal_rows():
     torch.manual_seed(0)
-    leo = registry.get("leo")(1, 28)
+    leo = catalogue.get("leo")(1, 28)
     support, labels = glyph_like(6), torch.tensor([0, 0, 1, 1, 2, 2])
     queries = glyph_like(3, seed=2)
     first = leo.adapt(support, labels, 3).predict_proba(queries)

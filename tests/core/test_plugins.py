@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from workbench.errors import ConfigError
-from workbench.plugin_settings import PluginSettings
+from workbench.catalogue.plugin_settings import PluginSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from workbench.algorithms import registry
 from workbench.algorithms.protonet import ProtoNet
 from workbench.data.splits import SplitSpec
 from workbench.runs.folder import RunFolder
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.control import RunControl
 from workbench.training.events import EpisodePredictions, RunFinished, RunStarted, TrainStep, Validation
 from workbench.training.runner import run_to_end, train_run

@@ -1,6 +1,6 @@
 """Headless start-up: listing algorithms, help and argument errors never import torch.
 
-The built-ins are listed from the catalogue in the cache folder (see workbench/algorithms/catalogue.py);
+The built-ins are listed from the catalogue in the cache folder (see workbench/catalogue/builtin_catalogue.py);
 these tests give it a cache folder of their own, so the first run builds the file and the next reads it.
 """
 
@@ -75,10 +75,12 @@ def test_a_stale_or_damaged_catalogue_is_rebuilt(cache_env, tmp_path):
 
 
 def test_the_catalogue_describes_the_classes_exactly():
-    from workbench.algorithms import catalogue, registry
+    from workbench import catalogue
+    from workbench.algorithms import registry
+    from workbench.catalogue import builtin_catalogue
 
-    built = catalogue.build()
-    classes = registry.available()
+    built = builtin_catalogue.build()
+    classes = catalogue.available()
     assert {item["name"] for item in built.algorithms} <= set(classes)
     for item in built.algorithms:
         assert item == registry.describe(classes[item["name"]])

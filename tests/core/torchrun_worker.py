@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
-from workbench.algorithms import registry  # noqa: E402
+from workbench import catalogue  # noqa: E402
 from workbench.cli import main  # noqa: E402
 from workbench.data.cache import build_cache  # noqa: E402
 from workbench.data.sampler import EpisodeSampler  # noqa: E402
@@ -59,7 +59,7 @@ def check_gradients(session, data, out):
         made = []
         for _ in range(2):
             torch.manual_seed(0)
-            made.append(registry.get(name)(1, 28, hparams, "cpu", "fp32"))
+            made.append(catalogue.get(name)(1, 28, hparams, "cpu", "fp32"))
         single, shared = made
         session.attach(shared, META_BATCH)  # the hook that all-reduces is installed first ...
         single_grads, shared_grads = gradients_at_step(single), gradients_at_step(shared)  # ... so these see its result

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.conftest import SCAN_TIMEOUT_MS
 from workbench.data.splits import SplitSpec
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
 
 pytestmark = pytest.mark.gui
@@ -219,9 +219,9 @@ def test_get_omniglot_offline_says_so(window, qtbot, monkeypatch, tmp_path):
 def test_every_setting_and_hyperparameter_has_a_tooltip(window):
     from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QComboBox, QLineEdit
 
-    from workbench.algorithms import registry
+    from workbench import catalogue
 
-    for name in registry.available():
+    for name in catalogue.available():
         window.algorithm_panel.set_algorithm(name)
         editors = [e for cls in (QAbstractSpinBox, QComboBox, QCheckBox, QLineEdit)
                    for e in window.settings_widget.findChildren(cls) if e.isVisibleTo(window)]

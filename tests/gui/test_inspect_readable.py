@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from workbench.data.splits import SplitSpec
 from workbench.gui.inspect.class_names import display_names, elide_middle
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
 
 pytestmark = pytest.mark.gui

@@ -9,13 +9,13 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QDropEvent
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.data.splits import SplitSpec
 from workbench.gui.labelling.grid_model import CONFIDENCE_ROLE, LABEL_ROLE, PATH_ROLE, PREDICTED_ROLE, SOURCE_ROLE
 from workbench.labelling.adapter import Adapter
 from workbench.labelling.session import ACCEPTED, HUMAN
 from workbench.runs.model_loading import load_trained
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.runner import train_run
 
 pytestmark = pytest.mark.gui
@@ -236,7 +236,7 @@ def test_classes_rename_remove_and_undo_with_any_algorithm(page_factory, qtbot, 
     page.undo_stack.undo()
     assert page.session.classes == ["a", "b"] and rows(page)["c0_0.png"]["label"] == "a"
     # An untrained MAML handed over as the lead's window would (set_model): predictions come, off the GUI thread.
-    maml = registry.get("maml")(1, 28, {}, "cpu", "fp32")
+    maml = catalogue.get("maml")(1, 28, {}, "cpu", "fp32")
     with qtbot.waitSignal(page.predictionsUpdated, timeout=WAIT_MS):
         page.set_model(maml, 28, 1, "MAML (untrained)")  # auto-adapt is on: it adapts once decoded
     assert all(r["predicted"] in ("a", "b") for r in rows(page).values() if r["label"] is None)

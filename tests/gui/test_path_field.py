@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.errors import ConfigError
 
 
@@ -25,7 +25,7 @@ def test_path_field_is_typed_or_browsed_and_its_value_passes_the_core_check(wind
     qtbot.keyClicks(field.line, str(tmp_path / "missing.pth"))
     assert field.problem.isVisible() and "No file at" in field.problem.text()
     with pytest.raises(ConfigError, match="backbone_weights"):
-        registry.get("protonet")(1, 28, panel.hyperparams())
+        catalogue.get("protonet")(1, 28, panel.hyperparams())
 
     # Browse… opens a real file dialog; choosing the file fills the field.
     qtbot.mouseClick(field.browse_button, Qt.MouseButton.LeftButton)
@@ -37,7 +37,7 @@ def test_path_field_is_typed_or_browsed_and_its_value_passes_the_core_check(wind
     assert not field.problem.isVisible()
     values = panel.hyperparams()
     assert values["backbone_weights"] == str(weights_file)
-    assert registry.get("protonet").hyperparams[-1].coerce(values["backbone_weights"]) == str(weights_file)
+    assert catalogue.get("protonet").hyperparams[-1].coerce(values["backbone_weights"]) == str(weights_file)
 
     # Reset empties it again.
     panel.form.reset()

@@ -5,9 +5,10 @@ import textwrap
 
 import pytest
 
-from workbench import plugins
+from workbench.catalogue import plugins
+from workbench import catalogue
 from workbench.algorithms import registry
-from workbench.plugin_settings import PluginSettings
+from workbench.catalogue.plugin_settings import PluginSettings
 
 pytestmark = pytest.mark.gui
 
@@ -36,7 +37,7 @@ def fresh_settings(tmp_path, monkeypatch):
 def test_dialog_lists_plugins_and_adds_a_folder_that_loads_at_once(qtbot, tmp_path, fresh_settings):
     from workbench.gui.plugins_dialog import PluginsDialog
 
-    registry.available()  # the app has loaded its plugins by the time the dialog opens
+    catalogue.available()  # the app has loaded its plugins by the time the dialog opens
     dialog = PluginsDialog()
     qtbot.addWidget(dialog)
     dialog.show()
@@ -54,7 +55,7 @@ def test_dialog_lists_plugins_and_adds_a_folder_that_loads_at_once(qtbot, tmp_pa
     assert rows["dialog_plugin"][1:4] == ("loaded", "dialog_protonet", "user folder")
     assert rows["dialog_broken"][1] == "failed"
     assert "No module named 'no_such_module_anywhere'" in dialog.error_label.text()
-    assert "dialog_protonet" in registry.available()
+    assert "dialog_protonet" in catalogue.available()
     assert [dialog.folder_list.item(i).text() for i in range(dialog.folder_list.count())] == [str(folder.resolve())]
     assert json.loads(fresh_settings.read_text())["folders"] == [str(folder.resolve())]
 

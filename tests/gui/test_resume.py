@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from tests.gui.conftest import SCAN_TIMEOUT_MS
 from workbench.data.splits import SplitSpec
 from workbench.runs.folder import RunFolder
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.control import RunControl
 from workbench.training.events import TrainStep
 from workbench.training.runner import train_run

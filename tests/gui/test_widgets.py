@@ -102,8 +102,8 @@ def test_form_is_generated_from_declared_hyperparameters(qtbot):
 
 
 def test_plugin_that_failed_to_load_is_reported(window_factory, monkeypatch):
-    from workbench import plugins
-    from workbench.plugins import PluginStatus
+    from workbench.catalogue import plugins
+    from workbench.catalogue.plugins import PluginStatus
 
     monkeypatch.setattr(plugins, "statuses", lambda: [
         PluginStatus("broken_plugin", "/plugins/broken_plugin.py", False, "SyntaxError: invalid syntax (line 3)")])

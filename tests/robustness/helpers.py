@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.robustness.corpus import make_good_classes
 from workbench.data.splits import SplitSpec
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -363,8 +363,8 @@ def test_files_changing_between_scan_and_decode(tmp_path):
 
 
 def test_whole_dataset_gone_before_decoding_is_one_clear_error(tmp_path):
-    from workbench.data.prepare import prepare_data
-    from workbench.training.config import RunConfig
+    from workbench.training.prepare_data import prepare_data
+    from workbench.runs.config import RunConfig
 
     make_good_classes(tmp_path / "data", classes=3, images=3)
     config = RunConfig(data=[str(tmp_path / "data")], ways=2, shots=1, queries=1)

@@ -12,7 +12,7 @@ from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
 from workbench.data.splits import class_views
 from workbench.errors import ConfigError, DataError
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from tests.generators import return_value
 
 SIZE = 28
@@ -76,7 +76,7 @@ def test_a_file_gone_after_loading_is_a_clear_error_when_its_class_is_needed_aga
 
 
 def test_the_cap_is_a_run_setting(tmp_path):
-    from workbench.data.prepare import prepare_data
+    from workbench.training.prepare_data import prepare_data
 
     make_good_classes(tmp_path / "data", classes=6, images=4)
     config = RunConfig(data=[str(tmp_path / "data")], ways=2, shots=1, queries=1, image_size=16, max_cache_mb=0.002,

@@ -22,7 +22,7 @@ from workbench.data.episode_file import read_episode_file
 from workbench.errors import ConfigError, DataError, RunFolderError
 from workbench.runs.folder import RunFolder
 from workbench.runs.lock import RunLock
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
 
 
@@ -160,7 +160,7 @@ def test_train_out_naming_a_file_is_one_sentence(capsys, tmp_path):
 def test_run_files_respect_the_umask():
     code = ("import os, stat, sys, tempfile\n"
             "os.umask(int(sys.argv[1], 8))\n"
-            "from workbench.runs.atomic import write_json_atomic\n"
+            "from workbench.atomic import write_json_atomic\n"
             "d = tempfile.mkdtemp(); p = os.path.join(d, 'config.json'); write_json_atomic(p, {})\n"
             "print(oct(stat.S_IMODE(os.stat(p).st_mode)))\n")
     for umask, mode in (("022", "0o644"), ("077", "0o600"), ("002", "0o664")):
@@ -274,7 +274,7 @@ def test_resume_on_changed_data_is_refused_with_what_changed_and_can_be_allowed(
     assert finished.status == "completed"
     config = RunFolder(run).read_config()
     config.steps = 3
-    from workbench.runs.atomic import write_json_atomic
+    from workbench.atomic import write_json_atomic
 
     write_json_atomic(run / "config.json", config.to_dict())
     for name in ("good_0", "good_1"):
@@ -296,7 +296,7 @@ def test_an_old_run_without_a_fingerprint_resumes_as_before(tmp_path):
     (run / "dataset.json").unlink()
     config = RunFolder(run).read_config()
     config.steps = 3
-    from workbench.runs.atomic import write_json_atomic
+    from workbench.atomic import write_json_atomic
 
     write_json_atomic(run / "config.json", config.to_dict())
     make_good_classes(data, classes=1, images=4, prefix="late")

@@ -18,7 +18,7 @@ from workbench.data.episode_file import read_episode_file
 from workbench.data.sources import scan_datasets
 from workbench.errors import ConfigError, DataError, RunFolderError, WorkbenchError
 from workbench.labelling.session import list_images
-from workbench.plugin_settings import PluginSettings
+from workbench.catalogue.plugin_settings import PluginSettings
 from workbench.projects.project import ProjectError, load_project
 from workbench.runs.folder import RunFolder
 from workbench.runs.lock import RunLock

@@ -19,7 +19,7 @@ from tests.robustness.faulty_algorithms import FAULTY
 from tests.robustness.helpers import ROOT, cli, last_line, tiny_config, tiny_dataset
 from workbench.algorithms import registry
 from workbench.runs.folder import RunFolder
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.control import RunControl
 from workbench.training.events import RunFinished, RunStarted, TrainStep
 from workbench.training.runner import run_to_end, train_run

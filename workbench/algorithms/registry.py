@@ -1,9 +1,9 @@
 """The one registry of algorithms. Built-ins and plugins both enter through `register` or `declare`.
 
-Listing what exists (`names`, `describe_all`) imports neither torch nor any
-algorithm: the built-ins are described by the catalogue (see catalogue.py) and
-a plugin may `declare` its algorithm with the class imported only when it is
-built. `get` and `available` return the real classes.
+This module only stores what was registered; it knows nothing of plugins. Asking
+what exists — built-ins and plugins together, without importing torch where
+possible — is the job of `workbench.catalogue`, which joins this registry with
+plugin discovery (so neither imports the other).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _ALGORITHMS: dict[str, "type | DeclaredAlgorithm"] = {}
 _LOAD_FAILURES: dict[str, str] = {}
 
 # Modules of this package that define the interface rather than an algorithm.
-_INFRASTRUCTURE = {"base", "registry", "hyperparams", "catalogue"}
+_INFRASTRUCTURE = {"base", "registry", "hyperparams"}
 
 
 @dataclass(frozen=True)
@@ -102,19 +102,13 @@ def entries() -> dict[str, "type | DeclaredAlgorithm"]:
     return dict(_ALGORITHMS)
 
 
-def _load_plugins() -> None:
-    from workbench import plugins
-
-    plugins.load_plugins()
-
-
-def _ensure_loaded() -> None:
+def import_builtins() -> None:
+    """Import every built-in algorithm module, so that each has registered its class."""
     for module in builtin_modules():
         importlib.import_module(module)
-    _load_plugins()
 
 
-def _resolve(name: str) -> type:
+def resolve(name: str) -> type:
     """The class registered as `name`, importing it first if it was only declared."""
     entry = _ALGORITHMS[name]
     if not isinstance(entry, DeclaredAlgorithm):
@@ -130,16 +124,15 @@ def _resolve(name: str) -> type:
     return cls
 
 
-def available() -> dict[str, type]:
-    """Every registered algorithm by name, built-ins and loaded plugins alike (all imported).
+def resolve_all() -> dict[str, type]:
+    """Every algorithm registered so far by name, as classes (declared ones imported now).
 
-    A declared plugin algorithm whose class fails to import is left out; `load_failures` says why.
+    A declared algorithm whose class fails to import is taken out; `load_failures` says why.
     """
-    _ensure_loaded()
     classes = {}
     for name in list(_ALGORITHMS):
         try:
-            classes[name] = _resolve(name)
+            classes[name] = resolve(name)
         except ConfigError as exc:
             _LOAD_FAILURES[name] = str(exc)
             unregister(name)
@@ -151,27 +144,6 @@ def load_failures() -> dict[str, str]:
     return dict(_LOAD_FAILURES)
 
 
-def names() -> tuple[str, ...]:
-    """Every algorithm name, built-ins and plugins, without importing any algorithm."""
-    from workbench.algorithms import catalogue
-
-    _load_plugins()
-    return tuple(sorted({*catalogue.builtin().algorithm_names, *_ALGORITHMS}))
-
-
-def get(name: str) -> type:
-    """The class of algorithm `name`; imports only that algorithm's module (and the plugins)."""
-    from workbench.algorithms import catalogue
-
-    _load_plugins()
-    if name not in _ALGORITHMS:
-        module = catalogue.builtin().module_of(name)
-        if module is None:
-            raise ConfigError(f"Unknown algorithm '{name}'. Available: {', '.join(names())}.")
-        importlib.import_module(module)
-    return _resolve(name)
-
-
 def describe(cls: "type | DeclaredAlgorithm") -> dict:
     """The JSON description of an algorithm, as `algorithms --json` prints it."""
     return {
@@ -181,15 +153,3 @@ def describe(cls: "type | DeclaredAlgorithm") -> dict:
         "module": cls.module if isinstance(cls, DeclaredAlgorithm) else cls.__module__,
         "hyperparameters": [p.to_json() for p in cls.hyperparams],
     }
-
-
-def describe_all() -> list[dict]:
-    """`describe` of every algorithm, sorted by name, without importing the built-ins or declared plugins."""
-    from workbench.algorithms import catalogue
-
-    _load_plugins()
-    described = {item["name"]: item for item in catalogue.builtin().algorithms}
-    for name, entry in _ALGORITHMS.items():
-        if name not in described:
-            described[name] = describe(entry)
-    return [described[name] for name in sorted(described)]

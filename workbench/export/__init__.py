@@ -26,7 +26,7 @@ from workbench.export.adapted import (ExportError, InvertedInput, Tempered, adap
                                       register_exporter)
 from workbench.export.formats import FORMATS, write_onnx, write_torchscript
 from workbench.data.problems import printable
-from workbench.runs.atomic import write_json_atomic
+from workbench.atomic import write_json_atomic
 from workbench.validation import check_output_file
 
 __all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from workbench.export.adapted import ExportError
-from workbench.runs.atomic import write_bytes_atomic
+from workbench.atomic import write_bytes_atomic
 
 FORMATS = ("onnx", "torchscript")
 INPUT_NAME = "images"

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.algorithms import registry
+from workbench import catalogue
 from workbench.gui.hyperparam_form import HyperParamForm
 
 
@@ -31,7 +31,7 @@ class AlgorithmPanel(QWidget):
 
     def __init__(self, algorithms: dict[str, type] | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.algorithms = algorithms if algorithms is not None else registry.available()
+        self.algorithms = algorithms if algorithms is not None else catalogue.available()
         self.combo = QComboBox()
         self.combo.setToolTip("The few-shot learning method to train.")
         self.summary = QLabel()

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench import plugins
-from workbench.algorithms import registry
+from workbench.catalogue import plugins
+from workbench import catalogue
 from workbench.algorithms.hyperparams import resolve_hyperparams
 from workbench.data.demo import default_demo_path, make_demo_dataset, user_data_dir
 from workbench.data.omniglot_download import omniglot_background
@@ -60,8 +60,8 @@ from workbench.gui.window_actions import make_actions, make_menus
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
 from workbench.runs.folder import RunFolder
-from workbench.training.config import RunConfig
-from workbench.training.device import describe_device, resolve_device
+from workbench.runs.config import RunConfig
+from workbench.device import describe_device, resolve_device
 from workbench.training.events import EpisodePredictions, RunFinished, RunStarted, TrainStep, Validation
 
 APP_TITLE = "Few-Shot Workbench"
@@ -396,7 +396,7 @@ class MainWindow(QMainWindow):
             raise WorkbenchError(blocker)
         name = self.algorithm_panel.name
         hparams = self.algorithm_panel.hyperparams()
-        resolve_hyperparams(registry.get(name).hyperparams, hparams, name)
+        resolve_hyperparams(catalogue.get(name).hyperparams, hparams, name)
         return RunConfig(data=paths, algorithm=name, hparams=hparams, **self.protocol_panel.config_kwargs())
 
     def new_run_dir(self, config: RunConfig) -> Path:
@@ -632,7 +632,7 @@ class MainWindow(QMainWindow):
         if project.runs_root:
             self.set_runs_root(project.runs_root)
         algorithm = project.settings.get("algorithm")
-        if isinstance(algorithm, str) and algorithm in registry.available():
+        if isinstance(algorithm, str) and algorithm in catalogue.available():
             self.algorithm_panel.set_algorithm(algorithm)
         invert = project.settings.get("invert")
         if isinstance(invert, bool) or invert == "auto":  # projects saved before the setting existed leave it as it is

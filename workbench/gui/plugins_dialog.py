@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from workbench import plugins
+from workbench.catalogue import plugins
 from workbench.errors import WorkbenchError
 
 COLUMNS = ("Plugin", "Status", "Provides", "From", "Location")

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QThread, Signal
 
 from workbench.errors import WorkbenchError
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.control import RunControl
 from workbench.training.events import RunStarted
 from workbench.training.runner import train_run

@@ -32,8 +32,8 @@ from workbench.data.views import orient
 from workbench.errors import RunFolderError, WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.inspect.projection import pca_2d
-from workbench.runs.atomic import write_json_atomic
-from workbench.training.evaluation import mean_ci95
+from workbench.atomic import write_json_atomic
+from workbench.training.scoring import mean_ci95
 from workbench.training.jobs import EvaluationSetup, prepare_evaluation
 
 EVALUATION_FILE = "evaluation.json"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from workbench.data.problems import printable
 from workbench.labelling.session import LabellingError, LabelSession, class_name_problem
-from workbench.runs.atomic import write_text_atomic
+from workbench.atomic import write_text_atomic
 
 CSV_COLUMNS = ("path", "label", "confidence", "source")
 PREDICTED = "predicted"  # a prediction not accepted as a label

@@ -19,7 +19,7 @@ from workbench.errors import WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.data.problems import printable
 from workbench.labelling.session import LABEL_SOURCES, class_name_problem, Label, LabellingError, LabelSession, list_images
-from workbench.runs.atomic import write_json_atomic
+from workbench.atomic import write_json_atomic
 
 FORMAT = "fewshot-workbench-labelling"
 VERSION = 1

@@ -74,14 +74,6 @@ def functional_backbones() -> tuple[str, ...]:
     return tuple(sorted(n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None))))
 
 
-def backbone_choices() -> tuple[str, ...]:
-    """Every backbone name, for a setting's choices, without importing torch: the built-ins (from
-    the catalogue of built-ins) and the backbones plugins have registered so far."""
-    from workbench.algorithms import catalogue
-
-    return tuple(sorted({*catalogue.builtin().backbones, *_BACKBONES}))
-
-
 def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:
     """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights."""
     _ensure_loaded()

@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
-from workbench.runs.atomic import write_json_atomic
+from workbench.atomic import write_json_atomic
 
 FORMAT_VERSION = 1
 SUFFIX = ".fswproj"

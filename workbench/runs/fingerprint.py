@@ -12,7 +12,7 @@ from pathlib import Path
 
 from workbench.errors import DataError, RunFolderError
 from workbench.files import SETTINGS_LIMIT, read_json
-from workbench.runs.atomic import write_json_atomic
+from workbench.atomic import write_json_atomic
 
 FILE_NAME = "dataset.json"
 

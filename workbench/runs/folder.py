@@ -31,8 +31,8 @@ import torch
 from workbench.errors import ConfigError, RunFolderError
 from workbench.weights import load_weights
 from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_text
-from workbench.runs.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
-from workbench.training.config import RunConfig
+from workbench.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
+from workbench.runs.config import RunConfig
 
 METRIC_FIELDS = ("step", "phase", "loss", "accuracy", "ci95", "episodes_per_s", "elapsed_s")
 
@@ -108,11 +108,11 @@ class RunFolder:
         source = str(self.config_path)
         config = RunConfig.from_dict(self._read_json(self.config_path), source=source)
         if check_algorithm:
-            from workbench.algorithms import registry
+            from workbench import catalogue
             from workbench.algorithms.hyperparams import resolve_hyperparams
 
             try:
-                cls = registry.get(config.algorithm)
+                cls = catalogue.get(config.algorithm)
             except ConfigError as exc:
                 raise ConfigError(f"{source}: field 'algorithm': {exc} (Is the plugin that provides it enabled?)") from None
             try:

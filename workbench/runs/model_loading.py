@@ -1,17 +1,24 @@
-"""Loading a trained model from a run folder, ready to adapt."""
+"""Building a run's algorithm from its config, and loading a trained one from a run folder, ready to adapt."""
 
 from __future__ import annotations
 
-
 from dataclasses import replace
 
-from workbench.algorithms import registry
+import torch
+
+from workbench import catalogue
 from workbench.algorithms.base import Algorithm
 from workbench.errors import ConfigError, RunFolderError
 from workbench.runs.folder import RunFolder
-from workbench.training.config import RunConfig
-from workbench.training.device import resolve_device, resolve_precision
-from workbench.training.runner import build_algorithm
+from workbench.runs.config import RunConfig
+from workbench.device import resolve_device, resolve_precision
+
+
+def build_algorithm(config: RunConfig, device: torch.device, precision: str) -> Algorithm:
+    algorithm = catalogue.get(config.algorithm)(config.channels, config.image_size, config.hparams, device, precision)
+    if precision == "bf16" or device.type == "cuda":
+        algorithm.use_channels_last()
+    return algorithm
 
 
 def load_trained(run_dir: str, device: str = "auto", overrides: dict[str, str] | None = None) -> tuple[Algorithm, RunConfig]:
@@ -38,7 +45,7 @@ def load_trained(run_dir: str, device: str = "auto", overrides: dict[str, str] |
 
 def after_training_overrides(algorithm: str, overrides: dict[str, str]) -> dict[str, str]:
     """`overrides`, checked: each must name a setting of `algorithm` that a trained model can change."""
-    declared = {p.name: p for p in registry.get(algorithm).hyperparams}
+    declared = {p.name: p for p in catalogue.get(algorithm).hyperparams}
     changeable = [name for name, p in declared.items() if p.after_training]
     allowed = f"settings {algorithm} can change after training: {', '.join(changeable)}" if changeable else \
         f"{algorithm} has no setting that can change after training"

@@ -134,11 +134,11 @@ def to_markdown(rows: list[RunRow]) -> str:
 
 
 def _hyperparameters(config) -> str:
-    from workbench.algorithms import registry
+    from workbench import catalogue
 
     given = dict(config.hparams)
     try:
-        declared = {p.name: p for p in registry.get(config.algorithm).hyperparams}
+        declared = {p.name: p for p in catalogue.get(config.algorithm).hyperparams}
     except WorkbenchError:
         declared = {}  # a plugin that is not loaded here: show the values as saved
     parts = []

@@ -23,8 +23,8 @@ from workbench.data.sources import is_image_name, is_litter, scan_datasets
 from workbench.data.splits import class_views, split_classes
 from workbench.errors import DataError
 from workbench.runs.model_loading import load_trained
-from workbench.training.config import RunConfig
-from workbench.training.evaluation import EvaluationResult, evaluate
+from workbench.runs.config import RunConfig
+from workbench.training.scoring import EvaluationResult, evaluate
 from workbench.training.query_stream import decoded_chunks, query_paths
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from workbench.errors import ConfigError
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 
 ACTIVATION_VALUES = 256
 BYTES_PER_VALUE = 4

@@ -21,30 +21,23 @@ import torch
 
 import workbench
 from workbench.adaptation.run_calibration import CALIBRATION_EPISODES, fit_run_temperatures
-from workbench.algorithms import registry
 from workbench.algorithms.base import Algorithm
-from workbench.data.prepare import PreparedData, prepare_data
+from workbench.training.prepare_data import PreparedData, prepare_data
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import NonFiniteLossError, RunFolderError, WorkbenchError
 from workbench.training import distributed, tensorboard_log
 from workbench.runs.fingerprint import check_unchanged, data_changes, read_fingerprint, write_fingerprint
 from workbench.runs.folder import RunFolder
 from workbench.runs.lock import RunLock
-from workbench.training.config import AUTO_FLAGS, RunConfig
+from workbench.runs.model_loading import build_algorithm
+from workbench.runs.config import AUTO_FLAGS, RunConfig
 from workbench.training.control import RunCancelled, RunControl
-from workbench.training.device import describe_device, resolve_device, resolve_precision
-from workbench.training.evaluation import evaluate, predict_episode
+from workbench.device import describe_device, resolve_device, resolve_precision
+from workbench.training.scoring import evaluate, predict_episode
 from workbench.training.events import Message, RunFinished, RunStarted, TrainStep, Validation
 from workbench.training.memory_estimate import check_meta_batch_fits
 
 RATE_SMOOTHING = 0.9  # exponential smoothing of episodes/s for a steady ETA
-
-
-def build_algorithm(config: RunConfig, device: torch.device, precision: str) -> Algorithm:
-    algorithm = registry.get(config.algorithm)(config.channels, config.image_size, config.hparams, device, precision)
-    if precision == "bf16" or device.type == "cuda":
-        algorithm.use_channels_last()
-    return algorithm
 
 
 def environment(device: torch.device, precision: str) -> dict:

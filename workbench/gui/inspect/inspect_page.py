@@ -29,7 +29,7 @@ from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
 from workbench.gui.jobs import JobThread
 from workbench.inspect.embedding import embed_episode
 from workbench.inspect.evaluation import EVALUATION_FILE, Inspection, calibration_of, inspect_run, load_inspection
-from workbench.inspect.images import read_display_image
+from workbench.inspect.display_image import read_display_image
 from workbench.runs.folder import RunFolder
 from workbench.training.jobs import EvaluationSetup, prepare_evaluation
 

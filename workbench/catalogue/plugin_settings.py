@@ -23,7 +23,7 @@ from pathlib import Path
 
 from workbench.errors import ConfigError
 from workbench.files import SETTINGS_LIMIT, read_json
-from workbench.runs.atomic import write_json_atomic
+from workbench.atomic import write_json_atomic
 
 SETTINGS_FILE = "plugins.json"
 APP_FOLDER = "fewshot-workbench"

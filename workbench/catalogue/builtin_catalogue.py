@@ -50,7 +50,7 @@ class Catalogue:
 
 def user_cache_dir() -> Path:
     """WORKBENCH_CACHE_DIR, else the platform's usual cache folder."""
-    from workbench.plugin_settings import APP_FOLDER
+    from workbench.catalogue.plugin_settings import APP_FOLDER
 
     override = os.environ.get("WORKBENCH_CACHE_DIR")
     if override:
@@ -98,7 +98,7 @@ def _read(stamp: str) -> Catalogue | None:
 def _build_and_save(stamp: str) -> Catalogue:
     catalogue = build()
     try:
-        from workbench.runs.atomic import write_text_atomic
+        from workbench.atomic import write_text_atomic
 
         payload = {"fingerprint": stamp, "algorithms": list(catalogue.algorithms), "backbones": list(catalogue.backbones)}
         write_text_atomic(user_cache_dir() / CACHE_FILE, json.dumps(payload, indent=1))

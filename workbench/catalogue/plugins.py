@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from workbench.algorithms import registry
+from workbench.catalogue import builtin_catalogue
+from workbench.catalogue.plugin_settings import PluginSettings, plugins_disabled_by_environment
 from workbench.errors import ConfigError
-from workbench.plugin_settings import PluginSettings, plugins_disabled_by_environment
+from workbench.models import backbones
 
 ENTRY_POINT_GROUP = "workbench.algorithms"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the workbench package
 
 SOURCE_PROJECT = "project folder"
 SOURCE_USER = "user folder"
@@ -180,12 +183,9 @@ def _module_name(path: Path) -> str:
 
 def _import_recording(name: str, origin: str, source: str, load) -> PluginStatus:
     """Run `load`, noting what it registered; on failure take that out again and keep the error."""
-    from workbench.algorithms import catalogue, registry
-    from workbench.models import backbones
-
     # The built-ins count as there before, so that what a plugin imports of them is not counted as
     # the plugin's (named from the catalogue: importing them here would cost every plugin torch).
-    builtins = catalogue.builtin()
+    builtins = builtin_catalogue.builtin()
     algorithms_before = {*registry.registered_names(), *builtins.algorithm_names}
     backbones_before = {*backbones.registered_backbones(), *builtins.backbones}
     try:

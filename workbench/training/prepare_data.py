@@ -12,7 +12,7 @@ from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import DatasetScan, scan_datasets
 from workbench.data.splits import ClassSplit, class_views, split_classes
 from workbench.errors import DataError
-from workbench.training.config import RunConfig
+from workbench.runs.config import RunConfig
 from workbench.training.events import DataProgress, Message
 
 MAX_PROBLEM_MESSAGES = 20  # the rest go to the run's data_problems.txt
