@@ -18,6 +18,9 @@ def test_path_field_is_typed_or_browsed_and_its_value_passes_the_core_check(wind
     panel = window.algorithm_panel
     panel.set_algorithm("protonet")
     field = panel.form.editors["backbone_weights"]
+    assert not field.isVisible()  # an advanced setting: the person opens "Advanced settings" first
+    qtbot.mouseClick(panel.form.advanced_button, Qt.MouseButton.LeftButton)
+    assert field.isVisible()
     assert field.text() == "" and panel.hyperparams()["backbone_weights"] == ""
     assert "weights file" in field.toolTip()
 

@@ -35,6 +35,10 @@ class HyperParam:
     # True when the setting only changes how a trained model adapts and predicts (not the weights),
     # so `evaluate` / `adapt` may change it on a trained run with --set.
     after_training: bool = False
+    # What the form shows (empty: made from the name, see hyperparam_labels.py) and whether the
+    # setting sits under "Advanced" (None: the usual rule for its name).
+    label: str = ""
+    advanced: bool | None = None
 
     def coerce(self, value: Any, owner: str = "") -> Any:
         """Return `value` as this parameter's type, or raise ConfigError saying why not."""

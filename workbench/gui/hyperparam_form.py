@@ -6,14 +6,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QVBoxLayout, QWidget,
+    QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
+from workbench.algorithms.hyperparam_labels import is_advanced, label_of
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.gui.spin_boxes import ScientificSpinBox
+from workbench.gui.spin_boxes import CheckedSpinBox, ScientificSpinBox
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
 
@@ -61,7 +62,7 @@ class PathEditor(QWidget):
     def browse(self) -> None:
         """Open a file dialog (window-modal, not blocking) starting beside the current file."""
         start = Path(self.text()).expanduser().parent if self.text() else Path.home()
-        self.dialog = QFileDialog(self, f"Choose {self.param.name}", str(start))
+        self.dialog = QFileDialog(self, f"Choose {label_of(self.param).lower()}", str(start))
         self.dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         self.dialog.fileSelected.connect(self.set_text)
         self.dialog.open()
@@ -78,8 +79,9 @@ class HyperParamForm(QWidget):
     """One editor per HyperParam: spin box (int / float with its range), check box (bool), combo (choice)
     or a file field with a Browse button (path).
 
-    The editors only let values inside the declared range be entered, and the
-    help text of each parameter is its tooltip. `values()` gives name -> value.
+    Each setting is labelled in words (its code name and help are the tooltip); the basic ones are
+    shown and the rest fold under "Advanced settings". A value outside the declared range is
+    refused with a message under the form. `values()` gives name -> value.
     """
 
     changed = Signal()
@@ -88,20 +90,64 @@ class HyperParamForm(QWidget):
         super().__init__(parent)
         self.params = tuple(params)
         self.editors: dict[str, QWidget] = {}
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        basic = QFormLayout()
+        basic.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(basic)
         if not self.params:
-            layout.addRow(QLabel("This algorithm has no settings."))
+            basic.addRow(QLabel("This algorithm has no settings."))
+        advanced_params = [p for p in self.params if is_advanced(p, self.params)]
+        self.advanced_button = QToolButton()
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.setText(f"Advanced settings ({len(advanced_params)})")
+        self.advanced_button.setAutoRaise(True)
+        self.advanced = QWidget()
+        advanced = QFormLayout(self.advanced)
+        advanced.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.advanced_button)
+        column.addWidget(self.advanced)
+        self.advanced.hide()
+        self.advanced_button.setVisible(bool(advanced_params))
+        self.advanced_button.toggled.connect(self.show_advanced)
+        # A refused value is said here, in words, instead of the field silently going back.
+        self.problem = QLabel()
+        self.problem.setObjectName("error")
+        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        column.addWidget(self.problem)
         for param in self.params:
             editor = _make_editor(param)
             tip = _tooltip(param)
             editor.setToolTip(tip)
-            label = QLabel(_label(param.name))
+            label = QLabel(label_of(param) + ":")
             label.setToolTip(tip)
             label.setBuddy(editor)
-            layout.addRow(label, editor)
+            (advanced if param in advanced_params else basic).addRow(label, editor)
             self.editors[param.name] = editor
-            _connect_changed(editor, lambda *_: self.changed.emit())
+            _connect_changed(editor, lambda *_: self._on_changed())
+            if isinstance(editor, (ScientificSpinBox, CheckedSpinBox)):
+                editor.refused.connect(lambda text, p=param, e=editor: self._refused(p, e, text))
+
+    def show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        if self.advanced_button.isChecked() != shown:
+            self.advanced_button.setChecked(shown)
+
+    def _refused(self, param: HyperParam, editor: QWidget, text: str) -> None:
+        low = "−∞" if param.minimum is None else f"{param.minimum:g}"
+        high = "∞" if param.maximum is None else f"{param.maximum:g}"
+        self.problem.setText(f"{label_of(param)}: {text} is outside the allowed range {low} to {high}, "
+                             f"so it stays {editor.textFromValue(editor.value())}.")
+        self.problem.show()
+
+    def _on_changed(self) -> None:
+        self.problem.hide()
+        self.changed.emit()
 
     def values(self) -> dict[str, Any]:
         return {param.name: _read(param, self.editors[param.name]) for param in self.params}
@@ -117,11 +163,6 @@ class HyperParamForm(QWidget):
         self.set_values({p.name: p.default for p in self.params})
 
 
-def _label(name: str) -> str:
-    # The declared name as is: it is also what `main.py train --set NAME=VALUE` takes.
-    return name + ":"
-
-
 def _tooltip(param: HyperParam) -> str:
     tip = param.help
     if param.kind in ("int", "float") and (param.minimum is not None or param.maximum is not None):
@@ -130,7 +171,8 @@ def _tooltip(param: HyperParam) -> str:
         tip += f"\nRange: {low} to {high}. Default: {param.default}."
     else:
         tip += f"\nDefault: {param.default if param.default != '' else 'none'}."
-    return f"<b>{param.name}</b><br>{tip.replace(chr(10), '<br>')}"
+    # The code name is what `main.py train --set NAME=VALUE` takes.
+    return f"<b>{label_of(param)}</b> (<code>{param.name}</code>)<br>{tip.replace(chr(10), '<br>')}"
 
 
 def _make_editor(param: HyperParam) -> QWidget:
@@ -146,13 +188,14 @@ def _make_editor(param: HyperParam) -> QWidget:
     if param.kind == "path":
         return PathEditor(param)
     if param.kind == "int":
-        editor = QSpinBox()
+        editor = CheckedSpinBox()
         editor.setRange(
             int(max(param.minimum, -INT_LIMIT)) if param.minimum is not None else -INT_LIMIT,
             int(min(param.maximum, INT_LIMIT)) if param.maximum is not None else INT_LIMIT,
         )
         editor.setValue(int(param.default))
         editor.setGroupSeparatorShown(True)
+        editor.setKeyboardTracking(False)  # a value counts when typed in full, so a refusal keeps the last one
         return editor
     if param.kind == "float":
         low = float(param.minimum) if param.minimum is not None else -1e12
@@ -164,6 +207,7 @@ def _make_editor(param: HyperParam) -> QWidget:
             editor.setSingleStep(_linear_step(param))
         editor.setRange(low, high)
         editor.setValue(float(param.default))
+        editor.setKeyboardTracking(False)
         return editor
     # An unknown kind from a plugin: show it read-only rather than fail the whole form.
     label = QLabel(str(param.default))

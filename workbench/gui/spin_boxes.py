@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
 _MANTISSAS = (1.0, 2.0, 5.0)
 
@@ -15,8 +16,11 @@ class ScientificSpinBox(QDoubleSpinBox):
 
     With `log_steps` the arrows walk 1, 2, 5, 10, 20, ... so a learning rate
     moves by sensible factors instead of by a fixed increment. A typed value
-    outside the range is not accepted: the field goes back to the last valid value.
+    outside the range is not accepted: the field goes back to the last valid value
+    and `refused` says which value was refused, so the form can tell the person.
     """
+
+    refused = Signal(str)
 
     def __init__(self, parent=None, log_steps: bool = True) -> None:
         super().__init__(parent)
@@ -51,6 +55,8 @@ class ScientificSpinBox(QDoubleSpinBox):
         return QValidator.State.Intermediate, text, pos
 
     def fixup(self, text: str) -> str:
+        if _is_number(text.strip()):
+            self.refused.emit(text.strip())
         return self.textFromValue(self.value())
 
     def stepBy(self, steps: int) -> None:  # noqa: N802
@@ -62,6 +68,37 @@ class ScientificSpinBox(QDoubleSpinBox):
             value = _next_125(value, up=steps > 0)
         self.setValue(min(max(value, self.minimum()), self.maximum()))
         self.selectAll()
+
+
+class CheckedSpinBox(QSpinBox):
+    """A QSpinBox that lets an out-of-range whole number be typed and then says it was refused
+    (`refused`), instead of swallowing the keystroke without a word."""
+
+    refused = Signal(str)
+
+    def validate(self, text: str, pos: int):  # noqa: N802
+        stripped = text.strip().replace(self.locale().groupSeparator(), "")
+        if stripped in ("", "-", "+"):
+            return QValidator.State.Intermediate, text, pos
+        try:
+            value = int(stripped)
+        except ValueError:
+            return QValidator.State.Invalid, text, pos
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802
+        try:
+            return int(text.strip().replace(self.locale().groupSeparator(), ""))
+        except ValueError:
+            return self.value()
+
+    def fixup(self, text: str) -> str:
+        stripped = text.strip().replace(self.locale().groupSeparator(), "")
+        if stripped.lstrip("+-").isdigit():
+            self.refused.emit(stripped)
+        return self.textFromValue(self.value())
 
 
 def _is_number(text: str) -> bool:
