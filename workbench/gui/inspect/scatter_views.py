@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from workbench.gui.inspect.colour_bar import AccuracyScale, ColourBar
 from workbench.gui.inspect.confusion_view import short_name
 from workbench.inspect.embedding import PROTOTYPE, QUERY, SUPPORT, EmbeddedPoint, EpisodeEmbedding
 
@@ -173,8 +174,9 @@ class EmbeddingView(QWidget):
 
 
 class TaskView(QWidget):
-    """Every evaluated episode as a point (its mean support feature, by PCA), coloured by its accuracy:
-    red 0% … green 100%. Tasks with similar classes sit together. Clicking one opens it."""
+    """Every evaluated episode as a point (its mean support feature, by PCA), coloured by its accuracy
+    from red (the worst shown) to green (the best), with a colour bar. Tasks with similar classes sit
+    together. Clicking one opens it."""
 
     episodeClicked = Signal(int)
 
@@ -192,23 +194,31 @@ class TaskView(QWidget):
         self.scatter = pg.ScatterPlotItem(hoverable=True)
         self.scatter.sigClicked.connect(lambda _i, points, _e=None: len(points) and self.episodeClicked.emit(int(points[0].data())))
         self.plot.addItem(self.scatter)
+        self.colour_bar = ColourBar()
+        self.colour_bar.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.colour_bar)
 
     def set_tasks(self, xy: list[list[float]], accuracies: list[float]) -> None:
         self.scatter.clear()
         self.accuracies = list(accuracies)
         if not xy:
+            self.colour_bar.hide()
             self.status.setText("No task map: this algorithm has no embedding to place tasks by.")
             return
+        scale = AccuracyScale.spanning(self.accuracies)
+        self.colour_bar.set_scale(scale)
+        self.colour_bar.show()
         spots = []
         for index, ((x, y), accuracy) in enumerate(zip(xy, accuracies)):
-            color = QColor.fromHsv(int(120 * accuracy), 210, 210)
+            color = scale.colour(accuracy)
             spots.append({"pos": (x, y), "size": 11, "brush": pg.mkBrush(color), "pen": pg.mkPen("#333333", width=0.5),
                           "data": index, "symbol": "o"})
         self.scatter.addPoints(spots)
         self.plot.autoRange()
         self.status.setText(f"{len(xy)} episodes, each placed by the mean feature of its support images; colour = "
-                            f"accuracy (red 0% → green 100%; mean {100 * float(np.mean(accuracies)):.1f}%). "
+                            f"accuracy (red {100 * scale.low:.0f}% → green {100 * scale.high:.0f}%; "
+                            f"mean {100 * float(np.mean(accuracies)):.1f}%). "
                             "Click one to see its embedding.")
