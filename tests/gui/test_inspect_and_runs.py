@@ -114,6 +114,21 @@ def test_selecting_two_runs_overlays_two_curves(window_factory, two_runs, qtbot)
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, rect(second))
     assert page.curve_count() == 2
     assert len(page.legend.items) == 2
+    # Wall-clock axis: the same curves over minutes since training began (chosen as a person would, by keys).
+    steps_x = page.curves[page.selected_paths()[0]][-1].getData()[0]
+    page.x_axis.setFocus()
+    qtbot.keyClick(page.x_axis, Qt.Key.Key_Down)
+    assert page.x_axis.currentText() == "wall-clock time" and page.curve_count() == 2
+    minutes_x = page.curves[page.selected_paths()[0]][-1].getData()[0]
+    assert len(minutes_x) == len(steps_x) and minutes_x.max() < steps_x.max()
+    assert "minutes" in page.plot.getAxis("bottom").labelText
+    # Smoothing 0 draws the train curve as measured.
+    train_before = page.curves[page.selected_paths()[0]][0].getData()[1].copy()
+    page.smoothing.selectAll()
+    qtbot.keyClicks(page.smoothing, "0")
+    qtbot.keyClick(page.smoothing, Qt.Key.Key_Return)
+    assert page.smoothing.value() == 0.0
+    assert (page.curves[page.selected_paths()[0]][0].getData()[1] != train_before).any()
     assert page.model.index(0, 5).data().endswith("%")  # best validation accuracy, in percent
     assert not page.evaluate_button.isEnabled()  # two selected: nothing to evaluate as one
     # Sorting by best validation accuracy puts the better run first.

@@ -47,12 +47,15 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class RunCurves:
-    """A run's metrics.csv as arrays: train and validation accuracy (0..1) by step."""
+    """A run's metrics.csv as arrays: train and validation accuracy (0..1) by step, and the seconds
+    since training began at each (nan where a row does not say)."""
 
     train_steps: np.ndarray
     train_accuracy: np.ndarray
     val_steps: np.ndarray
     val_accuracy: np.ndarray
+    train_seconds: np.ndarray
+    val_seconds: np.ndarray
 
 
 class RunStore:
@@ -100,13 +103,25 @@ def read_curves(path: str | Path) -> RunCurves:
     train, val = [], []
     for row in RunFolder(path).read_metrics():
         try:
-            point = (int(row["step"]), float(row["accuracy"]))
+            point = (int(row["step"]), float(row["accuracy"]), _seconds(row.get("elapsed_s")))
         except (KeyError, TypeError, ValueError):
             continue
         (val if row.get("phase") == "val" else train).append(point)
-    as_arrays = lambda points: (np.array([p[0] for p in points], float), np.array([p[1] for p in points], float))  # noqa: E731
-    (ts, ta), (vs, va) = as_arrays(train), as_arrays(val)
-    return RunCurves(ts, ta, vs, va)
+    column = lambda points, i: np.array([p[i] for p in points], float)  # noqa: E731
+    train_steps, train_seconds = column(train, 0), column(train, 2)
+    val_steps, val_seconds = column(val, 0), column(val, 2)
+    timed = np.isfinite(train_seconds)
+    if timed.any():  # validation rows carry no time of their own: the time of the train step they follow
+        untimed = ~np.isfinite(val_seconds)
+        val_seconds[untimed] = np.interp(val_steps[untimed], train_steps[timed], train_seconds[timed])
+    return RunCurves(train_steps, column(train, 1), val_steps, column(val, 1), train_seconds, val_seconds)
+
+
+def _seconds(text: str | None) -> float:
+    try:
+        return float(text) if text else float("nan")
+    except ValueError:
+        return float("nan")
 
 
 def _best_from_metrics(folder: RunFolder) -> float:

@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,7 +26,17 @@ from workbench.runs.store import RunStore, RunSummary, read_curves
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C564B", "#7F7F7F")
 
 
-def _smooth(values: np.ndarray, weight: float = 0.9) -> np.ndarray:
+X_STEP, X_TIME = "step", "wall-clock time"
+DEFAULT_SMOOTHING = 0.9
+
+
+def _measured(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points whose x is known (older runs have no times for some rows)."""
+    keep = np.isfinite(x)
+    return x[keep], y[keep]
+
+
+def _smooth(values: np.ndarray, weight: float = DEFAULT_SMOOTHING) -> np.ndarray:
     out = np.empty_like(values)
     average, norm = 0.0, 0.0
     for i, value in enumerate(values):
@@ -99,13 +111,39 @@ class RunsPage(QWidget):
 
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.setTitle("Accuracy of the selected runs (solid: validation, thin: train, smoothed)")
+        self.plot.setTitle("Accuracy of the selected runs (solid: validation, dashed: train, smoothed)")
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "accuracy (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.getViewBox().setLimits(yMin=-5, yMax=105)  # the range fits the curves shown, within 0-100 %
         self.legend = self.plot.addLegend(offset=(-10, -10))
         self.curves: dict[str, list[pg.PlotDataItem]] = {}
+        # As in TensorBoard: the x axis in steps or in wall-clock time, and how much the train curve is smoothed.
+        self.x_axis = QComboBox()
+        self.x_axis.addItems([X_STEP, X_TIME])
+        self.x_axis.setToolTip("Compare runs by training step, or by the time they took (a slow method that "
+                               "learns in fewer steps can still lose on time).")
+        self.x_axis.currentIndexChanged.connect(lambda _i: self._update_curves())
+        self.smoothing = QDoubleSpinBox()
+        self.smoothing.setRange(0.0, 0.99)
+        self.smoothing.setSingleStep(0.05)
+        self.smoothing.setValue(DEFAULT_SMOOTHING)
+        self.smoothing.setToolTip("Exponential moving average of the train curve: 0 shows every step as measured, "
+                                  "0.99 smooths the most. Validation points are never smoothed.")
+        self.smoothing.valueChanged.connect(lambda _v: self._update_curves())
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(QLabel("x axis:"))
+        controls.addWidget(self.x_axis)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Smoothing:"))
+        controls.addWidget(self.smoothing)
+        controls.addStretch(1)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addLayout(controls)
+        bottom_layout.addWidget(self.plot_widget, 1)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -116,7 +154,7 @@ class RunsPage(QWidget):
         top_layout.addWidget(self.table, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
-        split.addWidget(self.plot_widget)
+        split.addWidget(bottom)
         split.setSizes([320, 360])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -187,16 +225,21 @@ class RunsPage(QWidget):
                 self.plot.removeItem(item)
         self.curves.clear()
         self.legend.clear()
+        by_time = self.x_axis.currentText() == X_TIME
+        self.plot.setLabel("bottom", "minutes since training began" if by_time else "step")
+        weight = self.smoothing.value()
         for index, path in enumerate(self.selected_paths()):
             color = PALETTE[index % len(PALETTE)]
             name = next(r.name for r in self.model.runs if r.path == path)
             curves = read_curves(path)
+            train_x, train_y = _measured(curves.train_seconds / 60 if by_time else curves.train_steps, curves.train_accuracy)
+            val_x, val_y = _measured(curves.val_seconds / 60 if by_time else curves.val_steps, curves.val_accuracy)
             items = []
-            if len(curves.train_steps):
-                items.append(self.plot.plot(curves.train_steps, 100 * _smooth(curves.train_accuracy),
+            if len(train_x):
+                items.append(self.plot.plot(train_x, 100 * _smooth(train_y, weight),
                                             pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)))
-            if len(curves.val_steps):
-                items.append(self.plot.plot(curves.val_steps, 100 * curves.val_accuracy, pen=pg.mkPen(color, width=2),
+            if len(val_x):
+                items.append(self.plot.plot(val_x, 100 * val_y, pen=pg.mkPen(color, width=2),
                                             symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None))
             if items:
                 self.legend.addItem(items[-1], name)
