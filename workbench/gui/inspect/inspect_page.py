@@ -175,7 +175,7 @@ class InspectPage(QWidget):
         self.per_class_model.set_inspection(None)
         self.confusion_model.set_inspection(None)
         self.top_confusions.setRowCount(0)
-        self.mistakes._show_empty(message)
+        self.mistakes.show_empty(message)
         self.body.setEnabled(False)
 
     def _set_run(self, run_dir: str) -> None:
