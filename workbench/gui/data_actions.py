@@ -1,14 +1,47 @@
-"""Data the app makes or fetches for a person, in the background with progress in the status bar:
-the demo dataset, Omniglot's background set, and an adapted classifier exported to a file."""
+"""Where the window's data comes from and goes: dataset folders and zips a person chooses, and what the
+app makes or fetches in the background with progress in the status bar (the demo dataset, Omniglot's
+background set, an adapted classifier exported to a file)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
 from workbench.data.demo import default_demo_path, make_demo_dataset, user_data_dir
 from workbench.data.omniglot_download import omniglot_background
 from workbench.export import export_adapted, format_for_file, suggested_file_name
+from workbench.gui.data_panel import ZIP_FILTER
 from workbench.gui.workers import CANCELLED, PROGRESS
+
+
+def _dialog_start(window) -> str:
+    paths = window.data_panel.paths()
+    return str(Path(paths[0]).parent) if paths else str(window.settings.value("last_folders/data", str(Path.cwd())))
+
+
+def open_dataset_folder(window) -> None:
+    path = QFileDialog.getExistingDirectory(window, "Open a dataset folder", _dialog_start(window))
+    if path:
+        window.tabs.setCurrentWidget(window.dataset_view)
+        window.data_panel.set_paths([path])
+
+
+def open_dataset_zip(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open a dataset zip", _dialog_start(window), ZIP_FILTER)
+    if path:
+        window.tabs.setCurrentWidget(window.dataset_view)
+        window.data_panel.set_paths([path])
+
+
+def add_dataset(window) -> None:
+    """Another dataset beside those chosen: a zip, or (cancelling the dialog) a new field to type a folder in."""
+    path, _ = QFileDialog.getOpenFileName(window, "Add a dataset zip (or cancel to type a folder)",
+                                          _dialog_start(window), ZIP_FILTER)
+    if path:
+        window.data_panel.add_path(path)
+    else:
+        window.data_panel.add_row().edit.setFocus()
 
 
 def create_demo_dataset(window) -> None:

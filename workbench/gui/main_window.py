@@ -2,8 +2,10 @@
 inspect) on the right; menus, drag and drop, themes and a status bar around them.
 
 The window wires its parts together and holds the actions; the work is theirs: the dataset scan and
-image check (dataset_controller.py), training (training_page.py), projects (project_controller.py),
-status-bar jobs (status_job.py), all running background work on gui/workers.py.
+image check (dataset_controller.py), starting runs (training_controller.py) and showing them
+(training_page.py), projects (project_controller.py), data to open, make or export (data_actions.py,
+status_job.py), the layout, actions and menus (window_layout.py, window_actions.py). Every background
+job runs on gui/workers.py.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from workbench.catalogue import plugins
 from workbench.data.sources import DatasetScan
 from workbench.gui.algorithm_panel import AlgorithmPanel
 from workbench.gui.banner import MessageBanner
-from workbench.gui.data_actions import create_demo_dataset, get_omniglot
-from workbench.gui.data_panel import ZIP_FILTER, DataPanel
+from workbench.gui.data_actions import create_demo_dataset, get_omniglot, open_dataset_folder, open_dataset_zip
+from workbench.gui.data_panel import DataPanel
 from workbench.gui.dataset_controller import DatasetController
 from workbench.gui.dataset_view import DatasetView
 from workbench.gui.inspect.inspect_page import InspectPage
@@ -174,30 +176,6 @@ class MainWindow(QMainWindow):
         return self.training_page.last_finished
 
     # --- data ----------------------------------------------------------------
-    def open_dataset_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a dataset folder", self._dialog_start())
-        if path:
-            self.tabs.setCurrentWidget(self.dataset_view)
-            self.data_panel.set_paths([path])
-
-    def open_dataset_zip(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a dataset zip", self._dialog_start(), ZIP_FILTER)
-        if path:
-            self.tabs.setCurrentWidget(self.dataset_view)
-            self.data_panel.set_paths([path])
-
-    def add_dataset(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a dataset zip (or cancel to type a folder)",
-                                              self._dialog_start(), ZIP_FILTER)
-        if path:
-            self.data_panel.add_path(path)
-        else:
-            self.data_panel.add_row().edit.setFocus()
-
-    def _dialog_start(self) -> str:
-        paths = self.data_panel.paths()
-        return str(Path(paths[0]).parent) if paths else str(self.settings.value("last_folders/data", str(Path.cwd())))
-
     def load_datasets(self, paths: list[str], then: Callable[[], None] | None = None) -> None:
         """Scan `paths` in the background (a newer request cancels an older one), then show their classes
         and problems; `then` runs once this scan has been shown. A bad path is reported, not raised."""
@@ -337,11 +315,10 @@ class MainWindow(QMainWindow):
         self.set_theme(str(self.settings.value("theme", "light")))
 
     def _on_hint_link(self, link: str) -> None:
-        actions = {"demo": lambda: create_demo_dataset(self), "open-folder": self.open_dataset_folder,
-                   "open-zip": self.open_dataset_zip, "omniglot": lambda: get_omniglot(self),
-                   "open-project": self.projects.open_dialog}
+        actions = {"demo": create_demo_dataset, "open-folder": open_dataset_folder, "open-zip": open_dataset_zip,
+                   "omniglot": get_omniglot, "open-project": lambda _window: self.projects.open_dialog()}
         if link in actions:
-            actions[link]()
+            actions[link](self)
 
     # --- help ----------------------------------------------------------------
     def show_shortcuts(self) -> None:

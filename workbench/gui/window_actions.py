@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QStyle
 
-from workbench.gui.data_actions import create_demo_dataset, export_adapted_model, get_omniglot
+from workbench.gui.data_actions import (
+    add_dataset, create_demo_dataset, export_adapted_model, get_omniglot, open_dataset_folder, open_dataset_zip,
+)
 from workbench.gui.too_few_classes import training_blocker
 
 
@@ -15,12 +17,12 @@ def make_actions(window) -> None:
     window.open_folder_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon),
                                       "Open dataset &folder…", window)
     window.open_folder_action.setShortcut(QKeySequence.StandardKey.Open)
-    window.open_folder_action.triggered.connect(window.open_dataset_folder)
+    window.open_folder_action.triggered.connect(lambda: open_dataset_folder(window))
     window.open_zip_action = QAction("Open dataset &zip…", window)
     window.open_zip_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-    window.open_zip_action.triggered.connect(window.open_dataset_zip)
+    window.open_zip_action.triggered.connect(lambda: open_dataset_zip(window))
     window.add_dataset_action = QAction("&Add another dataset…", window)
-    window.add_dataset_action.triggered.connect(window.add_dataset)
+    window.add_dataset_action.triggered.connect(lambda: add_dataset(window))
     window.runs_root_action = QAction("Choose &runs folder…", window)
     window.runs_root_action.triggered.connect(window.choose_runs_root)
     window.quit_action = QAction("&Quit", window)
