@@ -143,7 +143,7 @@ class TrainingPage(QWidget):
         run = TrainingRun(config, run_dir, resume=resume, parent=self)
         run.worker.progressed.connect(self.show_event)
         run.worker.failed.connect(self._on_failed)
-        run.worker.finished.connect(lambda r=run: self._on_ended(r))
+        run.worker.finished.connect(self._on_ended)  # a bound slot: delivered before the worker's deletion
         self.run = run
         run.worker.start()
 
@@ -194,9 +194,8 @@ class TrainingPage(QWidget):
         self.training_panel.run_failed(message)
         self.runFailed.emit(message)
 
-    def _on_ended(self, run: TrainingRun) -> None:
-        if run is self.run:
-            self.run = None
+    def _on_ended(self) -> None:
+        self.run = None  # one run at a time: the one that ended is this one
         self.runEnded.emit()
 
     # --- closing -------------------------------------------------------------------

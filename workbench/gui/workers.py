@@ -23,6 +23,7 @@ import threading
 from collections import deque
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal
 
 from workbench.errors import WorkbenchError
@@ -141,7 +142,8 @@ class WorkQueue(QObject):
         return self.current is not None or bool(self.waiting)
 
     def submit(self, worker: Worker) -> Worker:
-        worker.finished.connect(lambda w=worker: self._on_finished(w))
+        # A bound slot (not a lambda): Qt delivers it on this object's thread, before the worker's deletion.
+        worker.finished.connect(self._on_worker_finished)
         self.waiting.append(worker)
         if self.current is None:
             self._start_next()
@@ -152,8 +154,10 @@ class WorkQueue(QObject):
             self.current = self.waiting.popleft()
             self.current.start()
 
-    def _on_finished(self, worker: Worker) -> None:
-        if worker is self.current:
+    def _on_worker_finished(self) -> None:
+        # Only the current worker runs, and shutdown() disconnects the one it waits for.
+        worker = self.sender()
+        if worker is None or worker is self.current:
             self.current = None
             self._start_next()
 
@@ -162,5 +166,6 @@ class WorkQueue(QObject):
         for worker in waiting:
             worker.deleteLater()  # never started
         current, self.current = self.current, None
-        if current is not None:
+        if current is not None and shiboken6.isValid(current):
+            current.finished.disconnect(self._on_worker_finished)
             current.stop_and_wait(None)

@@ -9,7 +9,7 @@ import time
 from PySide6.QtCore import QObject, Signal
 
 from workbench.errors import WorkbenchError
-from workbench.gui.workers import PROGRESS, WorkQueue, create_worker
+from workbench.gui.workers import PROGRESS, Worker, WorkQueue, create_worker
 from workbench.labelling.adapt_requests import AdaptRequests
 from workbench.labelling.adapter import Adapter, AdaptResult
 
@@ -53,6 +53,7 @@ class ModelJobs(QObject):
         self.requests = AdaptRequests()
         self.queue = WorkQueue(self)
         self._started = 0.0
+        self._request_of: dict[Worker, int] = {}  # the adapt workers not finished, and their request ids
 
     def set_adapter(self, adapter: Adapter) -> None:
         """Use `adapter` from now on; what the previous one was still doing no longer counts."""
@@ -65,10 +66,19 @@ class ModelJobs(QObject):
         self.requests.loading()
         worker = create_worker(decode_for_model, self.adapter, folder, list(paths), PROGRESS,
                                title="Decoding the images for the model", parent=self)
-        worker.progressed.connect(lambda step: self.loading.emit(*step))
-        worker.succeeded.connect(lambda found: self._on_loaded(*found))
-        worker.failed.connect(lambda message: self._on_loaded({}, message))
+        worker.progressed.connect(self._on_decoding)
+        worker.succeeded.connect(self._on_decoded)
+        worker.failed.connect(self._on_decode_failed)
         self.queue.submit(worker)
+
+    def _on_decoding(self, step) -> None:
+        self.loading.emit(*step)
+
+    def _on_decoded(self, found) -> None:
+        self._on_loaded(*found)
+
+    def _on_decode_failed(self, message: str) -> None:
+        self._on_loaded({}, message)
 
     def _on_loaded(self, problems: dict, error: str) -> None:
         if self.requests.loaded():
@@ -83,18 +93,28 @@ class ModelJobs(QObject):
         self._started = time.perf_counter()
         worker = create_worker(adapt_and_predict, self.adapter, labels, classes, targets, title="Adapting",
                                parent=self)
-        worker.succeeded.connect(lambda result, r=request: self._on_predicted(r, result))
-        worker.failed.connect(lambda message, r=request: self._on_failed(r, message))
+        self._request_of[worker] = request
+        worker.succeeded.connect(self._on_predicted)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_adapt_finished)
         self.queue.submit(worker)
         return True
 
-    def _on_predicted(self, request: int, result: AdaptResult) -> None:
-        if self.requests.finished(request):
+    def _finished_request(self) -> bool:
+        """Whether the adapt that sent the signal being handled is the one running (and now ended)."""
+        request = self._request_of.get(self.sender())
+        return request is not None and self.requests.finished(request)
+
+    def _on_predicted(self, result: AdaptResult) -> None:
+        if self._finished_request():
             self.predicted.emit(result, (time.perf_counter() - self._started) * 1000)
 
-    def _on_failed(self, request: int, message: str) -> None:
-        if self.requests.finished(request):
+    def _on_failed(self, message: str) -> None:
+        if self._finished_request():
             self.failed.emit(message)
+
+    def _on_adapt_finished(self) -> None:
+        self._request_of.pop(self.sender(), None)
 
     @property
     def busy(self) -> bool:
@@ -104,3 +124,4 @@ class ModelJobs(QObject):
         """Drop the jobs not started and wait for the one in progress."""
         self.queue.shutdown()
         self.requests.clear()
+        self._request_of.clear()
