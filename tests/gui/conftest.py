@@ -25,7 +25,7 @@ SCAN_TIMEOUT_MS = 30_000
 def _forget_unsaved_work(win) -> None:
     """What a test left unsaved must not stop its window closing at teardown with a question."""
     win.label_page.undo_stack.setClean()
-    win.project_path = None
+    win.projects.path = None
 
 
 @pytest.fixture
@@ -49,11 +49,7 @@ def window_factory(qtbot, tmp_path):
         # Never leave a thread running past a test: Qt aborts the process on that.
         if win.training is not None:
             win.training.stop_and_wait(60_000)
-        win._stop_image_check()
-        job = win.scan_job
-        win._cancel_scan()
-        if job is not None:
-            job.wait(SCAN_TIMEOUT_MS)
+        win.datasets.stop(SCAN_TIMEOUT_MS)
 
 
 @pytest.fixture

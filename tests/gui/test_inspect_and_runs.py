@@ -144,27 +144,27 @@ def test_project_is_saved_and_reopened(window_factory, glyphs, tmp_path, qtbot):
     window.set_runs_root(tmp_path / "my-runs")
     window.algorithm_panel.set_algorithm("maml")
     project_file = tmp_path / "experiment.fswproj"
-    assert window.save_project(path=str(project_file))
+    assert window.projects.save(path=str(project_file))
     assert "experiment" in window.windowTitle()
     other = window_factory()
-    assert other.open_project(str(project_file))
+    assert other.projects.open(str(project_file))
     qtbot.waitUntil(lambda: not other.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert other.data_panel.paths() == [str(glyphs)]
     assert other.runs_root == tmp_path / "my-runs"
     assert other.algorithm_panel.name == "maml"
     assert other.scan is not None and len(other.scan.classes) == 12
-    assert other.recent_projects()[0] == str(project_file.resolve())
+    assert other.projects.recent()[0] == str(project_file.resolve())
     assert any("experiment" in a.text() for a in other.recent_menu.actions())
 
 
 def test_a_corrupted_project_file_gives_a_message(window, tmp_path):
     broken = tmp_path / "broken.fswproj"
     broken.write_text('{"format": 1, "datasets": ')
-    assert not window.open_project(str(broken))
+    assert not window.projects.open(str(broken))
     assert window.banner.level == "error" and str(broken) in window.banner.text and "not valid JSON" in window.banner.text
     wrong = tmp_path / "wrong.fswproj"
     wrong.write_text(json.dumps({"format": 1, "datasets": "not a list"}))
-    assert not window.open_project(str(wrong))
+    assert not window.projects.open(str(wrong))
     assert "'datasets'" in window.banner.text and str(wrong) in window.banner.text
 
 
@@ -209,8 +209,8 @@ def test_dropping_a_folder_on_the_window_loads_it(window, glyphs, qtbot):
 def test_demo_dataset_from_the_menu_is_drawn_and_loaded(window, qtbot):
     window.demo_classes, window.demo_images = 10, 6
     window.demo_action.trigger()
-    assert window.job_progress.isVisible()
-    qtbot.waitUntil(lambda: not window.job_running and not window.scan_running, timeout=30_000)
+    assert window.status_job.progress.isVisible()
+    qtbot.waitUntil(lambda: not window.status_job.running and not window.scan_running, timeout=30_000)
     assert window.scan is not None and len(window.scan.classes) == 10
     assert window.banner.level == "success" and "Start training" in window.banner.text
     assert window.start_action.isEnabled()
@@ -226,7 +226,7 @@ def test_get_omniglot_offline_says_so(window, qtbot, monkeypatch, tmp_path):
     # anyway; this keeps the test from waiting on DNS).
     monkeypatch.setattr(urllib.request, "urlopen", offline)
     window.omniglot_action.trigger()
-    qtbot.waitUntil(lambda: not window.job_running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.status_job.running, timeout=60_000)
     assert window.banner.level == "error"
     assert "no network connection" in window.banner.text and "demo dataset" in window.banner.text
 

@@ -35,11 +35,11 @@ def test_the_box_goes_into_the_config_and_is_kept_with_the_project(window_factor
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
 
     project_file = tmp_path / "inverted.fswproj"
-    assert window.save_project(path=str(project_file))
+    assert window.projects.save(path=str(project_file))
     assert json.loads(project_file.read_text())["settings"]["invert"] is True
     other = window_factory()
     assert other.protocol_panel.invert.value() == "auto"
-    assert other.open_project(str(project_file))
+    assert other.projects.open(str(project_file))
     assert other.protocol_panel.invert.isChecked()
 
 

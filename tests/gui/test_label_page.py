@@ -276,7 +276,7 @@ def test_the_main_window_has_a_label_tab_that_offers_a_finished_run(window, qtbo
     page = window.label_page
     page.open_folder(str(unlabelled))
     # The event the training thread sends when a run completes (here for the run trained above).
-    window._on_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5, str(trained_run)))
+    window.training_page.show_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5, str(trained_run)))
     assert page.offer.isVisible() and trained_run.name in page.offer_label.text()
     qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
     assert page.model_run_dir == str(trained_run) and not page.offer.isVisible()

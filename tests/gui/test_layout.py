@@ -20,7 +20,7 @@ def fits(window) -> bool:
 
 def test_every_page_fits_1024_by_700(window, qtbot, tmp_path):
     window.resize(*SMALL)
-    for number, (title, page) in enumerate(window._pages(), start=1):
+    for number, (title, page) in enumerate(window.pages(), start=1):
         key(qtbot, window, getattr(Qt.Key, f"Key_{number}"), Qt.KeyboardModifier.ControlModifier)
         assert window.tabs.currentWidget() is page
         QApplication.processEvents()

@@ -207,7 +207,7 @@ def test_closing_mid_run_asks_then_stops_cleanly(window, omniglot_zip, qtbot, mo
     set_small_protocol(window, steps=5000, val_every=1000)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)
-    thread = window.training
+    thread = window.training.worker
     run_dir = window.training_panel.run_dir.text()
 
     asked = []
@@ -357,7 +357,7 @@ def test_closing_the_window_during_a_scan_stops_it_cleanly(window, tmp_path, qtb
 
     root = make_glyph_dataset(tmp_path / "glyphs", groups=2, classes_per_group=4, images_per_class=4)
     window.data_panel.set_paths([str(root)])
-    job = window.scan_job
+    job = window.datasets.scan_worker
     assert job is not None
     window.close()
     assert not window.isVisible()

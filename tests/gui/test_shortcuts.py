@@ -16,7 +16,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def test_no_key_sequence_is_bound_twice_where_both_would_fire(window):
-    shortcuts = window_shortcuts(window, window._pages(), widget_keys=False)
+    shortcuts = window_shortcuts(window, window.pages(), widget_keys=False)
     clashes = [(a.keys, a.text, a.page, b.text, b.page) for a, b in ambiguous_shortcuts(shortcuts)]
     assert clashes == []
     assert any(s.keys == "Ctrl+S" for s in shortcuts) and any(s.keys == "Ctrl+Q" for s in shortcuts)
@@ -44,7 +44,7 @@ def test_ctrl_s_saves_the_project_on_the_other_pages(window, qtbot, tmp_path):
     target = tmp_path / "mine.fswproj"
     answered = answer_next_dialog(choose(target))
     qtbot.keyClick(window.runs_page, Qt.Key.Key_S, CTRL)
-    assert answered and window.project_path is not None and window.project_path.startswith(str(tmp_path))
+    assert answered and window.projects.path is not None and window.projects.path.startswith(str(tmp_path))
 
 
 def test_the_shortcuts_dialog_lists_every_shortcut_grouped_by_page(window, qtbot):
@@ -61,7 +61,7 @@ def test_the_shortcuts_dialog_lists_every_shortcut_grouped_by_page(window, qtbot
     native = QKeySequence.SequenceFormat.NativeText
     everywhere = [k for g, k, _t in rows if g == EVERYWHERE]
     assert everywhere == sorted(everywhere, key=lambda k: QKeySequence(k).toString(QKeySequence.SequenceFormat.PortableText))
-    expected = {QKeySequence(s.keys).toString(native) for s in window_shortcuts(window, window._pages(), False)}
+    expected = {QKeySequence(s.keys).toString(native) for s in window_shortcuts(window, window.pages(), False)}
     assert expected <= {k for _g, k, _t in rows}
     save_rows = [t for g, k, t in rows if k == QKeySequence("Ctrl+S").toString(native)]
     assert len(save_rows) == 1

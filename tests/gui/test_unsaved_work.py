@@ -111,14 +111,14 @@ def test_a_folder_that_cannot_hold_the_autosave_uses_the_data_folder(window, qtb
 
 def test_a_modified_project_asks_before_a_new_one(window, qtbot, tmp_path):
     path = tmp_path / "p.fswproj"
-    assert window.save_project(path=str(path))
+    assert window.projects.save(path=str(path))
     assert not window.isWindowModified()
     window.algorithm_panel.set_algorithm("maml")
     assert window.isWindowModified() and "p[*]" in window.windowTitle()
     answered = answer_next_dialog(click(B.Cancel))
     key(qtbot, window, Qt.Key.Key_N, CTRL)
-    assert answered and window.project_path == str(path.resolve())
+    assert answered and window.projects.path == str(path.resolve())
     answered = answer_next_dialog(click(B.Save))
     key(qtbot, window, Qt.Key.Key_N, CTRL)
-    assert answered and window.project_path is None
+    assert answered and window.projects.path is None
     assert json.loads(path.read_text())["settings"]["algorithm"] == "maml"

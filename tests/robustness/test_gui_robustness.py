@@ -130,7 +130,7 @@ def faulty_window(window_factory, tmp_path, qtbot):
     yield window
     if window.training is not None:
         window.training.stop_and_wait(60_000)
-    window._stop_image_check()
+    window.datasets.stop()
     for cls in FAULTY:
         registry.unregister(cls.name)
 
@@ -195,7 +195,7 @@ def test_closing_mid_run_asks_then_stops_and_leaves_nothing_half_written(window,
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)
     # The progress bar also counts decoded images before training; wait for real training steps.
     qtbot.waitUntil(lambda: window.training_panel.last_step > 3, timeout=RUN_TIMEOUT_MS)
-    thread = window.training
+    thread = window.training.worker
     run = Path(window.training_panel.run_dir.text())
 
     asked = []

@@ -56,6 +56,11 @@ class DatasetPathRow(QWidget):
     def path(self) -> str:
         return self.edit.text().strip()
 
+    def show_path(self, path: str) -> None:
+        """Put `path` in the field as already announced (the panel announces the whole set once)."""
+        self.edit.setText(path)
+        self._announced = path
+
     def set_path(self, path: str) -> None:
         self.edit.setText(path)
         self._announce()
@@ -121,8 +126,7 @@ class DataPanel(QWidget):
         while len(self.rows) < max(1, len(paths)):
             self.add_row()
         for row, path in zip(self.rows, list(paths) + [""] * len(self.rows)):
-            row.edit.setText(path)
-            row._announced = path
+            row.show_path(path)
         self._emit_paths()
 
     def add_path(self, path: str) -> None:

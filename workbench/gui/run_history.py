@@ -32,15 +32,15 @@ def past_events(run_dir: str | Path, up_to_step: int) -> tuple[list[TrainStep], 
     return steps, validations
 
 
-def show_past(window, run_dir: str, up_to_step: int) -> None:
-    """Draw the run's history in the window's curves and show its best validation."""
+def show_past(page, run_dir: str, up_to_step: int) -> None:
+    """Draw the run's history in the Training page's curves and show its best validation."""
     steps, validations = past_events(run_dir, up_to_step)
     for step in steps:
-        window.curves.add_train(step)
+        page.curves.add_train(step)
     for validation in validations:
-        window.curves.add_validation(validation)
-        window.training_panel.handle(validation)
-    window.curves.redraw()
+        page.curves.add_validation(validation)
+        page.training_panel.handle(validation)
+    page.curves.redraw()
     if steps or validations:
-        window.training_panel.add_log(f"Resumed at step {up_to_step}: {len(steps)} train steps and "
+        page.training_panel.add_log(f"Resumed at step {up_to_step}: {len(steps)} train steps and "
                                       f"{len(validations)} validations from earlier in this run are shown.")

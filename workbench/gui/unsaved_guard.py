@@ -38,12 +38,12 @@ class UnsavedGuard:
         self.saved_project: dict | None = None
 
     def mark_project_saved(self) -> None:
-        self.saved_project = asdict(self.window.current_project())
+        self.saved_project = asdict(self.window.projects.current())
 
     @property
     def project_modified(self) -> bool:
-        window = self.window
-        return window.project_path is not None and asdict(window.current_project()) != self.saved_project
+        projects = self.window.projects
+        return projects.path is not None and asdict(projects.current()) != self.saved_project
 
     @property
     def modified(self) -> bool:
@@ -55,10 +55,10 @@ class UnsavedGuard:
             return False
         if self.project_modified:
             answer = ask_to_save(window, "Save the project?",
-                                 f"The project {window.project.name} has changes that are not saved.",
+                                 f"The project {window.projects.project.name} has changes that are not saved.",
                                  f"Save them before {doing}?")
             if answer == SAVE:
-                return window.save_project()
+                return window.projects.save()
             return answer == DISCARD
         return True
 

@@ -5,18 +5,24 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QStyle
 
+from workbench.gui.data_actions import (
+    add_dataset, create_demo_dataset, export_adapted_model, get_omniglot, open_dataset_folder, open_dataset_zip,
+)
+from workbench.gui.too_few_classes import training_blocker
+
+
 def make_actions(window) -> None:
     """The window's actions, each with one shortcut that no other action of the window uses."""
     style = window.style()
     window.open_folder_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon),
                                       "Open dataset &folder…", window)
     window.open_folder_action.setShortcut(QKeySequence.StandardKey.Open)
-    window.open_folder_action.triggered.connect(window.open_dataset_folder)
+    window.open_folder_action.triggered.connect(lambda: open_dataset_folder(window))
     window.open_zip_action = QAction("Open dataset &zip…", window)
     window.open_zip_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
-    window.open_zip_action.triggered.connect(window.open_dataset_zip)
+    window.open_zip_action.triggered.connect(lambda: open_dataset_zip(window))
     window.add_dataset_action = QAction("&Add another dataset…", window)
-    window.add_dataset_action.triggered.connect(window.add_dataset)
+    window.add_dataset_action.triggered.connect(lambda: add_dataset(window))
     window.runs_root_action = QAction("Choose &runs folder…", window)
     window.runs_root_action.triggered.connect(window.choose_runs_root)
     window.quit_action = QAction("&Quit", window)
@@ -26,39 +32,39 @@ def make_actions(window) -> None:
 
     window.start_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "&Start training", window)
     window.start_action.setShortcut(QKeySequence("Ctrl+R"))
-    window.start_action.triggered.connect(window.start_training)
+    window.start_action.triggered.connect(window.trainer.start)
     window.pause_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "&Pause", window)
     window.pause_action.setShortcut(QKeySequence("Ctrl+P"))
-    window.pause_action.triggered.connect(window.toggle_pause)
+    window.pause_action.triggered.connect(window.training_page.toggle_pause)
     window.stop_action = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "S&top", window)
     window.stop_action.setShortcut(QKeySequence("Ctrl+."))
-    window.stop_action.triggered.connect(window.stop_training)
+    window.stop_action.triggered.connect(window.training_page.stop)
     window.stop_action.setToolTip("Stop the run; it is saved and can be resumed.")
 
     window.new_project_action = QAction("&New project", window)
     window.new_project_action.setShortcut(QKeySequence.StandardKey.New)
-    window.new_project_action.triggered.connect(window.new_project)
+    window.new_project_action.triggered.connect(window.projects.new)
     window.open_project_action = QAction("Open &project…", window)
     window.open_project_action.setShortcut(QKeySequence("Ctrl+Alt+O"))
-    window.open_project_action.triggered.connect(window.open_project_dialog)
+    window.open_project_action.triggered.connect(window.projects.open_dialog)
     # One Ctrl+S for the whole window: it saves what the current page is about (see save_current).
     window.save_project_action = QAction("&Save project", window)
     window.save_project_action.setShortcut(QKeySequence.StandardKey.Save)
     window.save_project_action.triggered.connect(window.save_current)
     window.save_project_as_action = QAction("Save project &as…", window)
     window.save_project_as_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
-    window.save_project_as_action.triggered.connect(lambda: window.save_project(ask=True))
+    window.save_project_as_action.triggered.connect(lambda: window.projects.save(ask=True))
     window.demo_action = QAction("Create &demo dataset", window)
     window.demo_action.setShortcut(QKeySequence("Ctrl+D"))
     window.demo_action.setToolTip(f"Draw {window.demo_classes} glyph classes x {window.demo_images} images into your data "
                                 "folder and load them: train with no data and no network.")
-    window.demo_action.triggered.connect(window.create_demo_dataset)
+    window.demo_action.triggered.connect(lambda: create_demo_dataset(window))
     window.omniglot_action = QAction("Get &Omniglot (download)", window)
     window.omniglot_action.setToolTip("Download Omniglot's background set (964 classes) through torchvision.")
-    window.omniglot_action.triggered.connect(window.get_omniglot)
+    window.omniglot_action.triggered.connect(lambda: get_omniglot(window))
     window.resume_action = QAction("Resume selected run", window)
     window.resume_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-    window.resume_action.triggered.connect(lambda: window.runs_page._emit_for_current(window.runs_page.resumeRequested))
+    window.resume_action.triggered.connect(window.runs_page.resume_selected)
     window.evaluate_action = QAction("&Evaluate / inspect selected run", window)
     window.evaluate_action.setShortcut(QKeySequence("Ctrl+E"))
     window.evaluate_action.triggered.connect(window.evaluate_selected_or_last)
@@ -78,7 +84,7 @@ def make_menus(window) -> None:
     file_menu = window.menuBar().addMenu("&File")
     for action in (window.new_project_action, window.open_project_action):
         file_menu.addAction(action)
-    window.recent_menu = file_menu.addMenu("Open &recent project")
+    window.recent_menu = window.projects.recent_menu = file_menu.addMenu("Open &recent project")
     for action in (window.save_project_action, window.save_project_as_action):
         file_menu.addAction(action)
     file_menu.addSeparator()
@@ -100,7 +106,7 @@ def make_menus(window) -> None:
     training_menu.addAction(window.evaluate_action)
     view_menu = window.menuBar().addMenu("&View")
     window.page_actions = []
-    for number, (title, page) in enumerate(window._pages(), start=1):
+    for number, (title, page) in enumerate(window.pages(), start=1):
         action = view_menu.addAction(f"{title} page", lambda p=page: window.tabs.setCurrentWidget(p))
         action.setShortcut(QKeySequence(f"Ctrl+{number}"))
         window.page_actions.append(action)
@@ -110,7 +116,7 @@ def make_menus(window) -> None:
     for action in window.theme_actions.values():
         theme_menu.addAction(action)
     tools_menu = window.menuBar().addMenu("&Tools")
-    tools_menu.addAction("&Export adapted classifier (ONNX / TorchScript)…", window.export_adapted_model)
+    tools_menu.addAction("&Export adapted classifier (ONNX / TorchScript)…", lambda: export_adapted_model(window))
     tools_menu.addAction("&Plugins…", window.show_plugins)
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction("&Getting started", window.show_getting_started)
@@ -118,4 +124,32 @@ def make_menus(window) -> None:
     shortcuts = help_menu.addAction("&Keyboard shortcuts", window.show_shortcuts)
     shortcuts.setShortcut(QKeySequence("Ctrl+/"))
     help_menu.addAction("&About", window.show_about)
-    window._update_recent_menu()
+    window.projects.update_recent_menu()
+
+
+def update_actions(window) -> None:
+    """Enable what can be done now: while a run trains, its settings and other data stay as they are."""
+    page, scanning, scan = window.training_page, window.datasets.scanning, window.datasets.scan
+    running = page.running
+    # One class can never make an episode: Start is off. With fewer classes than N ways the
+    # banner says so, and Start stays on (the run then explains which split falls short).
+    blocker = training_blocker(scan, window.protocol_panel.ways.value())
+    has_data = scan is not None and len(scan.classes) >= 2
+    # While a scan runs, Start waits for it and then trains on what it found.
+    window.start_action.setEnabled(not running and (has_data or scanning))
+    window.start_action.setToolTip("Start training (Ctrl+R)" if has_data or scanning
+                                   else blocker or "Choose a dataset first.")
+    window.pause_action.setEnabled(page.training)
+    window.pause_action.setText("&Resume" if page.paused else "&Pause")
+    window.pause_action.setIcon(window.style().standardIcon(
+        QStyle.StandardPixmap.SP_MediaPlay if page.paused else QStyle.StandardPixmap.SP_MediaPause))
+    window.stop_action.setEnabled(running and not page.run.control.cancelled)
+    # Settings describe the run in progress; editing them mid-run would mislead.
+    window.settings_widget.setEnabled(not running)
+    for action in (window.open_folder_action, window.open_zip_action, window.add_dataset_action,
+                   window.runs_root_action, window.new_project_action, window.open_project_action,
+                   window.recent_menu.menuAction(), window.resume_action):
+        action.setEnabled(not running)
+    for action in (window.demo_action, window.omniglot_action):
+        action.setEnabled(not running and not window.status_job.running)
+    window.evaluate_action.setEnabled(not window.inspect_page.busy)

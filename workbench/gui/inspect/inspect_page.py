@@ -26,7 +26,7 @@ from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixm
 from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, TopConfusions, accuracy_text, make_table
 from workbench.gui.inspect.mistakes_view import TILE, MistakesView
 from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
-from workbench.gui.jobs import JobThread
+from workbench.gui.workers import CANCELLED, PROGRESS, Worker, create_worker
 from workbench.inspect.embedding import embed_episode
 from workbench.inspect.evaluation import EVALUATION_FILE, Inspection, calibration_of, inspect_run, load_inspection
 from workbench.inspect.display_image import read_display_image
@@ -66,8 +66,8 @@ class InspectPage(QWidget):
         self.run_dir: str | None = None
         self.inspection: Inspection | None = None
         self.setup: EvaluationSetup | None = None
-        self.job: JobThread | None = None
-        self.embed_job: JobThread | None = None
+        self.job: Worker | None = None
+        self.embed_job: Worker | None = None
         self._pending_episode: tuple[int, str] | None = None
         self._image_cache: dict[tuple[int, int, str], QPixmap] = {}
 
@@ -175,7 +175,7 @@ class InspectPage(QWidget):
         self.per_class_model.set_inspection(None)
         self.confusion_model.set_inspection(None)
         self.top_confusions.setRowCount(0)
-        self.mistakes._show_empty(message)
+        self.mistakes.show_empty(message)
         self.body.setEnabled(False)
 
     def _set_run(self, run_dir: str) -> None:
@@ -256,8 +256,8 @@ class InspectPage(QWidget):
             return
         setup, record = self.setup, self.inspection.episodes[index]
         invert = setup.config.invert  # the run's preprocessing; the tiles shown stay as the files look
-        job = JobThread(lambda _p, _c: embed_episode(setup.algorithm, setup.cache, record, method, invert),
-                        "Embedding", self)
+        job = create_worker(embed_episode, setup.algorithm, setup.cache, record, method, invert,
+                            title="Embedding", parent=self)
         job.succeeded.connect(self.embedding.show_embedding)
         job.failed.connect(self.embedding.show_message)
         job.finished.connect(self._on_embed_finished)
@@ -265,9 +265,7 @@ class InspectPage(QWidget):
         job.start()
 
     def _on_embed_finished(self) -> None:
-        job, self.embed_job = self.embed_job, None
-        if job is not None:
-            job.deleteLater()
+        self.embed_job = None
         if self._pending_episode is not None:
             pending, self._pending_episode = self._pending_episode, None
             self._compute_embedding(*pending)
@@ -298,8 +296,8 @@ class InspectPage(QWidget):
         return self.job is not None
 
     def _start_job(self, work, title: str, on_success) -> None:
-        job = JobThread(work, title, self)
-        job.progressed.connect(lambda done, total: self.progress.setValue(int(100 * done / max(1, total))))
+        job = create_worker(work, PROGRESS, CANCELLED, title=title, parent=self)
+        job.progressed.connect(lambda step: self.progress.setValue(int(100 * step[0] / max(1, step[1]))))
         job.succeeded.connect(on_success)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._on_job_finished)
@@ -314,9 +312,7 @@ class InspectPage(QWidget):
             self.embedding.show_message(message)
 
     def _on_job_finished(self) -> None:
-        job, self.job = self.job, None
-        if job is not None:
-            job.deleteLater()
+        self.job = None
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:

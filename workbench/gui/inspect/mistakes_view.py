@@ -28,9 +28,9 @@ class MistakesView(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.rows: list[QWidget] = []
-        self._show_empty("Evaluate a run to see its mistakes here.")
+        self.show_empty("Evaluate a run to see its mistakes here.")
 
-    def _show_empty(self, text: str) -> None:
+    def show_empty(self, text: str) -> None:
         label = QLabel(text)
         label.setObjectName("hint")
         label.setWordWrap(True)
@@ -39,10 +39,10 @@ class MistakesView(QScrollArea):
 
     def set_inspection(self, inspection: Inspection | None, images: ImageSource | None) -> None:
         if inspection is None or images is None:
-            self._show_empty("Evaluate a run to see its mistakes here.")
+            self.show_empty("Evaluate a run to see its mistakes here.")
             return
         if not inspection.mistakes:
-            self._show_empty("No mistakes: every query was predicted right.")
+            self.show_empty("No mistakes: every query was predicted right.")
             return
         body = QWidget()
         grid = QGridLayout(body)

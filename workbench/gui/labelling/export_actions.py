@@ -36,7 +36,7 @@ def export_to_folders(page, target: str | None = None, move: bool = False) -> No
     verb = "Move" if move else "Copy"
     if target is None:
         target = QFileDialog.getExistingDirectory(page, f"{verb} labelled images into class folders under…",
-                                                  page._start_dir())
+                                                  page.start_dir())
         if not target:
             return
         if move and QMessageBox.question(

@@ -219,6 +219,10 @@ class RunsPage(QWidget):
         if len(paths) == 1:
             signal.emit(paths[0])
 
+    def resume_selected(self) -> None:
+        """Ask to resume the one selected run (resumeRequested); nothing when none or several are selected."""
+        self._emit_for_current(self.resumeRequested)
+
     def _update_curves(self) -> None:
         for items in self.curves.values():
             for item in items:

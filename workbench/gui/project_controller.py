@@ -1,0 +1,136 @@
+"""The window's project: what it holds (datasets, runs folder, algorithm, inverting), new, open,
+save, and the recent-projects menu. The file format is workbench.projects.project's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from workbench import catalogue
+from workbench.errors import WorkbenchError
+from workbench.gui.settings import push_recent, string_list
+from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
+from workbench.projects.project import Project, load_project
+
+PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX});;All files (*)"
+
+
+class ProjectController(QObject):
+    """Keeps `project` (and the file it was opened from or saved to, `path`) in step with the window.
+
+    `window` is the main window: its panels say what the project holds now, its banner explains a
+    file that cannot be read, its guard asks before unsaved work is dropped. `opened(Project)` fires
+    after a project is opened; `titleChanged()` when the window title should follow.
+    """
+
+    opened = Signal(object)
+    titleChanged = Signal()
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.project = Project()
+        self.path: str | None = None
+        self.recent_menu: QMenu | None = None  # File › Open recent project, once the menus exist
+
+    def current(self) -> Project:
+        """The project as the window shows it now (datasets, runs folder, algorithm, whether its images are inverted)."""
+        window, project = self.window, self.project
+        # Inverting describes the project's images (dark on light or not), so it is kept with them.
+        settings = {**project.settings, "algorithm": window.algorithm_panel.name,
+                    "invert": window.protocol_panel.invert.value()}
+        return Project(name=project.name, datasets=window.data_panel.paths(), runs_root=str(window.runs_root),
+                       labelling_sessions=list(project.labelling_sessions), settings=settings)
+
+    def new(self) -> None:
+        if not self.window.guard.confirm("starting a new project"):
+            return
+        self.project, self.path = Project(), None
+        self.window.data_panel.set_paths([])
+        self.titleChanged.emit()
+        self.window.statusBar().showMessage("New project: choose a dataset to begin.", 8000)
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open a project", self.last_folder(), PROJECT_FILTER)
+        if path:
+            self.open(path)
+
+    def open(self, path: str) -> bool:
+        """Open a project file; a missing or invalid one is explained in the banner (returns False)."""
+        window = self.window
+        if not window.guard.confirm("opening another project"):
+            return False
+        try:
+            project = load_project(path)
+        except WorkbenchError as exc:
+            window.banner.show_message(str(exc), "error")
+            return False
+        self.project, self.path = project, str(Path(path).resolve())
+        if project.runs_root:
+            window.set_runs_root(project.runs_root)
+        algorithm = project.settings.get("algorithm")
+        if isinstance(algorithm, str) and algorithm in catalogue.available():
+            window.algorithm_panel.set_algorithm(algorithm)
+        invert = project.settings.get("invert")
+        if isinstance(invert, bool) or invert == "auto":  # projects saved before the setting existed leave it as it is
+            window.protocol_panel.invert.set_value(invert)
+        window.data_panel.set_paths(project.datasets)
+        window.guard.mark_project_saved()
+        self._remember_recent(self.path)
+        self.titleChanged.emit()
+        window.statusBar().showMessage(f"Opened project {project.name}.", 8000)
+        self.opened.emit(project)
+        return True
+
+    def save(self, ask: bool = False, path: str | None = None) -> bool:
+        """Save to `path`, else to the project's file (asking where the first time, or when `ask`)."""
+        window = self.window
+        path = path or (None if ask else self.path)
+        if path is None:
+            start = str(Path(self.last_folder()) / f"{self.project.name}{PROJECT_SUFFIX}")
+            path, _ = QFileDialog.getSaveFileName(window, "Save the project", start, PROJECT_FILTER)
+            if not path:
+                return False
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+        project = self.current()
+        if project.name == "Untitled":
+            project.name = Path(path).stem
+        try:
+            project.save(path)
+        except WorkbenchError as exc:
+            window.banner.show_message(str(exc), "error")
+            return False
+        self.project, self.path = project, str(Path(path).resolve())
+        window.guard.mark_project_saved()
+        self._remember_recent(self.path)
+        self.titleChanged.emit()
+        window.statusBar().showMessage(f"Saved project {project.name} in {path}.", 8000)
+        return True
+
+    def last_folder(self) -> str:
+        return str(self.window.settings.value("last_folders/projects", str(Path.cwd())))
+
+    # --- recent projects -----------------------------------------------------------
+    def recent(self) -> list[str]:
+        return string_list(self.window.settings, "recent_projects")
+
+    def _remember_recent(self, path: str) -> None:
+        settings = self.window.settings
+        push_recent(settings, "recent_projects", path)
+        settings.setValue("last_folders/projects", str(Path(path).parent))
+        self.update_recent_menu()
+
+    def update_recent_menu(self) -> None:
+        menu = self.recent_menu
+        if menu is None:
+            return
+        menu.clear()
+        recent = self.recent()
+        for number, path in enumerate(recent, start=1):
+            action = menu.addAction(f"&{number} {Path(path).name}", lambda p=path: self.open(p))
+            action.setToolTip(path)
+        if not recent:
+            menu.addAction("(none yet)").setEnabled(False)

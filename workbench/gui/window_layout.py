@@ -1,0 +1,55 @@
+"""How the main window is laid out: the settings (dataset, protocol, algorithm) and the run controls on
+the left, the pages in tabs on the right, the banner above both."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGroupBox, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from workbench.gui.page_tabs import PageTabs
+from workbench.gui.training_panel import RunControls
+
+
+def build_layout(window) -> None:
+    """Lay out `window`'s panels and pages (made before) and name the parts it shows and hides:
+    settings_widget, settings_side, run_controls and tabs."""
+    settings = QWidget()
+    settings_layout = QVBoxLayout(settings)
+    data_box = QGroupBox("Dataset")
+    QVBoxLayout(data_box).addWidget(window.data_panel)
+    algorithm_box = QGroupBox("Algorithm")
+    QVBoxLayout(algorithm_box).addWidget(window.algorithm_panel)
+    for widget in (data_box, window.protocol_panel, algorithm_box):
+        settings_layout.addWidget(widget)
+    settings_layout.addStretch(1)
+    window.settings_widget = settings
+    scroll = QScrollArea()
+    scroll.setWidget(settings)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(max(settings.sizeHint().width() + 24, 400))
+    window.run_controls = RunControls(window.start_action, window.pause_action, window.stop_action)
+    window.settings_side = left = QWidget()
+    left_layout = QVBoxLayout(left)
+    left_layout.setContentsMargins(0, 0, 0, 0)
+    left_layout.addWidget(scroll, 1)
+    left_layout.addWidget(window.run_controls)
+
+    window.tabs = PageTabs()
+    for title, page in window.pages():
+        window.tabs.addTab(page, title)
+    # Settings live with the pages they configure; Label, Runs and Inspect use the whole width.
+    window.tabs.currentChanged.connect(lambda _index: window.settings_side.setVisible(
+        window.tabs.currentWidget() in (window.dataset_view, window.training_page)))
+    split = QSplitter(Qt.Orientation.Horizontal)
+    split.addWidget(left)
+    split.addWidget(window.tabs)
+    split.setStretchFactor(0, 0)
+    split.setStretchFactor(1, 1)
+    split.setSizes([scroll.minimumWidth(), 1000])
+    central = QWidget()
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(window.banner)
+    layout.addWidget(split, 1)
+    window.setCentralWidget(central)
