@@ -271,6 +271,27 @@ class RunFolder:
             raise RunFolderError(f"{path} is damaged: expected a dictionary of weights.")
         return state
 
+    def check_checkpoint_folder(self) -> None:
+        """A `checkpoints` that is not a folder (a file, a pipe) is said before any training is done."""
+        place = self.checkpoint_path.parent
+        if (place.exists() or place.is_symlink()) and not place.is_dir():
+            raise RunFolderError(f"{place} is not a folder: the run keeps its checkpoints there. "
+                                 "Move it away and resume again.")
+
+    def check_nothing_to_lose(self, checkpoint_every: int) -> None:
+        """Refuse to start a run again from step 0 when its checkpoint should be there but is not: a
+        run killed before its first checkpoint starts again, but one that had written a checkpoint
+        (or finished) would lose its model and its curves."""
+        try:
+            status = self.read_status()
+            step = int(status.get("step") or 0)
+        except (RunFolderError, ValueError, TypeError):
+            return
+        if status.get("status") in ("completed", "stopped") or step >= max(1, checkpoint_every):
+            raise RunFolderError(f"{self.path} trained {step} steps but its checkpoint {self.checkpoint_path} is "
+                                 "missing, so it cannot be resumed; starting it again would replace its model. "
+                                 "Start a new run instead, or put the checkpoint back.")
+
     def load_checkpoint(self) -> dict:
         if not self.checkpoint_path.exists():
             raise RunFolderError(f"{self.path} has no checkpoint to resume from.")

@@ -56,7 +56,16 @@ def find_runs(paths: list[str]) -> tuple[list[Path], list[str]]:
             runs += inside
         else:
             problems.append(f"{path}: not a run folder (no config.json), left out")
-    return runs, problems
+    # A run named twice (directly and through its parent, or by two spellings of one path) is one row.
+    unique, seen = [], set()
+    for run in runs:
+        key = run.resolve()
+        if key in seen:
+            problems.append(f"{run}: given more than once, listed once")
+            continue
+        seen.add(key)
+        unique.append(run)
+    return unique, problems
 
 
 def read_row(path: Path) -> RunRow:

@@ -9,6 +9,7 @@ prints its events. `control` pauses and cancels it within a second.
 
 from __future__ import annotations
 
+import errno
 import platform
 from dataclasses import replace
 import sys
@@ -101,8 +102,12 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         if not session or session.is_main:
             lock.acquire()  # a second writer is refused before it touches anything
             folder.remove_stale_temp_files()  # left by a write that a kill cut short
-        # Killed before its first checkpoint: the run starts again in its own folder.
+        folder.check_checkpoint_folder()
+        # Killed before its first checkpoint: the run starts again in its own folder. A run that got
+        # further and lost its checkpoint is refused: starting it again would replace what it learnt.
         checkpoint = folder.load_checkpoint() if folder.checkpoint_path.exists() else None
+        if checkpoint is None:
+            folder.check_nothing_to_lose(config.checkpoint_every)
         if session and not session.is_main:
             folder = distributed.FollowerFolder(run_dir)
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
@@ -187,13 +192,13 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         yield RunFinished("failed", message, loop.step, loop.best, str(folder.path))
         return
     except Exception as exc:  # a crash of the algorithm must end the run, not the app
-        loop.flush_metrics()
-        detail = "".join(traceback.format_exception(exc))
-        folder.append_log(detail)
-        oom = isinstance(exc, torch.OutOfMemoryError)
-        reason = "the device ran out of memory (try a smaller meta-batch or image size)" if oom else f"{type(exc).__name__}: {exc}"
-        message = f"Training failed at step {loop.step}: {reason}. {loop.kept_checkpoint()} Details in log.txt."
-        folder.write_status("failed", message, step=loop.step)
+        message = f"Training failed at step {loop.step}: {_failure_reason(exc)}. {loop.kept_checkpoint()} Details in log.txt."
+        try:
+            loop.flush_metrics()
+            folder.append_log("".join(traceback.format_exception(exc)))
+            folder.write_status("failed", message, step=loop.step)
+        except OSError:  # a full disk may refuse these too: the message still reaches the person
+            message += " (The run folder could not be updated either.)"
         yield Message(message, "error")
         yield RunFinished("failed", message, loop.step, loop.best, str(folder.path))
         return
@@ -232,6 +237,17 @@ def _calibrate(algorithm: Algorithm, data: PreparedData, config: RunConfig, fold
     model_t = report["temperatures"]["model"]
     yield Message(f"Confidence calibrated: temperature {model_t:.3g}, expected calibration error "
                   f"{report['ece_before']['model']:.1%} -> {report['ece_after']['model']:.1%} on validation episodes.")
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """What went wrong, in words a person can act on."""
+    if isinstance(exc, torch.OutOfMemoryError):
+        return "the device ran out of memory (try a smaller meta-batch or image size)"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        where = exc.filename or "a run file"
+        return (f"there was no room to write {where} (the disk is full or a file size limit was reached); "
+                "free some space, then resume")
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _prepare_unless_cancelled(config: RunConfig, control: RunControl, algorithm: Algorithm, resume: bool):
@@ -333,7 +349,8 @@ class _Loop:
     def kept_checkpoint(self) -> str:
         if self.saved_step:
             return f"The last good checkpoint (step {self.saved_step}) is kept."
-        return f"No checkpoint had been written yet (the first comes at step {self.config.checkpoint_every})."
+        first = min(self.config.checkpoint_every, self.config.steps)
+        return f"No checkpoint had been written yet (the first comes at step {first})."
 
     def flush_metrics(self) -> None:
         if self.rows:
