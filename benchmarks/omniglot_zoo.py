@@ -12,7 +12,7 @@ figure for Omniglot 5-way 1-shot, where the paper gives one.
     .venv/bin/python benchmarks/omniglot_zoo.py --device cuda --minutes 60   # paper-length training on a GPU
 
 Rows are merged into benchmarks/results/omniglot_zoo.json (a rerun of some rows keeps the others)
-and the table in README.md between the omniglot-zoo markers is rewritten from that file.
+and the table in docs/benchmarks.md between the omniglot-zoo markers is rewritten from that file.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from workbench import catalogue  # noqa: E402
 from workbench.device import describe_device, resolve_device  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "omniglot_zoo.json"
-README = ROOT / "README.md"
+BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
 MARKERS = ("<!-- omniglot-zoo:start -->", "<!-- omniglot-zoo:end -->")
 
 # Run settings per row (key), on top of each algorithm's registry defaults. Validation intervals
@@ -103,12 +103,12 @@ def table(results: dict) -> str:
 
 
 def write_readme_table(text: str) -> bool:
-    readme = README.read_text()
+    readme = BENCHMARKS_DOC.read_text()
     start, end = MARKERS
     if start not in readme or end not in readme:
         return False
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    README.write_text(pattern.sub(lambda _: f"{start}\n{text}\n{end}", readme))
+    BENCHMARKS_DOC.write_text(pattern.sub(lambda _: f"{start}\n{text}\n{end}", readme))
     return True
 
 
@@ -148,7 +148,7 @@ def main() -> int:
     text = table(results)
     print("\n" + text)
     if write_readme_table(text):
-        print(f"\nREADME.md table updated ({RESULTS.relative_to(ROOT)}).")
+        print(f"\ndocs/benchmarks.md table updated ({RESULTS.relative_to(ROOT)}).")
     return 0
 
 
