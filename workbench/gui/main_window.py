@@ -37,6 +37,7 @@ from workbench.gui.shortcuts import ShortcutsDialog, window_shortcuts
 from workbench.gui.status_job import StatusJob
 from workbench.gui.themes import apply_theme, current_theme
 from workbench.gui.too_few_classes import flat_folder, training_blocker
+from workbench.gui.run_plan import RunPlan
 from workbench.gui.training_controller import TrainingController
 from workbench.gui.training_page import TrainingPage, TrainingRun
 from workbench.gui.unsaved_guard import UnsavedGuard
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.datasets = DatasetController(self.dataset_view, self.data_panel, self)
         self.projects = ProjectController(self)
         self.trainer = TrainingController(self)
+        self.run_plan = RunPlan(self)  # steps at the algorithm's default, and the estimated duration
         make_actions(self)
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
@@ -220,6 +222,7 @@ class MainWindow(QMainWindow):
     def set_runs_root(self, path: str | Path) -> None:
         self.runs_root = Path(path)
         self.runs_page.set_root(self.runs_root)
+        self.run_plan.forget_measurements()
 
     # --- runs, inspection, labelling -----------------------------------------------
     def inspect_run(self, run_dir: str) -> None:

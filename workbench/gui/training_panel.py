@@ -68,6 +68,11 @@ class TrainingPanel(QWidget):
         self.eta = QLabel("ETA —")
         self.rate = QLabel("— episodes/s")
         self.best = QLabel("Best validation: —")
+        # Before Start: how long the run should take, from earlier runs (see gui/run_plan.py).
+        self.estimate = QLabel()
+        self.estimate.setObjectName("hint")
+        self.estimate.setWordWrap(True)
+        self.estimate.hide()
         for label in (self.eta, self.rate, self.best):
             label.setObjectName("stat")
         self.run_dir = QLineEdit()
@@ -97,6 +102,7 @@ class TrainingPanel(QWidget):
         grid.addWidget(self.progress, 1, 0, 1, 2)
         grid.addLayout(stats, 2, 0, 1, 2)
         grid.addLayout(folder_row, 3, 0, 1, 2)
+        grid.addWidget(self.estimate, 4, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(grid)
@@ -165,6 +171,10 @@ class TrainingPanel(QWidget):
             if self.progress.maximum() == 0:
                 self.progress.setRange(0, 1)
             self.add_log(event.message, "error" if event.status == "failed" else "info")
+
+    def set_estimate(self, text: str) -> None:
+        self.estimate.setText(text)
+        self.estimate.setVisible(bool(text))
 
     def set_paused(self, paused: bool) -> None:
         self._paused = paused
