@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.conftest import SCAN_TIMEOUT_MS
 from workbench.data.splits import SplitSpec
+from workbench.inspect.evaluation import calibration_of
 from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
 
@@ -60,6 +61,14 @@ def test_evaluating_a_run_shows_accuracy_per_class_confusion_and_mistakes(window
     assert math.isclose(page.inspection.accuracy, correct / queries, abs_tol=1e-9)  # equal queries per episode
     assert "±" in page.summary.text() and f"{queries} queries" in page.summary.text()
     assert "expected calibration error" in page.summary.text()  # confidences are checked, not only accuracy
+    # The reliability diagram: one bar per confidence bin that holds predictions, its height the share right.
+    qtbot.mouseClick(page.views.tabBar(), Qt.MouseButton.LeftButton,
+                     pos=page.views.tabBar().tabRect(page.views.indexOf(page.reliability)).center())
+    assert page.views.currentWidget() is page.reliability and page.reliability.isVisible()
+    report = calibration_of(page.inspection)
+    filled = [b for b in report.bins if b[3] > 0]
+    assert page.reliability.bar_heights() == pytest.approx([100 * b[2] for b in filled])
+    assert f"{report.ece:.1%}" in page.reliability.status.text()
     # Each wrong query once (a query drawn in several episodes is one row), at most 24 kept.
     assert len(page.mistakes.rows) == len({m.query_path for m in page.inspection.mistakes})
     assert len(page.inspection.mistakes) == min(24, queries - correct)

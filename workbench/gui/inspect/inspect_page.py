@@ -25,6 +25,7 @@ from workbench.errors import WorkbenchError
 from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixmap
 from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, TopConfusions, accuracy_text, make_table
 from workbench.gui.inspect.mistakes_view import TILE, MistakesView
+from workbench.gui.inspect.reliability_view import ReliabilityView
 from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
 from workbench.gui.workers import CANCELLED, PROGRESS, Worker, create_worker
 from workbench.inspect.embedding import embed_episode
@@ -121,6 +122,8 @@ class InspectPage(QWidget):
         self.views.addTab(self.mistakes, "Worst mistakes")
         self.views.addTab(self.embedding, "Episode embedding")
         self.views.addTab(self.tasks, "Task map")
+        self.reliability = ReliabilityView()
+        self.views.addTab(self.reliability, "Reliability")
         self.views.currentChanged.connect(self._on_view_changed)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left_tabs)
@@ -176,6 +179,7 @@ class InspectPage(QWidget):
         self.confusion_model.set_inspection(None)
         self.top_confusions.setRowCount(0)
         self.mistakes.show_empty(message)
+        self.reliability.set_report(None)
         self.body.setEnabled(False)
 
     def _set_run(self, run_dir: str) -> None:
@@ -214,6 +218,7 @@ class InspectPage(QWidget):
         self.embedding.image_source = self.image
         self.embedding.show_message("Choose an episode to see its support and query images in feature space.")
         self.tasks.set_tasks(inspection.task_xy, [r.accuracy for r in inspection.episodes])
+        self.reliability.set_report(calibration_of(inspection))
         if self.views.currentWidget() is self.embedding:
             self.embedding.show_episode(0)
 
