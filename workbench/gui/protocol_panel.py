@@ -111,13 +111,22 @@ class ProtocolPanel(QWidget):
 
     def _split_box(self) -> QGroupBox:
         box = QGroupBox("Split")
+        # What the run is for decides whether classes are held back: a model to use learns from every
+        # class (a held-back class would be one it never learnt); a measurement needs unseen classes.
+        self.purpose = QComboBox()
+        self.purpose.addItem("Train a model to use (every class trains)", "use")
+        self.purpose.addItem("Measure on held-out classes (a test score)", "measure")
+        self.purpose.setToolTip("To use: every class except the validation share trains the model, and "
+                                "there is no test score. To measure: the test share of classes (or the "
+                                "checked groups) never trains, and Evaluate scores the model on them.")
+        self._measure_test_percent = 20
         self.split_mode = QComboBox()
         self.split_mode.addItem("By class (random classes)", "class")
         self.split_mode.addItem("By group (hold out whole groups)", "group")
         self.split_mode.setToolTip("By group keeps every class of a held-out group (an Omniglot alphabet) "
                                    "out of training.")
         self.val_percent = _spin(0, 90, 10, "Share of classes used for validation.", " %")
-        self.test_percent = _spin(0, 90, 20, "Share of classes (or of groups, by group) held out for test.", " %")
+        self.test_percent = _spin(0, 90, 0, "Share of classes (or of groups, by group) held out for test.", " %")
         self.groups = QListWidget()
         self.groups.setToolTip("Check the groups to hold out for test. None checked: the test share of "
                                "groups is drawn at random.")
@@ -126,13 +135,26 @@ class ProtocolPanel(QWidget):
         self.groups_hint.setObjectName("hint")
         self.groups_hint.setWordWrap(True)
         inner = QVBoxLayout(box)
+        inner.addWidget(self.purpose)
         inner.addWidget(self.split_mode)
         inner.addLayout(_grid([[("Validation", self.val_percent), ("Test", self.test_percent)]]))
         inner.addWidget(self.groups_hint)
         inner.addWidget(self.groups)
         self.split_mode.currentIndexChanged.connect(self._update_split_widgets)
-        self._update_split_widgets()
+        self.purpose.currentIndexChanged.connect(self._on_purpose)
+        self._on_purpose()
         return box
+
+    def _on_purpose(self, *_args) -> None:
+        measuring = self.purpose.currentData() == "measure"
+        if measuring:
+            self.test_percent.setValue(self.test_percent.value() or self._measure_test_percent)
+        else:
+            if self.test_percent.value():
+                self._measure_test_percent = self.test_percent.value()
+            self.test_percent.setValue(0)
+        self.test_percent.setEnabled(measuring)
+        self._update_split_widgets()
 
     def _budget_box(self) -> QGroupBox:
         box = QGroupBox("Training")
@@ -191,7 +213,7 @@ class ProtocolPanel(QWidget):
 
     def _update_split_widgets(self) -> None:
         # The group checklist only means something when splitting by group.
-        by_group = self.split_mode.currentData() == "group"
+        by_group = self.split_mode.currentData() == "group" and self.purpose.currentData() == "measure"
         self.groups.setVisible(by_group and self.groups.count() > 0)
         self.groups.setEnabled(by_group)
         self.groups_hint.setVisible(by_group)
@@ -206,7 +228,8 @@ class ProtocolPanel(QWidget):
             mode=self.split_mode.currentData(),
             val_fraction=self.val_percent.value() / 100,
             test_fraction=self.test_percent.value() / 100,
-            test_groups=tuple(self.checked_groups()) if self.split_mode.currentData() == "group" else (),
+            test_groups=tuple(self.checked_groups()) if self.split_mode.currentData() == "group"
+            and self.purpose.currentData() == "measure" else (),
             seed=self.seed.value(),
         )
 
@@ -223,6 +246,7 @@ class ProtocolPanel(QWidget):
             "augment": self.augment.isChecked(),
             "invert": self.invert.value(),
             "split": self.split_spec(),
+            "purpose": self.purpose.currentData(),
             "steps": self.steps.value(),
             "meta_batch": self.meta_batch.value(),
             "seed": self.seed.value(),
