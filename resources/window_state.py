@@ -1,7 +1,7 @@
 """Open the main window in a given state, for screenshots with ../shared/tools/gui-shot.
 
     python resources/window_state.py prepare DIR       # demo data + three short real runs + one evaluation
-    python resources/window_state.py welcome|dark|runs|inspect|embedding DIR
+    python resources/window_state.py welcome|dark|training|runs|inspect|embedding|tasks|reliability DIR [dark] [WxH]
 
 `prepare` trains for real (a few minutes on 2 CPU cores); the states only open the window.
 """
@@ -40,7 +40,7 @@ def first_with_a_mistake(inspection) -> int:
     return next((i for i, e in enumerate(inspection.episodes) if e.accuracy < 1), 0)
 
 
-def show(state: str, folder: Path) -> int:
+def show(state: str, folder: Path, theme: str = "light", size: tuple[int, int] = (1420, 860)) -> int:
     os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", str(folder / f"settings-{state}.ini"))
     from PySide6.QtCore import QTimer
 
@@ -50,13 +50,21 @@ def show(state: str, folder: Path) -> int:
     app = make_application([])
     runs = folder / "runs"
     window = MainWindow(runs_root=runs if state not in ("welcome", "dark") else folder / "no-runs-yet")
-    window.set_theme("dark" if state == "dark" else "light")
-    window.resize(1420, 860)
+    window.set_theme("dark" if state == "dark" else theme)
+    window.resize(*size)
     window.show()
-    if state == "runs":
+    if state == "training":
+        window.data_panel.set_paths([str(folder / "demo-glyphs")])
+        window.tabs.setCurrentWidget(window.training_page)
+    elif state == "runs":
         window.data_panel.set_paths([str(folder / "demo-glyphs")])
         window.tabs.setCurrentWidget(window.runs_page)
         window.runs_page.select_paths([str(p) for p in sorted(runs.iterdir())])
+    elif state in ("tasks", "reliability"):
+        window.data_panel.set_paths([str(folder / "demo-glyphs")])
+        window.inspect_run(str(runs / "protonet-euclidean"))
+        page = window.inspect_page
+        QTimer.singleShot(300, lambda: page.views.setCurrentWidget(page.tasks if state == "tasks" else page.reliability))
     elif state in ("inspect", "embedding"):
         window.data_panel.set_paths([str(folder / "demo-glyphs")])
         window.inspect_run(str(runs / "protonet-euclidean"))
@@ -78,7 +86,10 @@ def show(state: str, folder: Path) -> int:
 
 if __name__ == "__main__":
     state, folder = sys.argv[1], Path(sys.argv[2])
+    extra = sys.argv[3:]
+    theme = "dark" if "dark" in extra else "light"
+    sizes = [tuple(int(n) for n in a.split("x")) for a in extra if "x" in a]
     if state == "prepare":
         prepare(folder)
     else:
-        sys.exit(show(state, folder))
+        sys.exit(show(state, folder, theme, sizes[0] if sizes else (1420, 860)))

@@ -49,6 +49,13 @@ def unreadable(window) -> list[str]:
             ratio = contrast(colour, background)
             if ratio < 4.5:
                 bad.append(f"{widget.getPlotItem().titleLabel.text or 'plot'} {part}: {ratio:.1f}")
+        legend = widget.getPlotItem().legend
+        if legend is not None:  # legend text is read on the legend's own box
+            fill = pg.mkBrush(legend.opts["brush"]).color()
+            for _sample, label in legend.items:
+                ratio = contrast(QColor(label.opts["color"]), fill)
+                if ratio < 4.5:
+                    bad.append(f"legend box {label.text}: {ratio:.1f}")
     banner = window.banner
     for level in ("error", "warning", "success", "info"):
         banner.show_message("A message.", level)

@@ -73,7 +73,7 @@ def style_plot(widget: pg.PlotWidget, background: str, foreground: str) -> None:
     legend = plot.legend
     if legend is not None:
         legend.setLabelTextColor(foreground)
-        fill = QColor(background)
+        fill = pg.mkColor(background)  # also reads pyqtgraph names such as "w"
         fill.setAlpha(200)
         legend.setBrush(pg.mkBrush(fill))
         for _sample, label in legend.items:
