@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from workbench.adaptation.calibration import CalibrationReport
 
 BAR_COLOUR = "#0072B2"
+OVER_CONFIDENT_COLOUR = "#D55E00"  # bins more than OVER_CONFIDENT points below the diagonal
+OVER_CONFIDENT = 0.05
 DIAGONAL_COLOUR = "#888888"
 
 
@@ -31,8 +33,9 @@ class ReliabilityView(QWidget):
         self.plot.setYRange(0, 100, padding=0.02)
         self.plot.setMouseEnabled(x=False, y=False)
         self.bars: pg.BarGraphItem | None = None
-        self.diagonal = self.plot.plot([0, 100], [0, 100], pen=pg.mkPen(DIAGONAL_COLOUR, width=1,
+        self.diagonal = self.plot.plot([0, 100], [0, 100], pen=pg.mkPen(DIAGONAL_COLOUR, width=2,
                                                                         style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.diagonal.setZValue(10)  # drawn over the bars, so a bar that falls short of it shows by how much
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.plot_widget, 1)
@@ -46,14 +49,16 @@ class ReliabilityView(QWidget):
             return
         filled = [b for b in report.bins if b[3] > 0]
         width = 100.0 / max(1, len(report.bins))
-        self.bars = pg.BarGraphItem(x0=[100 * b[0] for b in filled], width=width * 0.9,
-                                    height=[100 * b[2] for b in filled], brush=BAR_COLOUR, pen=None)
+        over_confident = [b[2] < b[1] - OVER_CONFIDENT for b in filled]
+        self.bars = pg.BarGraphItem(x0=[100 * b[0] + width * 0.05 for b in filled], width=width * 0.9,
+                                    height=[100 * b[2] for b in filled], pen=None,
+                                    brushes=[pg.mkBrush(OVER_CONFIDENT_COLOUR if o else BAR_COLOUR) for o in over_confident])
         self.plot.addItem(self.bars)
-        over = sum(b[3] for b in filled if b[2] < b[1] - 0.05)
+        over = sum(b[3] for b, o in zip(filled, over_confident) if o)
         self.status.setText(
             f"Expected calibration error <b>{report.ece:.1%}</b> over {report.count:,} test predictions. Bars on the "
-            "dashed diagonal: a confidence means what it says; below it: over-confident"
-            + (f" ({over:,} predictions sit in bins more than 5 points below)." if over else "."))
+            "dashed diagonal: a confidence means what it says; orange bars fall more than 5 points below it "
+            "(over-confident)" + (f": {over:,} predictions sit in those bins." if over else "; there are none."))
 
     def bar_heights(self) -> list[float]:
         return [] if self.bars is None else list(self.bars.opts["height"])
