@@ -39,6 +39,9 @@ def window_factory(qtbot, tmp_path):
     def make():
         make_application([])
         win = MainWindow(runs_root=tmp_path / "runs")
+        # The offscreen screen is 800×800, so a new window fits itself to that; the tests drive the
+        # window at the size a desktop gives it (test_layout.py checks 1024×700 on its own).
+        win.resize(1400, 880)
         qtbot.addWidget(win, before_close_func=_forget_unsaved_work)
         win.show()
         made.append(win)

@@ -46,3 +46,19 @@ def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window,
     button = page.accept_all_button
     assert button.width() >= button.sizeHint().width()  # "Accept all ≥ threshold" whole
     assert page.class_button_list[-1].text().endswith("11")  # all twelve buttons, in a scrolling row
+
+
+def test_a_new_window_fits_the_screen_it_opens_on(qtbot, tmp_path):
+    """With no remembered size, the window takes its preferred size only where the screen holds it
+    (the offscreen screen of the tests is 800×800, smaller than the preferred 1400×880)."""
+    from workbench.gui.app import make_application
+    from workbench.gui.main_window import PREFERRED_SIZE, MainWindow
+    from workbench.gui.settings import app_settings
+
+    app = make_application([])
+    app_settings().remove("window/geometry")  # as on a first start: no size remembered
+    window = MainWindow(runs_root=tmp_path / "runs")
+    qtbot.addWidget(window)
+    available = app.primaryScreen().availableGeometry()
+    assert available.width() < PREFERRED_SIZE.width()  # the case this test is about
+    assert window.width() <= available.width() and window.height() <= available.height()

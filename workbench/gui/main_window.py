@@ -14,8 +14,8 @@ import gc
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from workbench.catalogue import plugins
@@ -61,6 +61,19 @@ def dropped_paths(mime) -> list[str]:
     return usable if usable and len(usable) == len(paths) else []
 
 
+PREFERRED_SIZE = QSize(1400, 880)
+
+
+def first_size() -> QSize:
+    """The window's size before any is remembered: the preferred one, within the screen it opens on
+    (a 1024×700 screen gets a window that fits it, not one whose edges are off the screen)."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return PREFERRED_SIZE
+    available = screen.availableGeometry().size()
+    return PREFERRED_SIZE.boundedTo(available)
+
+
 class MainWindow(QMainWindow):
     """Choose data, set the episode protocol and algorithm, then train with live curves and predictions;
     compare runs, inspect their results, and keep it all in a project.
@@ -75,7 +88,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.runs_root = Path(runs_root) if runs_root is not None else Path.cwd() / "runs"
         self.settings = app_settings()
-        self.resize(1400, 880)
+        self.resize(first_size())
         self.setAcceptDrops(True)
 
         self.banner = MessageBanner()
