@@ -62,3 +62,12 @@ def test_a_new_window_fits_the_screen_it_opens_on(qtbot, tmp_path):
     available = app.primaryScreen().availableGeometry()
     assert available.width() < PREFERRED_SIZE.width()  # the case this test is about
     assert window.width() <= available.width() and window.height() <= available.height()
+
+
+def test_the_class_folders_button_shows_its_whole_text_and_its_menu(window):
+    page = window.label_page
+    window.tabs.setCurrentWidget(page)
+    button = page.folders_button
+    assert button.text().endswith("▾")  # the arrow is part of the text, so nothing is drawn over it
+    assert button.width() >= button.fontMetrics().horizontalAdvance(button.text())
+    assert button.menu().actions()[:2] == [page.copy_action, page.move_action]

@@ -105,7 +105,8 @@ def build(page) -> None:
     toolbar.addSeparator()
     toolbar.addAction(page.export_csv_action)
     folders = QToolButton()
-    folders.setText("Class folders…")
+    folders.setText("Class folders ▾")
+    folders.setObjectName("menuButton")  # the style sheets hide Fusion's indicator, which overlapped the text
     folders.setToolTip("Copy (or move) the labelled images into one folder per class; nothing is overwritten.")
     folders.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
     menu = QMenu(folders)
