@@ -97,6 +97,7 @@ class ImageGrid(QListView):
 
     numberPressed = Signal(int)
     clearPressed = Signal()
+    viewRequested = Signal(QModelIndex)  # double-click or Space: see the image full size
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -114,6 +115,7 @@ class ImageGrid(QListView):
         self.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.setItemDelegate(ThumbnailDelegate(self))
         self.setWordWrap(False)
+        self.doubleClicked.connect(self.viewRequested)
 
     def selected_paths(self) -> list[str]:
         return sorted(index.data(PATH_ROLE) for index in self.selectionModel().selectedIndexes())
@@ -125,5 +127,7 @@ class ImageGrid(QListView):
             self.numberPressed.emit(key - Qt.Key.Key_0)
         elif plain and key in (Qt.Key.Key_0, Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
             self.clearPressed.emit()
+        elif plain and key == Qt.Key.Key_Space and self.currentIndex().isValid():
+            self.viewRequested.emit(self.currentIndex())
         else:
             super().keyPressEvent(event)

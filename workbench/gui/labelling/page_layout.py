@@ -32,6 +32,7 @@ from workbench.gui.labelling.class_list import ClassList
 from workbench.gui.labelling.colors import class_color
 from workbench.gui.labelling.grid_model import ALL, LABELLED, UNLABELLED
 from workbench.gui.labelling.grid_view import ImageGrid
+from workbench.gui.labelling.image_viewer import ImageViewer
 
 FIRST_HINT = ("<h3>Label a few images, let the model label the rest</h3>"
               "<ol><li><b>Open a folder</b> of unlabelled images (toolbar, or Ctrl+Shift+L).</li>"
@@ -259,6 +260,8 @@ def _build_grid_area(page) -> QWidget:
     page.grid.setModel(page.proxy)
     page.grid.numberPressed.connect(page.label_selected_number)
     page.grid.clearPressed.connect(page.clear_selected)
+    page.viewer = ImageViewer(page.grid, lambda path: page.session.absolute(path), page)
+    page.grid.viewRequested.connect(page.viewer.show_index)
     page.grid.selectionModel().selectionChanged.connect(lambda *_: page.update_state())
     page.hint = QLabel(FIRST_HINT)
     page.hint.setObjectName("firstHint")
