@@ -82,6 +82,15 @@ def backbone_choices() -> tuple[str, ...]:
     return tuple(sorted({*catalogue.builtin().backbones, *_BACKBONES}))
 
 
+def functional_backbone_choices() -> tuple[str, ...]:
+    """The backbones the gradient-based inner loop can run (`forward_with_stats`), for a setting's choices,
+    without importing torch: the built-ins (from the catalogue) and those plugins have registered so far."""
+    from workbench.algorithms import catalogue
+
+    registered = (n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None)))
+    return tuple(sorted({*catalogue.builtin().functional_backbones, *registered}))
+
+
 def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:
     """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights."""
     _ensure_loaded()
