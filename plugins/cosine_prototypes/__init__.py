@@ -18,10 +18,6 @@ with a learned scale are the head of Gidaris and Komodakis (CVPR 2018) and of
 cosines lie in [-1, 1] and a softmax over them alone is too flat to train.
 """
 
-from __future__ import annotations
-
-import importlib
-
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import declare
 from workbench.catalogue import backbone_choices
@@ -37,6 +33,6 @@ EXAMPLE = declare(
         HyperParam("initial_scale", "float", 10.0, "Starting value of the learned cosine scale.", 0.1, 100.0, log_scale=True),
         HyperParam("backbone", "choice", "conv4", "Embedding network.", choices=backbone_choices()),
     ),
-    # Imported when the algorithm is first built (relative to this package, whatever name it is loaded under).
-    load=lambda: importlib.import_module(".method", __name__).CosinePrototypes,
+    # Imported when the algorithm is first built (this package's method.py, whatever name the package is loaded under).
+    load=f"{__name__}.method:CosinePrototypes",
 )

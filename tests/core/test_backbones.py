@@ -104,3 +104,23 @@ def test_every_embedding_algorithm_offers_every_backbone():
         backbone = next((p for p in cls.hyperparams if p.name == "backbone"), None)
         if backbone is not None and cls.__module__.split(".")[-1] in {"protonet", "matching", "relation", "siamese", "baseline", "simpleshot"}:
             assert set(backbone.choices) == set(backbone_names()), name
+
+
+def test_every_algorithm_with_a_backbone_lets_it_be_chosen_and_builds_with_another():
+    """No algorithm ties itself to one backbone: the gradient-based ones offer every backbone their inner loop
+    can run (forward_with_stats), the others every backbone; each is built here with a non-default choice."""
+    from workbench.models.backbones import functional_backbones
+
+    checked = set()
+    for name, cls in sorted(catalogue.available().items()):
+        backbone = next((p for p in cls.hyperparams if p.name == "backbone"), None)
+        if backbone is None:
+            continue
+        assert set(backbone.choices) in (set(backbone_names()), set(functional_backbones())), name
+        assert len(backbone.choices) > 1, name
+        other = next(c for c in ("conv4_strided", "conv4_2pool", "conv4") if c in backbone.choices and c != backbone.default)
+        algorithm = cls(1, 28, {"backbone": other}, "cpu", "fp32")
+        built = algorithm.modules().get("backbone", algorithm.modules().get("encoder"))
+        assert type(built) is type(make_backbone(other, 1, 28)) and type(built) is not type(make_backbone(backbone.default, 1, 28)), name
+        checked.add(name)
+    assert {"maml", "anil", "metasgd", "mann", "example_cosine", "example_layer_rates"} <= checked

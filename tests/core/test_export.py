@@ -38,9 +38,9 @@ def folders(glyphs_shared, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(glyphs_shared, tmp_path_factory):
-    """Short real runs of ProtoNet and first-order MAML, and the example plugin (not exportable)."""
+    """Short real runs of ProtoNet and first-order MAML, and of SimpleShot (not exportable)."""
     runs = {}
-    for algorithm in ("protonet", "maml", "example_cosine"):
+    for algorithm in ("protonet", "maml", "simpleshot"):
         run = tmp_path_factory.mktemp("runs") / algorithm
         config = RunConfig(data=[str(glyphs_shared)], algorithm=algorithm, hparams=HPARAMS.get(algorithm, {}), ways=3,
                            shots=1, queries=2, steps=4, val_every=4, val_episodes=2, checkpoint_every=4, precision="fp32",
@@ -106,6 +106,6 @@ def test_torchscript_export_predicts_what_the_workbench_predicts(algorithm, via_
 
 def test_an_algorithm_without_an_exporter_says_so(trained, folders, tmp_path):
     support, _ = folders
-    with pytest.raises(ExportError, match="'example_cosine' cannot be exported yet"):
-        export_adapted(trained["example_cosine"], support, "onnx", tmp_path / "x.onnx")
+    with pytest.raises(ExportError, match="'simpleshot' cannot be exported yet"):
+        export_adapted(trained["simpleshot"], support, "onnx", tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()

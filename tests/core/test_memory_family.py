@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from workbench import catalogue
-from workbench.algorithms.mann import MANN
+from workbench.algorithms.mann import MANN, query_logits
 from workbench.algorithms._memory import MemoryController, least_used
 from workbench.algorithms.meta_lstm import CoordinateLSTM, preprocess
 from workbench.errors import ConfigError
@@ -75,8 +75,8 @@ def test_mann_sees_each_label_one_step_after_its_image():
         state_a, logits_a = mann._run_support(features, labels_a, 3)
         state_b, logits_b = mann._run_support(features, labels_b, 3)
         query = mann._encode(glyph_like(2, seed=1))
-        query_a = mann._query_logits(state_a, query, 3)
-        query_b = mann._query_logits(state_b, query, 3)
+        query_a = query_logits(mann.core, state_a, query, 5, 3)
+        query_b = query_logits(mann.core, state_b, query, 5, 3)
     # The last label cannot change any support step's output: it is shown with the next (blank) image,
     # whose write the queries then read.
     assert logits_a.shape == (4, 3) and torch.equal(logits_a, logits_b)

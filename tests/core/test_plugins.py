@@ -8,7 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
+from workbench import catalogue
 from workbench.errors import ConfigError
 from workbench.catalogue.plugin_settings import PluginSettings
 
@@ -69,6 +71,48 @@ def test_example_plugin_is_listed_and_trains(glyphs, tmp_path):
     assert json.loads(result.stdout)["status"] == "completed"
     assert json.loads((tmp_path / "run" / "config.json").read_text())["algorithm"] == "example_cosine"
 
+    # Adapting, exporting and labelling go through the same commands as for the built-ins.
+    support, query = tmp_path / "support", tmp_path / "query"
+    for c in (0, 1):
+        (support / f"glyph{c}").mkdir(parents=True)
+        for i in (0, 1):
+            (support / f"glyph{c}" / f"{i}.png").write_bytes((glyphs / "group_1" / f"class_{c:02d}" / f"img_0{i}.png").read_bytes())
+    query.mkdir()
+    for c in (0, 1):
+        for i in (5, 6):
+            (query / f"q{c}_{i}.png").write_bytes((glyphs / "group_1" / f"class_{c:02d}" / f"img_0{i}.png").read_bytes())
+    adapted = cli("adapt", tmp_path / "run", "--support", support, "--query", query, "--mode", "model", "--json")
+    assert adapted.returncode == 0, adapted.stderr
+    exported = cli("export", tmp_path / "run", "--support", support, "--format", "torchscript", "--out", tmp_path / "m.pt", "--json")
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["classes"] == ["glyph0", "glyph1"] and json.loads(exported.stdout)["max_difference"] < 1e-4
+    assert torch.jit.load(str(tmp_path / "m.pt"))(torch.rand(3, 1, 28, 28)).shape == (3, 2)
+
+
+def test_the_gradient_example_plugin_trains_adapts_and_exports(glyphs):
+    from workbench.data.cache import build_cache
+    from workbench.data.sampler import EpisodeSampler
+    from workbench.data.sources import scan_datasets
+    from workbench.data.splits import class_views
+    from workbench.export import adapted_module
+
+    listed = {a["name"]: a for a in json.loads(cli("algorithms", "--json").stdout)}
+    assert "conv4" in next(h for h in listed["example_layer_rates"]["hyperparameters"] if h["name"] == "backbone")["choices"]
+    cache = build_cache(scan_datasets([glyphs]), 28, 1)
+    sampler = EpisodeSampler(cache, class_views(list(range(cache.num_classes)), False), 3, 1, 3, seed=0)
+    torch.manual_seed(0)
+    algorithm = catalogue.get("example_layer_rates")(1, 28, {"inner_lr": 0.2}, "cpu", "fp32")
+    rates = algorithm.rates["rates"].detach().clone()
+    losses = [algorithm.meta_train([sampler.sample() for _ in range(2)]).loss for _ in range(3)]
+    assert all(loss == loss and loss > 0 for loss in losses)
+    assert not torch.equal(algorithm.rates["rates"], rates)  # the inner rates are meta-learned
+    episode = sampler.sample()
+    probs = algorithm.adapt(episode.support_x, episode.support_y, 3).predict_proba(episode.query_x)
+    assert probs.shape == (9, 3) and torch.allclose(probs.sum(1), torch.ones(9))
+    module = adapted_module(algorithm, episode.support_x, episode.support_y, 3)
+    with torch.no_grad():
+        assert torch.allclose(module(episode.query_x), probs, atol=1e-5)
+
 
 def test_a_broken_plugin_is_reported_and_the_rest_works(user_folders):
     config, folder = user_folders
@@ -80,13 +124,13 @@ def test_a_broken_plugin_is_reported_and_the_rest_works(user_folders):
     # The good user plugin and the example load; the broken ones are left out, including what
     # the half-way one registered before it failed.
     builtins = {a["name"] for a in json.loads(cli("algorithms", "--json", "--no-plugins").stdout)}
-    assert {"protonet", "maml"} <= builtins and "example_cosine" not in builtins
-    assert names == builtins | {"example_cosine", "my_protonet"}
+    assert {"protonet", "maml"} <= builtins and not builtins & {"example_cosine", "example_layer_rates"}
+    assert names == builtins | {"example_cosine", "example_layer_rates", "my_protonet"}
     assert "warning: plugin broken was not loaded: SyntaxError" in result.stderr
     assert "the plugin needs a GPU driver that is missing" in result.stderr
     report = json.loads(cli("plugins", "--json", env=env).stdout)
     by_name = {p["name"]: p for p in report["plugins"]}
-    assert set(by_name) == {"cosine_prototypes", "good", "broken", "half"}
+    assert set(by_name) == {"cosine_prototypes", "layer_rates", "good", "broken", "half"}
     assert by_name["good"] == {**by_name["good"], "loaded": True, "source": "user folder", "algorithms": ["my_protonet"]}
     assert not by_name["half"]["loaded"] and "RuntimeError" in by_name["half"]["error"] and "half.py" in by_name["half"]["error"]
     assert by_name["cosine_prototypes"]["source"] == "project folder"

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from workbench.algorithms.base import Algorithm
-from workbench.algorithms.protonet import class_means
+from workbench.algorithms.heads import class_prototypes
 from workbench.data.augment import Augmentation
 
 LogitsFn = Callable[[torch.Tensor], torch.Tensor]
@@ -93,7 +93,7 @@ class CosinePrototypes(FeatureSpace):
         return F.normalize(_in_chunks(self.encoder, images), dim=1)
 
     def logits(self, query, support, support_y, ways):
-        return query @ F.normalize(class_means(support, support_y, ways), dim=1).T
+        return query @ F.normalize(class_prototypes(support, support_y, ways), dim=1).T
 
 
 class ModelFeatures(FeatureSpace):
@@ -157,7 +157,7 @@ class FineTuned(FittedSpace):
         support_x = support_x.to(algorithm.device)
         labels = support_y.to(algorithm.device)
         with torch.no_grad():
-            prototypes = class_means(backbone(algorithm.prepare(support_x)).float().flatten(1).cpu(), support_y.cpu(), ways)
+            prototypes = class_prototypes(backbone(algorithm.prepare(support_x)).float().flatten(1).cpu(), support_y.cpu(), ways)
         head = torch.nn.Parameter(F.normalize(prototypes, dim=1).to(algorithm.device))
         optimiser = torch.optim.Adam([*backbone.parameters(), head], lr=self.lr)
         rng = np.random.default_rng(self.seed)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.algorithms._backbone import backbone_hyperparams, build_backbone
+from workbench.algorithms._backbone import build_backbone
 from workbench.algorithms.base import Algorithm, StepStats
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.data.episode import Episode

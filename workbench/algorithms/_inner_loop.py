@@ -12,7 +12,7 @@ Conventions shared by the family:
   (W = 2p, b = -|p|^2, Triantafillou et al. 2020) or from zeros, so any number
   of ways and shots works.
 - Everything that runs under vmap avoids in-place ops and data-dependent shapes
-  (prototypes come from a one-hot matmul, not index_add_).
+  (the heads of heads.py are written so).
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vmap
 
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
-from workbench.algorithms.hyperparams import HyperParam
+from workbench.algorithms.base import Algorithm, StepStats
+from workbench.algorithms.classifiers import FastWeightsClassifier
+from workbench.algorithms.heads import Head, head_logits, initial_head, one_hot
+from workbench.algorithms.heads import class_prototypes as prototypes
+from workbench.algorithms.inner_loop_settings import BATCHING_PARAMS, gradient_hyperparams  # noqa: F401  (re-exported)
 from workbench.data.episode import Episode
 
 Params = dict[str, torch.Tensor]
-Head = tuple[torch.Tensor, torch.Tensor]
 Stats = list[tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -69,42 +71,8 @@ class _StatsForward(nn.Module):
         return self.net.forward_with_stats(x, stats)
 
 
-# --- the per-task head ---------------------------------------------------
-def one_hot(labels: torch.Tensor, ways: int, dtype: torch.dtype) -> torch.Tensor:
-    return (labels[:, None] == torch.arange(ways, device=labels.device)).to(dtype)
-
-
-def prototypes(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:
-    """Mean feature of each class (ways, d); vmap-safe (no in-place scatter)."""
-    hot = one_hot(labels, ways, features.dtype)
-    return (hot.T @ features) / hot.sum(0).clamp_min(1.0)[:, None]
-
-
-def initial_head(features: torch.Tensor, labels: torch.Tensor, ways: int, mode: str) -> Head:
-    """The task's linear head before the inner loop: from prototypes, or zeros."""
-    if mode == "zero":
-        return features.new_zeros(ways, features.shape[1]), features.new_zeros(ways)
-    p = prototypes(features, labels, ways)
-    return 2.0 * p, -(p**2).sum(1)
-
-
-def head_logits(features: torch.Tensor, head: Head) -> torch.Tensor:
-    weight, bias = head
-    return features @ weight.T + bias
-
-
 def detach_tree(tree):
     return torch.utils._pytree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, tree)
-
-
-# The two settings every vectorised gradient-based method offers, declared once.
-BATCHING_PARAMS = (
-    HyperParam("vectorise", "choice", "auto", "Train the tasks of a meta-batch in one vectorised pass (torch.func vmap: on) or one by one "
-               "(off). auto: vectorised on a GPU, one by one on a CPU, where the loop measured faster (see README).",
-               choices=("auto", "on", "off")),
-    HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause "
-               "and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
-)
 
 
 def vectorising(hparams: dict, device: torch.device) -> bool:
@@ -313,6 +281,8 @@ class GradientMetaLearner(Algorithm):
     same per-task function in a loop.
     """
 
+    exportable = True  # adapt gives a FastWeightsClassifier
+
     @property
     def planner(self) -> PassPlanner:
         if "_planner" not in self.__dict__:
@@ -383,22 +353,17 @@ class GradientMetaLearner(Algorithm):
 
         return grad(objective, has_aux=True)(meta)
 
-    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> FastWeightsClassifier:
         meta = {m: {n: p.detach() for n, p in group.items()} for m, group in self.meta_parameters().items()}
         support_y = support_y.to(self.device)
         loop = replace(self.make_loop(meta, ways, self.hparams["eval_inner_steps"]), on_step=self.between_steps)
         with torch.enable_grad():
             params, head, stats = detach_tree(loop.run(meta["backbone"], self.prepare(support_x), support_y))
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                features, _ = self.functional(params, self.prepare(query_x), stats)
-                return head_logits(features, head)
-
-        return SoftmaxPredictor(logits)
+        return FastWeightsClassifier.adapted(self, self.backbone, params, stats, head)
 
 
 __all__ = [
-    "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads", "detach_tree", "grad", "grad_and_value",
-    "head_logits", "initial_head", "one_hot", "prototypes", "query_loss", "sgd_step", "stack_episodes", "vectorising",
+    "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "Head", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads",
+    "detach_tree", "grad", "grad_and_value", "gradient_hyperparams", "head_logits", "initial_head", "one_hot", "prototypes", "query_loss",
+    "sgd_step", "stack_episodes", "vectorising",
 ]

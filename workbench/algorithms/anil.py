@@ -26,7 +26,6 @@ from torch import nn
 
 from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms._backbone import backbone_choice
-from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.models.backbones import make_backbone
 
@@ -36,15 +35,7 @@ class ANIL(inner.GradientMetaLearner):
     name = "anil"
     title = "ANIL"
     summary = "MAML with an inner loop on the head only; the backbone learns in the outer loop (Raghu et al. 2020)."
-    hyperparams = (
-        HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the outer (meta) update.", 1e-6, 1.0, log_scale=True),
-        HyperParam("inner_lr", "float", 0.1, "Learning rate of the inner-loop SGD steps on the head.", 1e-5, 10.0, log_scale=True),
-        HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training.", 1, 50),
-        HyperParam("eval_inner_steps", "int", 3, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200, after_training=True),
-        HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
-        backbone_choice("conv4", "Feature network.", functional=True),
-        *inner.BATCHING_PARAMS,
-    )
+    hyperparams = inner.gradient_hyperparams(backbone_choice("conv4", "Feature network.", functional=True))
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)

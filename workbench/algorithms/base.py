@@ -3,8 +3,9 @@
 From outside, a metric method (ProtoNet) and an optimisation method (MAML) look
 the same: `meta_train` takes a batch of episodes and makes one meta-update;
 `adapt` takes a labelled support set and returns a `Predictor` of class
-probabilities for query images. Training, evaluation, the CLI's `adapt` and the
-GUI's predictions all call these two methods and nothing else.
+probabilities for query images (for the built-ins an `nn.Module`, see
+classifiers.py). Training, evaluation, the CLI's `adapt` and the GUI's
+predictions all call these two methods and nothing else.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class Algorithm(ABC):
     wide_training_queries: ClassVar[int] = 0
     # Meta-updates a run gets when the person does not say (main.py train without --steps).
     default_steps: ClassVar[int] = 1000
+    # True when `adapt` returns an nn.Module (workbench.algorithms.classifiers) that ONNX and TorchScript
+    # can save as it is: `main.py export` writes that module.
+    exportable: ClassVar[bool] = False
 
     def __init__(
         self,

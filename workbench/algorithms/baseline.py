@@ -27,9 +27,9 @@ import torch.nn.functional as F
 
 from workbench.algorithms._backbone import backbone_hyperparams
 from workbench.algorithms._base_classes import BaseClassTraining, base_class_hyperparams
-from workbench.algorithms.base import Predictor, SoftmaxPredictor
+from workbench.algorithms.classifiers import AdaptedClassifier, LinearClassifier, PrototypeClassifier
+from workbench.algorithms.heads import class_prototypes, cosine_logits, head_logits
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
 
 ADAPT_MOMENTUM = 0.9
@@ -48,16 +48,16 @@ class Baseline(BaseClassTraining):
     name = "baseline"
     title = "Baseline (fine-tuned linear head)"
     summary = "Train a classifier over all base classes; adapt a new linear head on frozen features (Chen et al. 2019)."
+    exportable = True
     hyperparams = (*base_class_hyperparams(1e-3, None), *_adapt_params(), *backbone_hyperparams("conv4"))
 
     def _new_head(self, features: torch.Tensor, labels: torch.Tensor, ways: int) -> list[torch.Tensor]:
         return [features.new_zeros(ways, features.shape[1]), features.new_zeros(ways)]
 
     def _head_logits(self, head: list[torch.Tensor], features: torch.Tensor) -> torch.Tensor:
-        weight, bias = head
-        return features @ weight.T + bias
+        return head_logits(features, (head[0], head[1]))
 
-    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> AdaptedClassifier:
         features = self.support_features(support_x)
         support_y = support_y.to(self.device)
         head = [p.requires_grad_() for p in self._new_head(features, support_y, ways)]
@@ -67,12 +67,10 @@ class Baseline(BaseClassTraining):
                 optimizer.zero_grad(set_to_none=True)
                 F.cross_entropy(self._head_logits(head, features), support_y).backward()
                 optimizer.step()
-        head = [p.detach() for p in head]
+        return self._classifier([p.detach() for p in head]).runs_like(self)
 
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            return self._head_logits(head, self.support_features(query_x))
-
-        return SoftmaxPredictor(logits)
+    def _classifier(self, head: list[torch.Tensor]) -> AdaptedClassifier:
+        return LinearClassifier(self.backbone, head[0], head[1])
 
 
 @register
@@ -85,7 +83,10 @@ class BaselinePlusPlus(Baseline):
     hyperparams = (*base_class_hyperparams(1e-3, 10.0), *_adapt_params(), *backbone_hyperparams("conv4"))
 
     def _new_head(self, features: torch.Tensor, labels: torch.Tensor, ways: int) -> list[torch.Tensor]:
-        return [F.normalize(class_means(F.normalize(features, dim=1), labels, ways), dim=1)]
+        return [F.normalize(class_prototypes(F.normalize(features, dim=1), labels, ways), dim=1)]
 
     def _head_logits(self, head: list[torch.Tensor], features: torch.Tensor) -> torch.Tensor:
-        return self.hparams["scale"] * F.normalize(features, dim=1) @ F.normalize(head[0], dim=1).T
+        return cosine_logits(features, head[0], self.hparams["scale"])
+
+    def _classifier(self, head: list[torch.Tensor]) -> AdaptedClassifier:
+        return PrototypeClassifier(self.backbone, head[0], "cosine", self.hparams["scale"])

@@ -37,10 +37,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
 from workbench.algorithms._backbone import backbone_choice
+from workbench.algorithms.classifiers import LinearClassifier
+from workbench.algorithms.episodic import EpisodicAlgorithm
+from workbench.algorithms.heads import class_prototypes
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
 from workbench.models.backbones import make_backbone
 
@@ -76,7 +77,7 @@ class LatentModel(nn.Module):
         # Relation network over every (image, other image) pair, averaged per image, then per class.
         pairs = torch.cat([codes[:, None, :].expand(n, n, -1), codes[None, :, :].expand(n, n, -1)], 2)
         per_image = self.relation(pairs).mean(1)
-        mean, raw_std = class_means(per_image, labels, ways).chunk(2, dim=1)
+        mean, raw_std = class_prototypes(per_image, labels, ways).chunk(2, dim=1)
         std = F.softplus(raw_std) + STD_FLOOR
         z = mean + std * torch.randn_like(std) if sample else mean
         kl = (0.5 * (std**2 + mean**2 - 1) - std.log()).sum(1).mean()
@@ -97,10 +98,11 @@ class LatentModel(nn.Module):
 
 
 @register
-class LEO(Algorithm):
+class LEO(EpisodicAlgorithm):
     name = "leo"
     title = "LEO (latent embedding optimisation)"
     summary = "Adapt per-class latent codes decoded into classifier weights (Rusu et al. 2019)."
+    exportable = True
     hyperparams = (
         HyperParam("outer_lr", "float", 1e-3, "Adam learning rate of the meta-update.", 1e-6, 1.0, log_scale=True),
         HyperParam("latent_size", "int", 64, "Dimensions of each class's latent code.", 1, 1024),
@@ -158,33 +160,20 @@ class LEO(Algorithm):
         penalty = ((z.detach() - z0) ** 2).sum(1).mean()
         return weights, kl, penalty
 
-    def meta_train(self, episodes) -> StepStats:
-        self.train_mode(True)
-        self.optimizer.zero_grad(set_to_none=True)
+    def episode_loss(self, episode):
         hp = self.hparams
-        total_loss, correct, count = 0.0, 0, 0
-        for episode in episodes:
-            self.between_episodes()
-            n = len(episode.support_y)
-            features = self._features(torch.cat([episode.support_x, episode.query_x]))
-            weights, kl, penalty = self._adapt_weights(features[:n], episode.support_y, episode.ways, training=True)
-            logits = self.latent.dropout(features[n:]) @ weights.T
-            task_loss = F.cross_entropy(logits, episode.query_y)
-            loss = (
-                task_loss + hp["kl_weight"] * kl + hp["encoder_penalty"] * penalty
-                + hp["orthogonality_weight"] * self.latent.orthogonality()
-            )
-            self.check_finite(loss)
-            (loss / len(episodes)).backward()
-            total_loss += task_loss.item()
-            correct += (logits.argmax(1) == episode.query_y).sum().item()
-            count += len(episode.query_y)
-        if hp["grad_clip"] > 0:
-            nn.utils.clip_grad_norm_([p for m in self.modules().values() for p in m.parameters()], hp["grad_clip"])
-        self.optimizer.step()
-        return StepStats(total_loss / len(episodes), correct / count)
+        n = len(episode.support_y)
+        features = self._features(torch.cat([episode.support_x, episode.query_x]))
+        weights, kl, penalty = self._adapt_weights(features[:n], episode.support_y, episode.ways, training=True)
+        logits = self.latent.dropout(features[n:]) @ weights.T
+        task_loss = F.cross_entropy(logits, episode.query_y)
+        loss = (
+            task_loss + hp["kl_weight"] * kl + hp["encoder_penalty"] * penalty
+            + hp["orthogonality_weight"] * self.latent.orthogonality()
+        )
+        return loss, logits, task_loss  # the reported loss is the classification loss alone
 
-    def adapt(self, support_x, support_y, ways) -> Predictor:
+    def adapt(self, support_x, support_y, ways) -> LinearClassifier:
         self.train_mode(False)
         support_y = support_y.to(self.device)
         with torch.no_grad():
@@ -192,9 +181,4 @@ class LEO(Algorithm):
         with torch.enable_grad():
             weights, _, _ = self._adapt_weights(features, support_y, ways, training=False)
         weights = weights.detach()
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return self._features(query_x) @ weights.T
-
-        return SoftmaxPredictor(logits)
+        return LinearClassifier(self.backbone, weights, weights.new_zeros(ways)).runs_like(self)

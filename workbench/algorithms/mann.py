@@ -69,9 +69,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.algorithms._memory import MemoryController, MemoryState
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from dataclasses import astuple, fields
+
 from workbench.algorithms._backbone import backbone_choice
+from workbench.algorithms._memory import MemoryController, MemoryState
+from workbench.algorithms.classifiers import AdaptedClassifier
+from workbench.algorithms.episodic import EpisodicAlgorithm
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.errors import ConfigError
@@ -80,8 +83,32 @@ from workbench.models.backbones import make_backbone
 ADAPT_ORDER_SEED = 0  # adapt shuffles the support set in the same order every time
 
 
+def query_logits(core: MemoryController, state: MemoryState, features: torch.Tensor, max_ways: int, ways: int) -> torch.Tensor:
+    """Each query continues the support sequence on its own (a batch of independent next steps)."""
+    batch = len(features)
+    inputs = torch.cat([features, features.new_zeros(batch, max_ways)], 1)
+    logits, _ = core(inputs, state.expand(batch))
+    return logits[:, :ways]
+
+
+class MemoryClassifier(AdaptedClassifier):
+    """The controller's state after reading the support sequence; each query is one more step from it."""
+
+    def __init__(self, encoder: nn.Module, core: MemoryController, state: MemoryState, max_ways: int, ways: int) -> None:
+        super().__init__()
+        self.encoder, self.core, self.max_ways, self.ways = encoder, core, max_ways, ways
+        for field, tensor in zip(fields(MemoryState), astuple(state)):
+            self.register_buffer(f"state_{field.name}", tensor)
+
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        with self.autocast():  # the encoder only: controller and memory run in fp32
+            features = self.encoder(images).float()
+        state = MemoryState(*(getattr(self, f"state_{field.name}") for field in fields(MemoryState)))
+        return query_logits(self.core, state, features, self.max_ways, self.ways)
+
+
 @register
-class MANN(Algorithm):
+class MANN(EpisodicAlgorithm):
     name = "mann"
     title = "MANN (memory-augmented network)"
     summary = "LSTM controller with an external memory, LRU writes, labels one step late (Santoro et al. 2016)."
@@ -145,45 +172,25 @@ class MANN(Algorithm):
             logits.append(out[:, :ways])
         return state, torch.cat(logits[:-1])
 
-    def _query_logits(self, state: MemoryState, features: torch.Tensor, ways: int):
-        """Each query continues the support sequence on its own (a batch of independent next steps)."""
-        batch = len(features)
-        inputs = torch.cat([features, features.new_zeros(batch, self.hparams["max_ways"])], 1)
-        logits, _ = self.core(inputs, state.expand(batch))
-        return logits[:, :ways]
-
     # --- the interface ---------------------------------------------------
-    def meta_train(self, episodes) -> StepStats:
-        self.train_mode(True)
-        self.optimizer.zero_grad(set_to_none=True)
-        total_loss, correct, count = 0.0, 0, 0
-        for episode in episodes:
-            self.between_episodes()
-            ways = episode.ways
-            self._check_ways(ways)
-            order = torch.randperm(len(episode.support_y), device=episode.support_y.device)
-            support_y, query_y = episode.support_y[order], episode.query_y
-            features = self._encode(torch.cat([episode.support_x[order], episode.query_x]))
-            n = len(order)
-            state, support_logits = self._run_support(features[:n], support_y, ways)
-            query_logits = self._query_logits(state, features[n:], ways)
-            loss = F.cross_entropy(query_logits, query_y)
-            if self.hparams["support_loss"]:
-                seen = _seen_before(support_y, ways)
-                if seen.any():
-                    support_part = F.cross_entropy(support_logits[seen], support_y[seen], reduction="sum")
-                    loss = (loss * len(query_y) + support_part) / (len(query_y) + int(seen.sum()))
-            self.check_finite(loss)
-            (loss / len(episodes)).backward()
-            total_loss += loss.item()
-            correct += (query_logits.argmax(1) == query_y).sum().item()
-            count += len(query_y)
-        if self.hparams["grad_clip"] > 0:
-            nn.utils.clip_grad_norm_([p for m in self.modules().values() for p in m.parameters()], self.hparams["grad_clip"])
-        self.optimizer.step()
-        return StepStats(total_loss / len(episodes), correct / count)
+    def episode_loss(self, episode):
+        ways = episode.ways
+        self._check_ways(ways)
+        order = torch.randperm(len(episode.support_y), device=episode.support_y.device)
+        support_y, query_y = episode.support_y[order], episode.query_y
+        features = self._encode(torch.cat([episode.support_x[order], episode.query_x]))
+        n = len(order)
+        state, support_logits = self._run_support(features[:n], support_y, ways)
+        logits = query_logits(self.core, state, features[n:], self.hparams["max_ways"], ways)
+        loss = F.cross_entropy(logits, query_y)
+        if self.hparams["support_loss"]:
+            seen = _seen_before(support_y, ways)
+            if seen.any():
+                support_part = F.cross_entropy(support_logits[seen], support_y[seen], reduction="sum")
+                loss = (loss * len(query_y) + support_part) / (len(query_y) + int(seen.sum()))
+        return loss, logits
 
-    def adapt(self, support_x, support_y, ways) -> Predictor:
+    def adapt(self, support_x, support_y, ways) -> MemoryClassifier:
         self._check_ways(ways)
         self.train_mode(False)
         support_y = support_y.to(self.device)
@@ -191,12 +198,7 @@ class MANN(Algorithm):
         order = torch.randperm(len(support_y), generator=generator).to(self.device)
         with torch.no_grad():
             state, _ = self._run_support(self._encode(support_x[order.to(support_x.device)]), support_y[order], ways)
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return self._query_logits(state, self._encode(query_x), ways)
-
-        return SoftmaxPredictor(logits)
+        return MemoryClassifier(self.encoder, self.core, state, self.hparams["max_ways"], ways).runs_like(self)
 
 
 def _seen_before(labels: torch.Tensor, ways: int) -> torch.Tensor:

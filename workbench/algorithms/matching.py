@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from workbench.algorithms._backbone import backbone_hyperparams, build_backbone
-from workbench.algorithms.base import Algorithm, Predictor, StepStats
+from workbench.algorithms.classifiers import AdaptedClassifier
+from workbench.algorithms.episodic import EpisodicAlgorithm
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
@@ -63,29 +64,46 @@ class FullContextEmbedding(nn.Module):
 def attention_probabilities(query: torch.Tensor, support: torch.Tensor, support_y: torch.Tensor, ways: int,
                             scale: torch.Tensor | float = 1.0) -> torch.Tensor:
     """(nq, ways): softmax over (scaled) cosine similarity to each support image, summed per support label."""
+    return attend(query, support, F.one_hot(support_y, ways), scale)
+
+
+def attend(query: torch.Tensor, support: torch.Tensor, support_hot: torch.Tensor, scale: torch.Tensor | float) -> torch.Tensor:
     attention = (scale * F.normalize(query, dim=1) @ F.normalize(support, dim=1).T).softmax(dim=1)
-    return attention @ F.one_hot(support_y, ways).to(attention.dtype)
+    return attention @ support_hot.to(attention.dtype)
 
 
-class _MatchingPredictor(Predictor):
-    def __init__(self, algorithm: "MatchingNetworks", support: torch.Tensor, support_y: torch.Tensor, ways: int) -> None:
-        self.algorithm, self.support, self.support_y, self.ways = algorithm, support, support_y, ways
+def embed_images(backbone: nn.Module, fce: FullContextEmbedding | None, images: torch.Tensor, autocast,
+                 support: torch.Tensor | None = None) -> torch.Tensor:
+    """Support embeddings (support=None) or query embeddings in the context of `support` (with FCE)."""
+    with autocast():
+        features = backbone(images).float()
+    if fce is None:
+        return features
+    return fce.embed_support(features) if support is None else fce.embed_query(features, support)
 
-    def predict_proba(self, query_x: torch.Tensor, chunk: int = 512) -> torch.Tensor:
-        parts = []
-        with torch.no_grad():
-            for start in range(0, len(query_x), chunk):
-                query = self.algorithm.embed_queries(self.algorithm.prepare(query_x[start:start + chunk]), self.support)
-                probs = attention_probabilities(query, self.support, self.support_y, self.ways, self.algorithm.scale())
-                parts.append(probs / probs.sum(dim=1, keepdim=True))
-        return torch.cat(parts) if parts else torch.empty(0, self.ways)
+
+class MatchingClassifier(AdaptedClassifier):
+    """The embedded support set; a query's probabilities are its attention over it, summed per class."""
+
+    def __init__(self, backbone: nn.Module, fce: FullContextEmbedding | None, support: torch.Tensor,
+                 support_y: torch.Tensor, ways: int, scale: float) -> None:
+        super().__init__()
+        self.backbone, self.fce, self.scale = backbone, fce, float(scale)
+        self.register_buffer("support", support)
+        self.register_buffer("support_hot", F.one_hot(support_y, ways).float())
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        query = embed_images(self.backbone, self.fce, images, self.autocast, self.support)
+        probs = attend(query, self.support, self.support_hot, self.scale)
+        return probs / probs.sum(dim=1, keepdim=True)
 
 
 @register
-class MatchingNetworks(Algorithm):
+class MatchingNetworks(EpisodicAlgorithm):
     name = "matching"
     title = "Matching Networks"
     summary = "Label a query by cosine attention over the support set (Vinyals et al. 2016)."
+    exportable = True
     hyperparams = (
         HyperParam("lr", "float", 1e-3, "Adam learning rate.", 1e-6, 1.0, log_scale=True),
         HyperParam("fce", "bool", False, "Full-context embeddings: LSTMs that embed support and queries in the context of the support set."),
@@ -112,39 +130,15 @@ class MatchingNetworks(Algorithm):
     def scale(self) -> torch.Tensor | float:
         return self.learned_scale() if self.learned_scale is not None else self.hparams["cosine_scale"]
 
-    def embed_support(self, support_x: torch.Tensor) -> torch.Tensor:
-        with self.autocast():
-            g = self.backbone(support_x).float()
-        return self.fce.embed_support(g) if self.fce is not None else g
+    def episode_loss(self, episode: Episode):
+        support = embed_images(self.backbone, self.fce, self.prepare(episode.support_x), self.autocast)
+        query = embed_images(self.backbone, self.fce, self.prepare(episode.query_x), self.autocast, support)
+        probs = attention_probabilities(query, support, episode.support_y, episode.ways, self.scale())
+        return F.nll_loss(probs.clamp_min(1e-8).log(), episode.query_y), probs
 
-    def embed_queries(self, query_x: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
-        with self.autocast():
-            f = self.backbone(query_x).float()
-        return self.fce.embed_query(f, support) if self.fce is not None else f
-
-    def _episode_probabilities(self, episode: Episode) -> torch.Tensor:
-        support = self.embed_support(self.prepare(episode.support_x))
-        query = self.embed_queries(self.prepare(episode.query_x), support)
-        return attention_probabilities(query, support, episode.support_y, episode.ways, self.scale())
-
-    def meta_train(self, episodes: list[Episode]) -> StepStats:
-        self.train_mode(True)
-        self.optimizer.zero_grad(set_to_none=True)
-        total_loss, correct, count = 0.0, 0, 0
-        for episode in episodes:
-            self.between_episodes()
-            probs = self._episode_probabilities(episode)
-            loss = F.nll_loss(probs.clamp_min(1e-8).log(), episode.query_y)
-            self.check_finite(loss)
-            (loss / len(episodes)).backward()
-            total_loss += loss.item()
-            correct += (probs.argmax(1) == episode.query_y).sum().item()
-            count += len(episode.query_y)
-        self.optimizer.step()
-        return StepStats(total_loss / len(episodes), correct / count)
-
-    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> MatchingClassifier:
         self.train_mode(False)  # batch norm on running statistics: queries never influence each other
         with torch.no_grad():
-            support = self.embed_support(self.prepare(support_x))
-        return _MatchingPredictor(self, support, support_y.to(self.device), ways)
+            support = embed_images(self.backbone, self.fce, self.prepare(support_x), self.autocast)
+            scale = float(self.scale())
+        return MatchingClassifier(self.backbone, self.fce, support, support_y.to(self.device), ways, scale).runs_like(self)

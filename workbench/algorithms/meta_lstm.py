@@ -36,11 +36,12 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
 
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms._inner_loop import FunctionalBackbone
+from workbench.algorithms.classifiers import FastWeightsClassifier
+from workbench.algorithms.episodic import EpisodicAlgorithm
+from workbench.algorithms.heads import head_logits, initial_head
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
 from workbench.models.conv4 import Conv4
 
@@ -87,10 +88,11 @@ class CoordinateLSTM(nn.Module):
 
 
 @register
-class MetaLSTM(Algorithm):
+class MetaLSTM(EpisodicAlgorithm):
     name = "meta_lstm"
     title = "Meta-LSTM (learned optimiser)"
     summary = "An LSTM meta-learner produces the learner's updates and initialisation (Ravi & Larochelle 2017)."
+    exportable = True
     hyperparams = (
         HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the meta-learner and the initialisation.", 1e-6, 1.0, log_scale=True),
         HyperParam("inner_steps", "int", 12, "Updates the meta-learner makes on the support set (meta-training).", 1, 100),
@@ -105,7 +107,7 @@ class MetaLSTM(Algorithm):
         super().__init__(in_channels, image_size, hparams, device, precision)
         self.learner = Conv4(in_channels, image_size, hidden=self.hparams["filters"]).to(self.device)
         self.meta_learner = CoordinateLSTM(self.hparams["lstm_size"]).to(self.device)
-        self._stats_forward = _StatsForward(self.learner)
+        self.functional = FunctionalBackbone(self.learner, self.autocast)
         self.optimizer = torch.optim.Adam(
             [*self.learner.parameters(), *self.meta_learner.parameters()], lr=self.hparams["meta_lr"]
         )
@@ -120,32 +122,23 @@ class MetaLSTM(Algorithm):
     def _unflatten(self, flat: torch.Tensor, ways: int, dim: int):
         params, start = {}, 0
         for name, p in self.learner.named_parameters():
-            params[f"net.{name}"] = flat[start:start + p.numel()].view(p.shape)
+            params[name] = flat[start:start + p.numel()].view(p.shape)
             start += p.numel()
         weight = flat[start:start + ways * dim].view(ways, dim)
         bias = flat[start + ways * dim:start + ways * dim + ways]
         return params, weight, bias
 
-    def _features(self, params: dict, x: torch.Tensor, stats=None):
-        with self.autocast():
-            features, used = functional_call(self._stats_forward, params, (x, stats), strict=False)
-        return features.float(), used
-
     def _initial_theta(self, support_x, support_y, ways) -> torch.Tensor:
         flat = torch.cat([p.reshape(-1) for p in self.learner.parameters()])
         params, _, _ = self._unflatten(flat, 0, 0)
-        features, _ = self._features(params, support_x)
-        if self.hparams["head_init"] == "zero":
-            weight, bias = features.new_zeros(ways, features.shape[1]), features.new_zeros(ways)
-        else:
-            prototypes = class_means(features, support_y, ways)
-            weight, bias = 2.0 * prototypes, -(prototypes**2).sum(1)
+        features, _ = self.functional(params, support_x)
+        weight, bias = initial_head(features, support_y, ways, self.hparams["head_init"])
         return torch.cat([flat, weight.reshape(-1), bias])
 
     def _support_loss(self, theta, support_x, support_y, ways, dim):
         params, weight, bias = self._unflatten(theta, ways, dim)
-        features, _ = self._features(params, support_x)
-        return F.cross_entropy(features @ weight.T + bias, support_y)
+        features, _ = self.functional(params, support_x)
+        return F.cross_entropy(head_logits(features, (weight, bias)), support_y)
 
     def _inner_loop(self, support_x, support_y, ways: int, steps: int) -> torch.Tensor:
         """theta_T after `steps` meta-learner updates; carries graph into the meta-learner and theta_0."""
@@ -162,53 +155,22 @@ class MetaLSTM(Algorithm):
 
     def _query_logits(self, theta, support_x, query_x, ways):
         params, weight, bias = self._unflatten(theta, ways, self.learner.feature_dim)
-        _, stats = self._features(params, support_x)
-        features, _ = self._features(params, query_x, stats)
-        return features @ weight.T + bias
+        _, stats = self.functional(params, support_x)
+        features, _ = self.functional(params, query_x, stats)
+        return head_logits(features, (weight, bias))
 
     # --- the interface ---------------------------------------------------
-    def meta_train(self, episodes) -> StepStats:
-        self.train_mode(True)
-        self.optimizer.zero_grad(set_to_none=True)
-        total_loss, correct, count = 0.0, 0, 0
-        for episode in episodes:
-            self.between_episodes()
-            support_x, query_x = self.prepare(episode.support_x), self.prepare(episode.query_x)
-            theta = self._inner_loop(support_x, episode.support_y, episode.ways, self.hparams["inner_steps"])
-            logits = self._query_logits(theta, support_x, query_x, episode.ways)
-            loss = F.cross_entropy(logits, episode.query_y)
-            self.check_finite(loss)
-            (loss / len(episodes)).backward()
-            total_loss += loss.item()
-            correct += (logits.argmax(1) == episode.query_y).sum().item()
-            count += len(episode.query_y)
-        if self.hparams["grad_clip"] > 0:
-            nn.utils.clip_grad_norm_([p for m in self.modules().values() for p in m.parameters()], self.hparams["grad_clip"])
-        self.optimizer.step()
-        return StepStats(total_loss / len(episodes), correct / count)
+    def episode_loss(self, episode):
+        support_x, query_x = self.prepare(episode.support_x), self.prepare(episode.query_x)
+        theta = self._inner_loop(support_x, episode.support_y, episode.ways, self.hparams["inner_steps"])
+        logits = self._query_logits(theta, support_x, query_x, episode.ways)
+        return F.cross_entropy(logits, episode.query_y), logits
 
-    def adapt(self, support_x, support_y, ways) -> Predictor:
+    def adapt(self, support_x, support_y, ways) -> FastWeightsClassifier:
         support_x, support_y = self.prepare(support_x), support_y.to(self.device)
         with torch.enable_grad():
             theta = self._inner_loop(support_x, support_y, ways, self.hparams["eval_inner_steps"]).detach()
         params, weight, bias = self._unflatten(theta, ways, self.learner.feature_dim)
         with torch.no_grad():
-            _, stats = self._features(params, support_x)
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                features, _ = self._features(params, self.prepare(query_x), stats)
-                return features @ weight.T + bias
-
-        return SoftmaxPredictor(logits)
-
-
-class _StatsForward(nn.Module):
-    """Wraps the learner so functional_call reaches its `forward_with_stats`."""
-
-    def __init__(self, net: Conv4) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x, stats):
-        return self.net.forward_with_stats(x, stats)
+            _, stats = self.functional(params, support_x)
+        return FastWeightsClassifier.adapted(self, self.learner, params, stats, (weight, bias))

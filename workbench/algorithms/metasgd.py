@@ -66,14 +66,10 @@ class MetaSGD(inner.GradientMetaLearner):
     title = "Meta-SGD"
     summary = "Meta-learn the initialisation and a learning rate for every weight (Li et al. 2017)."
     hyperparams = (
-        HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the outer update (initialisation and rates).", 1e-6, 1.0, log_scale=True),
+        # One inner step, as the paper.
+        *inner.gradient_hyperparams(backbone_choice("conv4", "Feature network.", functional=True), inner_lr=False, eval_inner_steps=1),
         HyperParam("rate_init_low", "float", 0.005, "Inner learning rates start uniform in [low, high].", 0.0, 10.0),
         HyperParam("rate_init_high", "float", 0.1, "Upper end of the starting inner learning rates.", 0.0, 10.0),
-        HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training (the paper: one).", 1, 50),
-        HyperParam("eval_inner_steps", "int", 1, "Inner-loop steps when adapting for evaluation and prediction.", 0, 200, after_training=True),
-        HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
-        backbone_choice("conv4", "Feature network.", functional=True),
-        *inner.BATCHING_PARAMS,
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:

@@ -20,7 +20,8 @@ _ALGORITHMS: dict[str, "type | DeclaredAlgorithm"] = {}
 _LOAD_FAILURES: dict[str, str] = {}
 
 # Modules of this package that define the interface rather than an algorithm.
-_INFRASTRUCTURE = {"base", "registry", "hyperparams"}
+_INFRASTRUCTURE = {"base", "registry", "hyperparams", "hyperparam_labels", "heads", "classifiers", "episodic", "prototypical",
+                  "inner_loop_settings"}
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from workbench.algorithms._backbone import backbone_hyperparams, build_backbone, feature_maps
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms.classifiers import AdaptedClassifier
+from workbench.algorithms.episodic import EpisodicAlgorithm
+from workbench.algorithms.heads import class_prototypes
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.algorithms.protonet import class_means
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
 
@@ -60,11 +61,41 @@ class RelationModule(nn.Module):
         return self.out(F.relu(self.hidden(x.flatten(1)))).squeeze(1)
 
 
+def class_maps(backbone: nn.Module, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> torch.Tensor:
+    """(ways, c, h, w): the mean feature map of each class's support images."""
+    maps = feature_maps(backbone, support_x).float()
+    return class_prototypes(maps.flatten(1), support_y, ways).view(ways, *maps.shape[1:])
+
+
+def relation_logits(backbone: nn.Module, relation: RelationModule, classes: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+    """(n_query, ways) relation logits of every query against every class map."""
+    queries = feature_maps(backbone, query_x).float()
+    n, ways = queries.shape[0], classes.shape[0]  # sizes, not len(): an exported graph keeps the batch size free
+    pairs = torch.cat([classes[None].expand(n, -1, -1, -1, -1), queries[:, None].expand(-1, ways, -1, -1, -1)], dim=2)
+    return relation(pairs.flatten(0, 1)).float().view(n, ways)
+
+
+class RelationClassifier(AdaptedClassifier):
+    """The class maps of a support set, scored against each query by the relation module."""
+
+    chunk = 128  # a query makes `ways` pairs of maps
+
+    def __init__(self, backbone: nn.Module, relation: RelationModule, classes: torch.Tensor) -> None:
+        super().__init__()
+        self.backbone, self.relation = backbone, relation
+        self.register_buffer("classes", classes)
+
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            return relation_logits(self.backbone, self.relation, self.classes, images)
+
+
 @register
-class RelationNetworks(Algorithm):
+class RelationNetworks(EpisodicAlgorithm):
     name = "relation"
     title = "Relation Networks"
     summary = "Score each (class, query) pair with a learned relation module (Sung et al. 2018)."
+    exportable = True
     hyperparams = (
         HyperParam("lr", "float", 1e-3, "Adam learning rate (embedding and relation modules).", 1e-6, 1.0, log_scale=True),
         HyperParam("lr_decay_every", "int", 100000, "Halve the learning rate every this many meta-updates (0: never).", 0, 10**7),
@@ -91,47 +122,15 @@ class RelationNetworks(Algorithm):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"adam": self.optimizer}
 
-
-    def _class_maps(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> torch.Tensor:
-        maps = feature_maps(self.backbone, support_x).float()
-        return class_means(maps.flatten(1), support_y, ways).view(ways, *maps.shape[1:])
-
-    def _relation_logits(self, class_maps: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        """(n_query, ways) relation logits of every query against every class."""
-        queries = feature_maps(self.backbone, query_x).float()
-        n, ways = len(queries), len(class_maps)
-        pairs = torch.cat([class_maps[None].expand(n, -1, -1, -1, -1), queries[:, None].expand(-1, ways, -1, -1, -1)], dim=2)
+    def episode_loss(self, episode: Episode):
         with self.autocast():
-            return self.relation(pairs.flatten(0, 1)).float().view(n, ways)
+            classes = class_maps(self.backbone, self.prepare(episode.support_x), episode.support_y, episode.ways)
+            logits = relation_logits(self.backbone, self.relation, classes, self.prepare(episode.query_x))
+        target = F.one_hot(episode.query_y, episode.ways).float()
+        return F.mse_loss(torch.sigmoid(logits), target), logits
 
-    def meta_train(self, episodes: list[Episode]) -> StepStats:
-        self.train_mode(True)
-        self.optimizer.zero_grad(set_to_none=True)
-        total_loss, correct, count = 0.0, 0, 0
-        for episode in episodes:
-            self.between_episodes()
-            with self.autocast():
-                class_maps = self._class_maps(self.prepare(episode.support_x), episode.support_y, episode.ways)
-                logits = self._relation_logits(class_maps, self.prepare(episode.query_x))
-            target = F.one_hot(episode.query_y, episode.ways).float()
-            loss = F.mse_loss(torch.sigmoid(logits), target)
-            self.check_finite(loss)
-            (loss / len(episodes)).backward()
-            total_loss += loss.item()
-            correct += (logits.argmax(1) == episode.query_y).sum().item()
-            count += len(episode.query_y)
-        self.optimizer.step()
-        if self.scheduler:
-            self.scheduler.step()
-        return StepStats(total_loss / len(episodes), correct / count)
-
-    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> RelationClassifier:
         self.train_mode(False)  # running batch-norm statistics: queries never influence each other
         with torch.no_grad(), self.autocast():
-            class_maps = self._class_maps(self.prepare(support_x), support_y.to(self.device), ways)
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad(), self.autocast():
-                return self._relation_logits(class_maps, self.prepare(query_x))
-
-        return SoftmaxPredictor(logits, chunk=128)
+            classes = class_maps(self.backbone, self.prepare(support_x), support_y.to(self.device), ways)
+        return RelationClassifier(self.backbone, self.relation, classes).runs_like(self)

@@ -37,7 +37,8 @@ from torch.func import grad, vmap
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from workbench.algorithms import _inner_loop as inner
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms.base import Algorithm, StepStats
+from workbench.algorithms.classifiers import FastWeightsClassifier
 from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
@@ -49,6 +50,7 @@ ADAM_EPS = 1e-8
 
 @register
 class Reptile(Algorithm):
+    exportable = True  # adapt gives a FastWeightsClassifier
     name = "reptile"
     title = "Reptile"
     summary = "Train on each task, then move the initialisation toward the trained weights (Nichol et al. 2018)."
@@ -171,7 +173,7 @@ class Reptile(Algorithm):
             self.scheduler.step()
         return StepStats(loss_sum / total, acc_sum / total)
 
-    def adapt(self, support_x, support_y, ways) -> Predictor:
+    def adapt(self, support_x, support_y, ways) -> FastWeightsClassifier:
         self.backbone.train()  # batch norm runs on the support statistics, never the running ones
         params = {n: p.detach() for n, p in self.backbone.named_parameters()}
         support_x, support_y = self.prepare(support_x), support_y.to(self.device)
@@ -180,10 +182,4 @@ class Reptile(Algorithm):
         with torch.no_grad():
             trained, head, _, _ = self._train_task(params, support_x, support_y, support_x, support_y, batches, ways)
             _, stats = self.functional(trained, support_x)
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                features, _ = self.functional(trained, self.prepare(query_x), stats)
-                return inner.head_logits(features, head)
-
-        return SoftmaxPredictor(logits)
+        return FastWeightsClassifier.adapted(self, self.backbone, trained, stats, head)

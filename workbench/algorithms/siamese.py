@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from workbench.algorithms._backbone import backbone_hyperparams, build_backbone
-from workbench.algorithms.base import Algorithm, Predictor, SoftmaxPredictor, StepStats
+from workbench.algorithms.classifiers import AdaptedClassifier
+from workbench.algorithms.episodic import EpisodicAlgorithm
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.data.episode import Episode
@@ -65,11 +66,30 @@ def class_scores(pair_logits: torch.Tensor, support_y: torch.Tensor, ways: int, 
     return masked.amax(dim=2)
 
 
+class SiameseClassifier(AdaptedClassifier):
+    """The embedded support images; a query's class logits are its verification logits against them, per class."""
+
+    chunk = 128  # a query makes one pair with every support image
+
+    def __init__(self, backbone: nn.Module, head: VerificationHead, support: torch.Tensor, support_y: torch.Tensor,
+                 ways: int, rule: str) -> None:
+        super().__init__()
+        self.backbone, self.head, self.ways, self.rule = backbone, head, ways, rule
+        self.register_buffer("support", support)
+        self.register_buffer("support_y", support_y)
+
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        with self.autocast():
+            query = self.backbone(images).float()
+        return class_scores(self.head(query[:, None, :], self.support[None, :, :]), self.support_y, self.ways, self.rule)
+
+
 @register
-class SiameseNetworks(Algorithm):
+class SiameseNetworks(EpisodicAlgorithm):
     name = "siamese"
     title = "Siamese Networks"
     summary = "Learn same/different verification on image pairs; a query takes the class of its most similar support image (Koch et al. 2015)."
+    exportable = True
     hyperparams = (
         HyperParam("lr", "float", 1e-3, "Adam learning rate (twin network and verification head).", 1e-6, 1.0, log_scale=True),
         HyperParam("weight_decay", "float", 0.0, "L2 penalty on the weights (the paper regularises each layer).", 0.0, 1.0),
@@ -99,36 +119,20 @@ class SiameseNetworks(Algorithm):
         pair_logits = self.head(query[:, None, :], support[None, :, :])
         return class_scores(pair_logits, support_y, ways, self.hparams["class_score"])
 
-    def meta_train(self, episodes: list[Episode]) -> StepStats:
-        self.train_mode(True)
-        self.optimizer.zero_grad(set_to_none=True)
-        total_loss, correct, count = 0.0, 0, 0
-        for episode in episodes:
-            self.between_episodes()
-            n_support = len(episode.support_x)
-            features = self._embed(torch.cat([episode.support_x, episode.query_x]))
-            labels = torch.cat([episode.support_y, episode.query_y])
-            i, j, same = balanced_pairs(labels)
-            loss = F.binary_cross_entropy_with_logits(self.head(features[i], features[j]), same)
-            self.check_finite(loss)
-            (loss / len(episodes)).backward()
-            total_loss += loss.item()
-            # Accuracy as the user will meet it: one-shot classification of the episode's queries.
-            with torch.no_grad():
-                logits = self._query_logits(features[n_support:], features[:n_support], episode.support_y, episode.ways)
-            correct += (logits.argmax(1) == episode.query_y).sum().item()
-            count += len(episode.query_y)
-        self.optimizer.step()
-        return StepStats(total_loss / len(episodes), correct / count)
+    def episode_loss(self, episode: Episode):
+        n_support = len(episode.support_x)
+        features = self._embed(torch.cat([episode.support_x, episode.query_x]))
+        labels = torch.cat([episode.support_y, episode.query_y])
+        i, j, same = balanced_pairs(labels)
+        loss = F.binary_cross_entropy_with_logits(self.head(features[i], features[j]), same)
+        # Accuracy as the user will meet it: one-shot classification of the episode's queries.
+        with torch.no_grad():
+            logits = self._query_logits(features[n_support:], features[:n_support], episode.support_y, episode.ways)
+        return loss, logits
 
-    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> SiameseClassifier:
         self.train_mode(False)  # running batch-norm statistics: queries never influence each other
-        support_y = support_y.to(self.device)
         with torch.no_grad():
             support = self._embed(support_x)
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return self._query_logits(self._embed(query_x), support, support_y, ways)
-
-        return SoftmaxPredictor(logits, chunk=128)
+        rule = self.hparams["class_score"]
+        return SiameseClassifier(self.backbone, self.head, support, support_y.to(self.device), ways, rule).runs_like(self)

@@ -27,7 +27,7 @@ from workbench.algorithms._backbone import backbone_hyperparams
 from workbench.algorithms._base_classes import BaseClassTraining, base_class_hyperparams
 from workbench.algorithms.base import Predictor, SoftmaxPredictor
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.algorithms.protonet import class_means
+from workbench.algorithms.heads import class_prototypes
 from workbench.algorithms.registry import register
 
 MEAN_MOMENTUM = 0.01  # the average spans roughly the last 100 meta-updates
@@ -78,7 +78,7 @@ class SimpleShot(BaseClassTraining):
 
     def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> Predictor:
         support = self._transform(self.support_features(support_x))
-        centroids = class_means(support, support_y.to(self.device), ways)
+        centroids = class_prototypes(support, support_y.to(self.device), ways)
 
         def logits(query_x: torch.Tensor) -> torch.Tensor:
             query = self._transform(self.support_features(query_x))

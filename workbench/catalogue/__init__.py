@@ -64,3 +64,10 @@ def backbone_choices() -> tuple[str, ...]:
     """Every backbone name, for a setting's choices, without importing torch: the built-ins (from
     the catalogue of built-ins) and the backbones plugins have registered so far."""
     return tuple(sorted({*builtin_catalogue.builtin().backbones, *backbones.registered_backbones()}))
+
+
+def functional_backbone_choices() -> tuple[str, ...]:
+    """The backbones the gradient-based inner loop can run (`forward_with_stats`), for a setting's
+    choices, without importing torch: the built-ins (from the catalogue) and those plugins registered."""
+    registered = backbones.registered_functional_backbones()
+    return tuple(sorted({*builtin_catalogue.builtin().functional_backbones, *registered}))

@@ -39,6 +39,7 @@ class Catalogue:
 
     algorithms: tuple[dict, ...]
     backbones: tuple[str, ...]
+    functional_backbones: tuple[str, ...] = ()  # those the gradient-based inner loop can run
 
     @property
     def algorithm_names(self) -> tuple[str, ...]:
@@ -87,10 +88,10 @@ def _read(stamp: str) -> Catalogue | None:
         data = json.loads((user_cache_dir() / CACHE_FILE).read_text(encoding="utf-8"))
         if data.get("fingerprint") != stamp:
             return None
-        algorithms, backbones = data["algorithms"], data["backbones"]
+        algorithms, backbones, functional = data["algorithms"], data["backbones"], data["functional_backbones"]
         if not all(isinstance(item, dict) and isinstance(item.get("name"), str) for item in algorithms):
             return None
-        return Catalogue(tuple(algorithms), tuple(str(b) for b in backbones))
+        return Catalogue(tuple(algorithms), tuple(str(b) for b in backbones), tuple(str(b) for b in functional))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, damaged or from another version: rebuild
 
@@ -100,7 +101,8 @@ def _build_and_save(stamp: str) -> Catalogue:
     try:
         from workbench.atomic import write_text_atomic
 
-        payload = {"fingerprint": stamp, "algorithms": list(catalogue.algorithms), "backbones": list(catalogue.backbones)}
+        payload = {"fingerprint": stamp, "algorithms": list(catalogue.algorithms), "backbones": list(catalogue.backbones),
+                   "functional_backbones": list(catalogue.functional_backbones)}
         write_text_atomic(user_cache_dir() / CACHE_FILE, json.dumps(payload, indent=1))
     except OSError:
         pass  # a read-only home: every listing imports the modules instead
@@ -119,4 +121,6 @@ def build() -> Catalogue:
         registry.describe(cls) for name, cls in sorted(registry.entries().items())
         if isinstance(cls, type) and cls.__module__ in modules
     ]
-    return Catalogue(tuple(described), backbones.builtin_backbones())
+    builtin = backbones.builtin_backbones()
+    functional = tuple(name for name in backbones.functional_backbones() if name in builtin)
+    return Catalogue(tuple(described), builtin, functional)

@@ -22,15 +22,14 @@ import torch
 
 from workbench.errors import ConfigError
 from workbench.data.pixels import invert_pixels_
-from workbench.export.adapted import (ExportError, InvertedInput, Tempered, adapted_module, can_export, check_exportable,
-                                      register_exporter)
+from workbench.export.adapted import ExportError, InvertedInput, Tempered, adapted_module, can_export, check_exportable
 from workbench.export.formats import FORMATS, write_onnx, write_torchscript
 from workbench.data.problems import printable
 from workbench.atomic import write_json_atomic
 from workbench.validation import check_output_file
 
 __all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",
-           "format_for_file", "register_exporter", "suggested_file_name"]
+           "format_for_file", "suggested_file_name"]
 
 # The exported model must give what the workbench gives: this much probability difference at most.
 TOLERANCE = 1e-4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette

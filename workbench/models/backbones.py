@@ -74,6 +74,11 @@ def functional_backbones() -> tuple[str, ...]:
     return tuple(sorted(n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None))))
 
 
+def registered_functional_backbones() -> tuple[str, ...]:
+    """Functional backbones registered so far, without importing the built-in modules."""
+    return tuple(n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None)))
+
+
 def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:
     """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights."""
     _ensure_loaded()

@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from workbench.errors import ConfigError, RunFolderError
 from workbench.weights import load_weights
 from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_text

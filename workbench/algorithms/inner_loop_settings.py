@@ -1,0 +1,36 @@
+"""The settings of the gradient-based family (MAML, ANIL, Meta-SGD and plugins on the same inner loop).
+
+Without torch, so that a plugin can declare these settings while `main.py algorithms` stays fast.
+"""
+
+from __future__ import annotations
+
+from workbench.algorithms.hyperparams import HyperParam
+
+# The two settings every vectorised gradient-based method offers, declared once.
+BATCHING_PARAMS = (
+    HyperParam("vectorise", "choice", "auto", "Train the tasks of a meta-batch in one vectorised pass (torch.func vmap: on) or one by one "
+               "(off). auto: vectorised on a GPU, one by one on a CPU, where the loop measured faster (see README).",
+               choices=("auto", "on", "off")),
+    HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause "
+               "and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
+)
+
+
+def gradient_hyperparams(backbone: HyperParam, inner_lr: bool = True, eval_inner_steps: int = 3) -> tuple[HyperParam, ...]:
+    """The settings MAML, ANIL and Meta-SGD share, declared once (Meta-SGD learns its inner rates: no inner_lr).
+
+    `backbone`: the backbone setting, among the backbones the functional inner loop can run.
+    """
+    return (
+        HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the outer (meta) update.", 1e-6, 1.0, log_scale=True),
+        *([HyperParam("inner_lr", "float", 0.1, "Learning rate of the inner-loop SGD steps on the support set.", 1e-5, 10.0,
+                      log_scale=True)] if inner_lr else []),
+        HyperParam("inner_steps", "int", 1, "Inner-loop steps during meta-training.", 1, 50),
+        HyperParam("eval_inner_steps", "int", eval_inner_steps, "Inner-loop steps when adapting for evaluation and prediction.",
+                   0, 200, after_training=True),
+        HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes "
+                   "(Proto-MAML) or zeros.", choices=("prototype", "zero")),
+        backbone,
+        *BATCHING_PARAMS,
+    )
