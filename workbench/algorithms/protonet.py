@@ -14,7 +14,6 @@ import torch
 from torch import nn
 
 from workbench.algorithms._backbone import backbone_hyperparams
-from workbench.algorithms.heads import class_prototypes
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.prototypical import PrototypeAlgorithm
 from workbench.algorithms.registry import register
