@@ -2,12 +2,20 @@
 
 import os
 
-# Before anything imports Qt: no display is needed (or present) in tests.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+import json  # noqa: E402
 # Tests never read or change the user's remembered settings or data folder.
 import tempfile  # noqa: E402
 
 _SANDBOX = tempfile.mkdtemp(prefix="workbench-gui-tests-")
+# Before anything imports Qt: no display is needed (or present) in tests. The offscreen plugin's own
+# screen is 800×800, smaller than a desktop; the tests get a 1920×1080 one, so a new window opens at
+# the size people see (test_layout.py checks a small screen in a process of its own).
+_SCREEN = os.path.join(_SANDBOX, "screen.json")
+with open(_SCREEN, "w", encoding="utf-8") as _file:
+    json.dump({"screens": [{"name": "desktop", "x": 0, "y": 0, "width": 1920, "height": 1080,
+                            "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}, _file)
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", os.path.join(_SANDBOX, "settings.ini"))
 os.environ.setdefault("FEWSHOT_WORKBENCH_DATA", os.path.join(_SANDBOX, "data"))
 
@@ -39,9 +47,6 @@ def window_factory(qtbot, tmp_path):
     def make():
         make_application([])
         win = MainWindow(runs_root=tmp_path / "runs")
-        # The offscreen screen is 800×800, so a new window fits itself to that; the tests drive the
-        # window at the size a desktop gives it (test_layout.py checks 1024×700 on its own).
-        win.resize(1400, 880)
         qtbot.addWidget(win, before_close_func=_forget_unsaved_work)
         win.show()
         made.append(win)

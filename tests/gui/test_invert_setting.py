@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from tests.gui.conftest import SCAN_TIMEOUT_MS
 
@@ -92,5 +92,5 @@ def test_left_on_auto_a_run_decides_from_the_images_and_records_it(window, glyph
 def test_an_auto_box_says_auto_until_clicked(window, qtbot):
     box = window.protocol_panel.rotations
     assert box.text().endswith(": auto")
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # on the box itself
     assert box.isChecked() and not box.text().endswith("auto")

@@ -1,6 +1,9 @@
 """Every page fits a 1024 x 700 screen: the window never asks for more, long paths are elided (the
 full path in the tooltip), and the Label page's buttons are not clipped."""
 
+import os
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -48,20 +51,27 @@ def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window,
     assert page.class_button_list[-1].text().endswith("11")  # all twelve buttons, in a scrolling row
 
 
-def test_a_new_window_fits_the_screen_it_opens_on(qtbot, tmp_path):
-    """With no remembered size, the window takes its preferred size only where the screen holds it
-    (the offscreen screen of the tests is 800×800, smaller than the preferred 1400×880)."""
-    from workbench.gui.app import make_application
-    from workbench.gui.main_window import PREFERRED_SIZE, MainWindow
-    from workbench.gui.settings import app_settings
+def test_a_new_window_fits_the_screen_it_opens_on(tmp_path):
+    """With no remembered size, the window takes its preferred size only where the screen holds it: on
+    the offscreen plugin's own 800×800 screen (in a process of its own), smaller than the preferred 1400×880."""
+    import subprocess
+    import sys
 
-    app = make_application([])
-    app_settings().remove("window/geometry")  # as on a first start: no size remembered
-    window = MainWindow(runs_root=tmp_path / "runs")
-    qtbot.addWidget(window)
-    available = app.primaryScreen().availableGeometry()
-    assert available.width() < PREFERRED_SIZE.width()  # the case this test is about
-    assert window.width() <= available.width() and window.height() <= available.height()
+    code = (
+        "from workbench.gui.app import make_application\n"
+        "from workbench.gui.main_window import PREFERRED_SIZE, MainWindow\n"
+        "app = make_application([])\n"
+        "screen = app.primaryScreen().availableGeometry()\n"
+        f"window = MainWindow(runs_root={str(tmp_path / 'runs')!r})\n"
+        "print(screen.width(), screen.height(), window.width(), window.height(), PREFERRED_SIZE.width())\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "FEWSHOT_WORKBENCH_SETTINGS": str(tmp_path / "fresh.ini")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr[-2000:]
+    screen_w, screen_h, width, height, preferred = map(int, result.stdout.split()[-5:])
+    assert screen_w < preferred  # the case this test is about
+    assert width <= screen_w and height <= screen_h
 
 
 def test_the_class_folders_button_shows_its_whole_text_and_its_menu(window):

@@ -248,6 +248,8 @@ def test_bad_split_setting_is_explained(window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     panel = window.protocol_panel
     panel.split_mode.setCurrentIndex(panel.split_mode.findData("group"))
+    assert not panel.groups.isEnabled()  # a model to use holds no group back for test
+    panel.purpose.setCurrentIndex(panel.purpose.findData("measure"))
     assert panel.groups.count() == 2 and panel.groups.isEnabled()
     panel.val_percent.setValue(60)
     panel.test_percent.setValue(50)  # validation + test >= 100 %

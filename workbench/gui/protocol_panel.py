@@ -114,8 +114,8 @@ class ProtocolPanel(QWidget):
         # What the run is for decides whether classes are held back: a model to use learns from every
         # class (a held-back class would be one it never learnt); a measurement needs unseen classes.
         self.purpose = QComboBox()
-        self.purpose.addItem("Train a model to use (every class trains)", "use")
-        self.purpose.addItem("Measure on held-out classes (a test score)", "measure")
+        self.purpose.addItem("Train a model to use", "use")
+        self.purpose.addItem("Measure on held-out classes", "measure")
         self.purpose.setToolTip("To use: every class except the validation share trains the model, and "
                                 "there is no test score. To measure: the test share of classes (or the "
                                 "checked groups) never trains, and Evaluate scores the model on them.")
