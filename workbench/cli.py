@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pl = commands.add_parser("plugins", help="list the plugins, where each came from and whether it loaded")
     pl.add_argument("--json", action="store_true")
+    pl.add_argument("--examples", choices=("on", "off"),
+                    help="switch the example plugins shipped in plugins/ on or off (kept in the plugin settings)")
     pl.set_defaults(handler=cmd_plugins)
     return parser
 
@@ -427,6 +429,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from workbench.catalogue import plugins
     from workbench import catalogue
 
+    if args.examples:
+        settings = plugins.current_settings()
+        settings.project_folder = args.examples == "on"
+        plugins.use_settings(settings)  # saved; what is switched off leaves at the next start
+        print(f"example plugins {args.examples}", file=sys.stderr)
     catalogue.names()  # loads the plugins from the enabled places
     problem = plugins.settings_problem()
     if problem:
@@ -438,6 +445,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         return 0
     if not plugins.enabled():
         print("plugin loading is off (--no-plugins, WORKBENCH_NO_PLUGINS or the settings file)")
+    elif not plugins.current_settings().project_folder:
+        print(f"the example plugins in {plugins.PROJECT_PLUGINS} are off: `main.py plugins --examples on` "
+              "(or Tools › Plugins…) switches them on")
     for folder, source in plugins.plugin_folders():
         print(f"folder ({source}): {folder}{'' if folder.is_dir() else '  [missing]'}")
     for s in statuses:

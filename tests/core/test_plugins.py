@@ -157,7 +157,27 @@ def test_a_damaged_settings_file_is_named_and_the_defaults_are_used(tmp_path):
         PluginSettings.load(config / "plugins.json")
     result = cli("plugins", env={"WORKBENCH_CONFIG_DIR": str(config)})
     assert result.returncode == 0
-    assert "warning: The plugin settings file" in result.stderr and "cosine_prototypes" in result.stdout
+    assert "warning: The plugin settings file" in result.stderr
+    assert "the example plugins in" in result.stdout and "are off" in result.stdout  # the defaults: examples off
+
+
+def test_the_example_plugins_are_off_until_a_person_switches_them_on(tmp_path):
+    config = tmp_path / "fresh-config"  # a person's first start: no settings file yet
+    env = {"WORKBENCH_CONFIG_DIR": str(config)}
+    assert PluginSettings().project_folder is False
+    names = {a["name"] for a in json.loads(cli("algorithms", "--json", env=env).stdout)}
+    assert "protonet" in names and not names & {"example_cosine", "example_layer_rates"}
+    listing = cli("plugins", env=env).stdout
+    assert "--examples on" in listing
+
+    switched = cli("plugins", "--examples", "on", env=env)
+    assert switched.returncode == 0 and "example plugins on" in switched.stderr
+    assert PluginSettings.load(config / "plugins.json").project_folder is True
+    names = {a["name"] for a in json.loads(cli("algorithms", "--json", env=env).stdout)}
+    assert {"example_cosine", "example_layer_rates"} <= names
+    cli("plugins", "--examples", "off", env=env)
+    names = {a["name"] for a in json.loads(cli("algorithms", "--json", env=env).stdout)}
+    assert not names & {"example_cosine", "example_layer_rates"}
 
 
 def test_settings_round_trip_and_reject_wrong_types(tmp_path):

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gui
 
 
 def test_gray_and_rgb_arrays_become_the_same_pixels(qapp):
-    from workbench.gui.images import array_to_qimage
+    from workbench.gui.qt_images import array_to_qimage
 
     gray = np.arange(12, dtype=np.uint8).reshape(1, 3, 4) * 20
     image = array_to_qimage(gray)
@@ -28,7 +28,7 @@ def test_gray_and_rgb_arrays_become_the_same_pixels(qapp):
 
 
 def test_cache_images_are_turned_like_the_sampler_turns_them(qapp):
-    from workbench.gui.images import array_to_qimage, cache_pixmap
+    from workbench.gui.qt_images import array_to_qimage, cache_pixmap
 
     images = torch.zeros((2, 1, 8, 8), dtype=torch.uint8)
     images[1, 0, 0, 7] = 255  # top-right corner

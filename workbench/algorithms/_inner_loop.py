@@ -32,6 +32,7 @@ from workbench.algorithms.heads import Head, head_logits, initial_head, one_hot
 from workbench.algorithms.heads import class_prototypes as prototypes
 from workbench.algorithms.inner_loop_settings import BATCHING_PARAMS, gradient_hyperparams  # noqa: F401  (re-exported)
 from workbench.data.episode import Episode
+from workbench.models.backbones import make_backbone
 
 Params = dict[str, torch.Tensor]
 Stats = list[tuple[torch.Tensor, torch.Tensor]]
@@ -367,3 +368,20 @@ __all__ = [
     "detach_tree", "grad", "grad_and_value", "gradient_hyperparams", "head_logits", "initial_head", "one_hot", "prototypes", "query_loss",
     "sgd_step", "stack_episodes", "vectorising",
 ]
+
+
+class BackboneMetaLearner(GradientMetaLearner):
+    """A gradient meta-learner whose meta-parameters are one backbone, meta-trained by Adam at
+    `meta_lr` (MAML, ANIL): a subclass says only how a task adapts (`make_loop`)."""
+
+    def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
+        super().__init__(in_channels, image_size, hparams, device, precision)
+        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
+        self.functional = FunctionalBackbone(self.backbone, self.autocast)
+
+    def modules(self) -> dict[str, nn.Module]:
+        return {"backbone": self.backbone}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"adam": self.optimizer}

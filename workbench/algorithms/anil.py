@@ -21,33 +21,18 @@ Paper: reports no Omniglot 5-way 1-shot figure; on Omniglot it reports 20-way
 
 from __future__ import annotations
 
-import torch
-from torch import nn
 
 from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.registry import register
-from workbench.models.backbones import make_backbone
 
 
 @register
-class ANIL(inner.GradientMetaLearner):
+class ANIL(inner.BackboneMetaLearner):
     name = "anil"
     title = "ANIL"
     summary = "MAML with an inner loop on the head only; the backbone learns in the outer loop (Raghu et al. 2020)."
     hyperparams = inner.gradient_hyperparams(backbone_choice("conv4", "Feature network.", functional=True))
-
-    def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
-        super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
-        self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
-        self.functional = inner.FunctionalBackbone(self.backbone, self.autocast)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"backbone": self.backbone}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"adam": self.optimizer}
 
     def make_loop(self, meta, ways: int, steps: int) -> inner.InnerLoop:
         return inner.InnerLoop(

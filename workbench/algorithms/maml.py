@@ -32,18 +32,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import torch
-from torch import nn
 from torch.func import grad, vmap
 
 from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms._backbone import backbone_choice
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
-from workbench.models.backbones import make_backbone
 
 
 @register
-class MAML(inner.GradientMetaLearner):
+class MAML(inner.BackboneMetaLearner):
     name = "maml"
     title = "MAML"
     summary = "Meta-learn an initialisation that adapts in a few gradient steps (Finn et al. 2017)."
@@ -51,18 +49,6 @@ class MAML(inner.GradientMetaLearner):
         *inner.gradient_hyperparams(backbone_choice("conv4", "Feature network.", functional=True)),
         HyperParam("first_order", "bool", False, "Ignore second-order terms (first-order MAML): faster, less memory."),
     )
-
-    def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
-        super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
-        self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
-        self.functional = inner.FunctionalBackbone(self.backbone, self.autocast)
-
-    def modules(self) -> dict[str, nn.Module]:
-        return {"backbone": self.backbone}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"adam": self.optimizer}
 
     def make_loop(self, meta, ways: int, steps: int) -> inner.InnerLoop:
         return inner.InnerLoop(self.functional, ways, steps, self.hparams["head_init"], inner.sgd_step(self.hparams["inner_lr"]))

@@ -2,10 +2,11 @@
 
 Plugins are Python code, so they run only from places the user switched on:
 
-    {"enabled": true, "project_folder": true, "entry_points": true, "folders": ["/home/me/my-plugins"]}
+    {"enabled": true, "project_folder": false, "entry_points": true, "folders": ["/home/me/my-plugins"]}
 
 `enabled` false turns every plugin off (built-in algorithms still work);
-`project_folder` is the plugins/ folder shipped with the workbench;
+`project_folder` is the plugins/ folder shipped with the workbench, which holds the example plugins
+(off unless switched on: examples are for reading and copying, not for a person's algorithm list);
 `entry_points` are pip-installed packages that declare `workbench.algorithms`;
 `folders` are the user's own plugin folders. The environment variable
 WORKBENCH_PLUGIN_PATH adds folders for one session, WORKBENCH_NO_PLUGINS=1 (or
@@ -49,10 +50,10 @@ def settings_path() -> Path:
 
 @dataclass
 class PluginSettings:
-    """The user's choice of plugin places; missing keys take the defaults (project folder on)."""
+    """The user's choice of plugin places; missing keys take the defaults (the examples off)."""
 
     enabled: bool = True
-    project_folder: bool = True
+    project_folder: bool = False
     entry_points: bool = True
     folders: list[str] = field(default_factory=list)
 

@@ -21,7 +21,7 @@ from workbench.data import problems as P
 from workbench.data.problems import Problem, printable
 from workbench.data.sources import ClassEntry, DatasetScan
 from workbench.gui.class_table import ClassTableModel, make_proxy
-from workbench.gui.thumbnails import MAX_THUMBS, ThumbnailStrip
+from workbench.gui.class_strip import MAX_THUMBS, ThumbnailStrip
 
 PROBLEM_TITLES = {
     P.NOT_AN_IMAGE: "Not an image",

@@ -63,7 +63,7 @@ class PluginsDialog(QDialog):
         places = QGroupBox("Where plugins come from")
         places_layout = QVBoxLayout(places)
         self.enabled_box = QCheckBox("Load plugins (off: only the built-in algorithms)")
-        self.project_box = QCheckBox(f"Plugins shipped with the workbench ({plugins.PROJECT_PLUGINS})")
+        self.project_box = QCheckBox(f"Example plugins shipped with the workbench ({plugins.PROJECT_PLUGINS})")
         self.entry_points_box = QCheckBox(f"Installed packages that declare '{plugins.ENTRY_POINT_GROUP}'")
         for box in (self.enabled_box, self.project_box, self.entry_points_box):
             places_layout.addWidget(box)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidget
 
-from workbench.gui.images import cache_pixmap, placeholder_pixmap
+from workbench.gui.qt_images import cache_pixmap, placeholder_pixmap
 from workbench.training.events import EpisodePredictions
 
 TILE = 56

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from workbench.data.images import ImageDecodeError
 from workbench.data.views import orient_array
 from workbench.errors import WorkbenchError
-from workbench.gui.images import array_to_pixmap, cache_pixmap, placeholder_pixmap
+from workbench.gui.qt_images import array_to_pixmap, cache_pixmap, placeholder_pixmap
 from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, TopConfusions, accuracy_text, make_table
 from workbench.gui.inspect.mistakes_view import TILE, MistakesView
 from workbench.gui.inspect.reliability_view import ReliabilityView

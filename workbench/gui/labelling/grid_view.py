@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from workbench.gui.images import placeholder_pixmap
+from workbench.gui.qt_images import placeholder_pixmap
 from workbench.gui.labelling.colors import class_color
 from workbench.gui.labelling.grid_model import (
     BROKEN_ROLE,

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from workbench.data.images import ImageDecodeError, load_image_file
-from workbench.gui.images import array_to_qimage
+from workbench.gui.qt_images import array_to_qimage
 
 THUMB_PIXELS = 72
 CACHE_SIZE = 1500  # ~30 MB of 72x72 pixmaps: a few screens' worth

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
 from workbench.data.images import ImageDecodeError, decode_image
 from workbench.data.sources import ClassEntry, read_many
-from workbench.gui.images import array_to_pixmap, placeholder_pixmap
+from workbench.gui.qt_images import array_to_pixmap, placeholder_pixmap
 
 THUMB_PIXELS = 64
 MAX_THUMBS = 20  # decoding is on the GUI thread, so only a few images
