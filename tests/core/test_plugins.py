@@ -116,7 +116,7 @@ def test_the_gradient_example_plugin_trains_adapts_and_exports(glyphs):
 
 def test_a_broken_plugin_is_reported_and_the_rest_works(user_folders):
     config, folder = user_folders
-    PluginSettings(folders=[str(folder)]).save(config / "plugins.json")
+    PluginSettings(project_folder=True, folders=[str(folder)]).save(config / "plugins.json")
     env = {"WORKBENCH_CONFIG_DIR": str(config)}
     result = cli("algorithms", "--json", env=env)
     assert result.returncode == 0, result.stderr

@@ -28,6 +28,7 @@ PLUGIN = textwrap.dedent("""
 def fresh_settings(tmp_path, monkeypatch):
     """Plugin settings in a temporary config folder, read anew; the plugin it adds is unregistered after."""
     monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    PluginSettings(project_folder=True).save(tmp_path / "config" / "plugins.json")  # the examples switched on
     plugins.use_settings(PluginSettings.load(), save=False)
     yield tmp_path / "config" / "plugins.json"
     registry.unregister("dialog_protonet")
@@ -44,6 +45,7 @@ def test_dialog_lists_plugins_and_adds_a_folder_that_loads_at_once(qtbot, tmp_pa
     rows = {row[0]: row for row in dialog.row_texts()}
     assert rows["cosine_prototypes"][1:4] == ("loaded", "example_cosine", "project folder")
     assert dialog.enabled_box.isChecked() and dialog.project_box.isChecked()
+    assert dialog.project_box.text().startswith("Example plugins")
 
     folder = tmp_path / "mine"
     folder.mkdir()
