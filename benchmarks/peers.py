@@ -114,7 +114,10 @@ def make_works(peers: Path, data: Path, out_dir: Path, quick: bool, precision: s
     steps = pw + pn * pk
     train = [str(ROOT / "main.py"), "train", "--data", small1, "--algorithm", "protonet", "--invert", "--device", "cpu",
              "--precision", precision, "--steps", str(steps), "--val-every", str(steps), "--val-episodes", "1",
-             "--checkpoint-every", str(steps + 1), "--split", "class", "--quiet", "--json", "--out", "{run}"]
+             "--checkpoint-every", str(steps + 1), "--split", "class", "--quiet", "--json", "--out", "{run}",
+             # The peers' work exactly: 5-way training episodes (the CLI's default trains ProtoNet 30-way) and
+             # no rotated, mirrored or distorted classes (easyfsl's EasySet has none).
+             "--train-ways", "5", "--train-queries", "15", "--no-rotations", "--no-mirror", "--no-augment"]
     return [
         Work("a", "ProtoNet, max-pool Conv4, from the PNG folder", "episodes/s", "easyfsl 1.5.0 EasySet",
              [*efs, "--data-path", "easyset", "--tag", "efs_easyset"], train, (pw, pn, pk)),
