@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,18 +50,9 @@ class Catalogue:
 
 def user_cache_dir() -> Path:
     """WORKBENCH_CACHE_DIR, else the platform's usual cache folder."""
-    from workbench.catalogue.plugin_settings import APP_FOLDER
+    from workbench.catalogue.plugin_settings import user_folder
 
-    override = os.environ.get("WORKBENCH_CACHE_DIR")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / APP_FOLDER
+    return user_folder("cache")
 
 
 def fingerprint() -> str:

@@ -30,18 +30,34 @@ SETTINGS_FILE = "plugins.json"
 APP_FOLDER = "fewshot-workbench"
 
 
+# Where each kind of per-user folder lives: (override variable, Windows variable and fallback under the
+# home folder, macOS folder under the home folder, XDG variable and fallback under the home folder).
+_USER_FOLDERS = {
+    "config": ("WORKBENCH_CONFIG_DIR", "APPDATA", ("AppData", "Roaming"), ("Library", "Application Support"),
+               "XDG_CONFIG_HOME", (".config",)),
+    "cache": ("WORKBENCH_CACHE_DIR", "LOCALAPPDATA", ("AppData", "Local"), ("Library", "Caches"),
+              "XDG_CACHE_HOME", (".cache",)),
+}
+
+
+def user_folder(kind: str) -> Path:
+    """The workbench's per-user folder of `kind` ('config' or 'cache'): its override variable, else the
+    platform's usual place."""
+    override, windows_env, windows, mac, xdg_env, xdg = _USER_FOLDERS[kind]
+    if os.environ.get(override):
+        return Path(os.environ[override])
+    if sys.platform == "win32":
+        base = Path(os.environ.get(windows_env) or Path.home().joinpath(*windows))
+    elif sys.platform == "darwin":
+        base = Path.home().joinpath(*mac)
+    else:
+        base = Path(os.environ.get(xdg_env) or Path.home().joinpath(*xdg))
+    return base / APP_FOLDER
+
+
 def user_config_dir() -> Path:
     """The folder for the user's settings: WORKBENCH_CONFIG_DIR, else the platform's usual place."""
-    override = os.environ.get("WORKBENCH_CONFIG_DIR")
-    if override:
-        return Path(override)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / APP_FOLDER
+    return user_folder("config")
 
 
 def settings_path() -> Path:
