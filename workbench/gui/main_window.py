@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.trainer.changed.connect(self.update_actions)
         self.projects.titleChanged.connect(self._update_title)
         self.status_job.changed.connect(self.update_actions)
+        self.training_page.test_score.scored.connect(lambda _run_dir: self.runs_page.refresh())
         self.runs_page.resumeRequested.connect(self.trainer.resume)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)

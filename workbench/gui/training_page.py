@@ -15,11 +15,13 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from workbench.gui.curves import CurvesView
+from workbench.gui.held_out_score import HeldOutScore
 from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.run_history import show_past
 from workbench.gui.training_panel import TrainingPanel
 from workbench.gui.workers import PROGRESS, create_worker
 from workbench.runs.config import RunConfig
+from workbench.runs.folder import RunFolder
 from workbench.training.control import RunControl
 from workbench.training.events import EpisodePredictions, RunFinished, RunStarted, TrainStep, Validation
 from workbench.training.runner import train_run
@@ -98,6 +100,8 @@ class TrainingPage(QWidget):
         self.training_panel = TrainingPanel()
         self.curves = CurvesView()
         self.predictions = PredictionsView()
+        self.test_score = HeldOutScore()  # measured once the run ends: held_out_score.py
+        self._held_out = 0  # test classes of the run, from its RunStarted
 
         self.predictions_log_split = QSplitter(Qt.Orientation.Horizontal)
         self.predictions_log_split.addWidget(self.predictions)
@@ -117,6 +121,7 @@ class TrainingPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.training_panel)
+        layout.addWidget(self.test_score)
         layout.addWidget(plots_split, 1)
 
     # --- the run -------------------------------------------------------------------
@@ -139,6 +144,8 @@ class TrainingPage(QWidget):
         self.predictions.clear()
         self.predictions.set_images(None)
         self.last_finished = None
+        self.test_score.clear()  # the previous run's score, or its measurement under way
+        self._held_out = 0
         self.training_panel.run_requested(run_dir)
         run = TrainingRun(config, run_dir, resume=resume, parent=self)
         run.worker.progressed.connect(self.show_event)
@@ -181,14 +188,24 @@ class TrainingPage(QWidget):
         elif isinstance(event, RunStarted):
             if self.run is not None:
                 self.run.started_training = True
+            self._held_out = event.test_classes
             if event.start_step > 0:  # resumed: the steps before the checkpoint belong on the curves too
                 show_past(self, event.run_dir, event.start_step)
             self.runStarted.emit(event)
         elif isinstance(event, RunFinished):
             self.last_finished = event
             self.curves.redraw()
+            self._measure_test_score(event)
             self.runFinished.emit(event)
         self.training_panel.handle(event)
+
+    def _measure_test_score(self, event: RunFinished) -> None:
+        """A run that ended with a model (finished, or stopped after a validation saved one) is
+        scored on its held-out classes in the background; a failed run is not."""
+        saved = event.status == "completed" or (
+            event.status == "cancelled" and bool(event.run_dir) and RunFolder(event.run_dir).model_path.exists())
+        if saved and self.run is not None:
+            self.test_score.measure(event.run_dir, self._held_out, self.run.config.device)
 
     def _on_failed(self, message: str) -> None:
         self.training_panel.run_failed(message)
@@ -220,5 +237,6 @@ class TrainingPage(QWidget):
         return True
 
     def shutdown(self) -> None:
+        self.test_score.shutdown()
         self.curves.timer.stop()
         self.training_panel.timer.stop()
