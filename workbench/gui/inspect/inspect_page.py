@@ -22,11 +22,20 @@ from workbench.data.images import ImageDecodeError
 from workbench.data.views import orient_array
 from workbench.errors import WorkbenchError
 from workbench.gui.qt_images import array_to_pixmap, cache_pixmap, placeholder_pixmap
-from workbench.gui.inspect.confusion_view import ConfusionModel, PerClassModel, TopConfusions, accuracy_text, make_table
+from workbench.gui.inspect.cell_view import HINT as CELL_HINT, CellView
+from workbench.gui.inspect.confusion_view import (
+    ConfusionModel,
+    PerClassModel,
+    TopConfusions,
+    accuracy_text,
+    make_table,
+    short_name,
+)
 from workbench.gui.inspect.mistakes_view import TILE, MistakesView
 from workbench.gui.inspect.reliability_view import ReliabilityView
 from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
 from workbench.gui.workers import CANCELLED, PROGRESS, Worker, create_worker
+from workbench.inspect.cells import cell_queries
 from workbench.inspect.embedding import embed_episode
 from workbench.inspect.evaluation import EVALUATION_FILE, Inspection, calibration_of, inspect_run, load_inspection
 from workbench.inspect.display_image import read_display_image
@@ -69,6 +78,7 @@ class InspectPage(QWidget):
         self.job: Worker | None = None
         self.embed_job: Worker | None = None
         self._pending_episode: tuple[int, str] | None = None
+        self._pending_cell: tuple[str, str] | None = None  # shown once the images are loaded
         self._image_cache: dict[tuple[int, int, str], QPixmap] = {}
 
         self.title = QLabel("<h3>No run opened</h3>")
@@ -105,11 +115,14 @@ class InspectPage(QWidget):
         self.per_class = make_table(self.per_class_model, sortable=True)
         self.confusion_model = ConfusionModel(self)
         self.confusion = make_table(self.confusion_model, sortable=False)
-        self.confusion.setToolTip("Rows: true class; columns: predicted class. Green diagonal: right; red: confusions.")
+        self.confusion.setToolTip("Rows: true class; columns: predicted class. Green diagonal: right; red: confusions. "
+                                  "Click a cell to see its images.")
+        self.confusion.clicked.connect(self._on_confusion_clicked)
         left_tabs = QTabWidget()
         left_tabs.addTab(self.per_class, "Per class")
         left_tabs.addTab(self.confusion, "Confusion matrix")
         self.top_confusions = TopConfusions()
+        self.top_confusions.cellClicked.connect(self._on_top_confusion_clicked)
         left_tabs.addTab(self.top_confusions, "Top confusions")
         self.result_tabs = left_tabs
         self.mistakes = MistakesView()
@@ -119,6 +132,8 @@ class InspectPage(QWidget):
         self.tasks.episodeClicked.connect(self.open_episode)
         self.views = QTabWidget()
         self.views.addTab(self.mistakes, "Worst mistakes")
+        self.cell = CellView()
+        self.views.addTab(self.cell, "Confusion cell")
         self.views.addTab(self.embedding, "Episode embedding")
         self.views.addTab(self.tasks, "Task map")
         self.reliability = ReliabilityView()
@@ -178,6 +193,8 @@ class InspectPage(QWidget):
         self.confusion_model.set_inspection(None)
         self.top_confusions.setRowCount(0)
         self.mistakes.show_empty(message)
+        self._pending_cell = None
+        self.cell.show_message(message)
         self.reliability.set_report(None)
         self.body.setEnabled(False)
 
@@ -213,6 +230,8 @@ class InspectPage(QWidget):
         self.confusion_model.set_inspection(inspection)
         self.top_confusions.show_confusions(self.confusion_model)
         self.mistakes.set_inspection(inspection, self.image)
+        self._pending_cell = None
+        self.cell.show_message(CELL_HINT)
         self.embedding.set_episode_count(len(inspection.episodes))
         self.embedding.image_source = self.image
         self.embedding.show_message("Choose an episode to see its support and query images in feature space.")
@@ -238,6 +257,41 @@ class InspectPage(QWidget):
                 pixmap = placeholder_pixmap(TILE)
         self._image_cache[key] = pixmap
         return pixmap
+
+    # --- a confusion cell's images --------------------------------------------------
+    def _on_confusion_clicked(self, index) -> None:
+        classes = self.confusion_model.classes
+        if index.isValid() and self.inspection is not None:
+            self.show_cell(classes[index.row()], classes[index.column()])
+
+    def _on_top_confusion_clicked(self, row: int, _column: int) -> None:
+        cells = self.confusion_model.top_confusions()
+        if 0 <= row < len(cells) and self.inspection is not None:
+            self.show_cell(cells[row][1], cells[row][2])
+
+    def show_cell(self, true_class: str, predicted_class: str) -> None:
+        """Show the query images of true class `true_class` predicted as `predicted_class` (a class key each),
+        loading the run's images first when only the saved evaluation is open."""
+        self.views.setCurrentWidget(self.cell)
+        names = self.confusion_model.names
+        true_name, predicted_name = short_name(true_class, names), short_name(predicted_class, names)
+        right = true_class == predicted_class
+        queries = cell_queries(self.inspection, true_class, predicted_class)
+        if not queries:
+            what = f"No query of <b>{true_name}</b> was " + ("predicted right" if right else f"predicted as <b>{predicted_name}</b>")
+            self.cell.show_message("Nothing to show in this cell.", what + ".")
+            return
+        if self.setup is None:
+            self._pending_cell = (true_class, predicted_class)
+            self.cell.show_message("Loading the run's images…", f"<b>{true_name}</b> predicted as <b>{predicted_name}</b>")
+            self._load_setup()
+            return
+        row, column = self.confusion_model.classes.index(true_class), self.confusion_model.classes.index(predicted_class)
+        times = self.confusion_model.matrix[row][column]
+        verdict = "predicted right" if right else f"predicted as <b>{predicted_name}</b>"
+        self.cell.show_queries(f"{len(queries)} images of <b>{true_name}</b> {verdict} "
+                               f"({times} times over the episodes), the most confident first",
+                               queries, self.image, self.setup.cache.image_paths, right)
 
     # --- embeddings -----------------------------------------------------------
     def open_episode(self, index: int) -> None:
@@ -290,6 +344,9 @@ class InspectPage(QWidget):
     def _on_setup_loaded(self, setup: EvaluationSetup) -> None:
         self.setup = setup
         self._image_cache.clear()
+        if self._pending_cell is not None:
+            cell, self._pending_cell = self._pending_cell, None
+            self.show_cell(*cell)
         if self._pending_episode is not None:
             pending, self._pending_episode = self._pending_episode, None
             self._compute_embedding(*pending)
@@ -314,6 +371,9 @@ class InspectPage(QWidget):
         self.summary.setText(f"<span style='color:#c62828'>{message}</span>")
         if self.embedding.embedding is None:
             self.embedding.show_message(message)
+        if self._pending_cell is not None:
+            self._pending_cell = None
+            self.cell.show_message(message)
 
     def _on_job_finished(self) -> None:
         self.job = None
