@@ -36,6 +36,15 @@ def _forget_unsaved_work(win) -> None:
     win.projects.path = None
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings(tmp_path_factory, monkeypatch):
+    """Each test's windows remember things (the last dataset, the Label page's model, the theme) in a
+    settings file of its own: what one test opened is never reopened by the next test's window."""
+    path = tmp_path_factory.mktemp("settings") / "settings.ini"
+    monkeypatch.setenv("FEWSHOT_WORKBENCH_SETTINGS", str(path))
+    return path
+
+
 @pytest.fixture
 def window_factory(qtbot, tmp_path):
     """Makes main windows that write runs under tmp_path; stops their threads afterwards."""

@@ -56,8 +56,8 @@ def run_app(
 
     argv = list(argv if argv is not None else sys.argv)
     app = make_application(argv[:1])
-    window = MainWindow(runs_root=runs_root)
     paths = [arg for arg in argv[1:] if not arg.startswith("-")]
+    window = MainWindow(runs_root=runs_root, reopen_datasets=not paths)  # datasets named here replace the last ones
     window.show()
     if paths:
         window.data_panel.set_paths(paths)

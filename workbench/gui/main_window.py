@@ -27,6 +27,7 @@ from workbench.gui.data_panel import DataPanel
 from workbench.gui.dataset_controller import DatasetController
 from workbench.gui.dataset_view import DatasetView
 from workbench.gui.inspect.inspect_page import InspectPage
+from workbench.gui.last_session import remember_datasets, remember_label_model, reopen
 from workbench.gui.labelling import LabelPage
 from workbench.gui.plugins_dialog import PluginsDialog
 from workbench.gui.project_controller import PROJECT_SUFFIX, ProjectController
@@ -79,12 +80,14 @@ class MainWindow(QMainWindow):
     compare runs, inspect their results, and keep it all in a project.
 
     `runs_root` is the folder new run folders are made in (default: runs/ in the current directory).
+    It reopens the last session's datasets (unless `reopen_datasets` is False) and the Label page's model.
     """
 
     demo_classes = DEMO_CLASSES
     demo_images = DEMO_IMAGES
 
-    def __init__(self, runs_root: str | Path | None = None, algorithms: dict[str, type] | None = None) -> None:
+    def __init__(self, runs_root: str | Path | None = None, algorithms: dict[str, type] | None = None,
+                 reopen_datasets: bool = True) -> None:
         super().__init__()
         self.runs_root = Path(runs_root) if runs_root is not None else Path.cwd() / "runs"
         self.settings = app_settings()
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         gc.freeze()
         self.statusBar().showMessage("Choose a dataset folder (Ctrl+O) or zip (Ctrl+Shift+O), or drop one on the "
                                      "window, to begin. No data? File › Create demo dataset.")
+        reopen(self, datasets=reopen_datasets)  # after the connections: a reopened dataset is scanned as if chosen
 
     # --- building ------------------------------------------------------------
     def pages(self) -> list[tuple[str, QWidget]]:
@@ -142,6 +146,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.data_panel.pathsChanged.connect(self.load_datasets)
+        self.data_panel.pathsChanged.connect(lambda paths: paths or remember_datasets(self.settings, []))
         self.protocol_panel.ways.valueChanged.connect(lambda _ways: self.update_actions())
         for signal in (self.label_page.keeper.modifiedChanged, self.data_panel.pathsChanged,
                        self.algorithm_panel.algorithmChanged, self.protocol_panel.invert.toggled):
@@ -159,6 +164,7 @@ class MainWindow(QMainWindow):
         self.runs_page.resumeRequested.connect(self.trainer.resume)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
+        self.label_page.modelChosen.connect(lambda run_dir: remember_label_model(self.settings, run_dir))
         self.inspect_page.busyChanged.connect(lambda _busy: self.update_actions())
         self.dataset_view.hint.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.dataset_view.hint.linkActivated.connect(self._on_hint_link)
@@ -214,6 +220,7 @@ class MainWindow(QMainWindow):
         elif self.banner.level == "error" or "-way episodes need" in self.banner.text:
             self.banner.clear()  # about the dataset this scan replaced
         self.statusBar().showMessage(f"Loaded {self.datasets.summary()}.", 8000)
+        remember_datasets(self.settings, scan.roots)  # reopened on the next start
 
     # --- training (training_controller.py, training_page.py) -----------------------
     def build_config(self) -> RunConfig:

@@ -39,6 +39,7 @@ class LabelPage(QWidget):
     """
 
     predictionsUpdated = Signal()  # after each adapt's predictions are shown
+    modelChosen = Signal(str)  # the run folder of the model now used ("" for one not from a run)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -199,6 +200,7 @@ class LabelPage(QWidget):
         self.model_description = adapter.description
         if run_dir and self.offered_run == run_dir:
             self.offer.hide()
+        self.modelChosen.emit(run_dir or "")
         if self.session is not None:
             self.session.model_run_dir = run_dir
             self.session.predictions = {}
