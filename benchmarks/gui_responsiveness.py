@@ -10,11 +10,14 @@ looking around would. Goal: no stall over 30 ms.
 
 With --open DIR it measures instead while the window opens a dataset: from
 choosing the folder, through the background scan, to `--seconds` after the
-classes are shown (the image check decodes every image meanwhile).
+classes are shown (the image check decodes every image meanwhile). With
+--label DIR it opens DIR on the Label page and scrolls its grid from top to
+bottom while the thumbnails load.
 
     .venv/bin/python benchmarks/gui_responsiveness.py               # 20 s of training
     .venv/bin/python benchmarks/gui_responsiveness.py --seconds 10
     .venv/bin/python benchmarks/gui_responsiveness.py --open DIR    # e.g. load_100k.py's dataset
+    .venv/bin/python benchmarks/gui_responsiveness.py --label DIR   # a folder of images to label
 
 Results: benchmarks/results/gui_responsiveness.json and one line on stdout.
 """
@@ -93,6 +96,8 @@ def main() -> int:
                         help="flip pages every 2 s (default), or keep one page in view the whole time")
     parser.add_argument("--open", metavar="DIR",
                         help="measure while the window scans and checks this dataset, instead of while training")
+    parser.add_argument("--label", metavar="DIR",
+                        help="measure while the Label page opens this folder and its grid is scrolled through")
     parser.add_argument("--diagnose", action="store_true",
                         help="print where the GUI thread was during each stall over 30 ms (a watchdog samples its stack)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gui_responsiveness.json"))
@@ -107,7 +112,7 @@ def main() -> int:
     from workbench.gui.main_window import MainWindow
     from workbench.training.events import TrainStep
 
-    data = None if args.open else make_demo_dataset(scratch / "demo", classes=100, images_per_class=20)
+    data = None if args.open or args.label else make_demo_dataset(scratch / "demo", classes=100, images_per_class=20)
     app = make_application([])
     window = MainWindow(runs_root=scratch / "runs")
     window.show()
@@ -188,6 +193,22 @@ def main() -> int:
         window.data_panel.set_paths([args.open])
         QTimer.singleShot(10, scanned)
         QTimer.singleShot(int((args.seconds + 600) * 1000), app.quit)  # a scan that never ends: give up
+    elif args.label:
+        measuring[0] = True
+        last[0] = clock.nsecsElapsed() / 1e6
+        window.tabs.setCurrentWidget(window.label_page)
+        pager.stop()
+        window.label_page.open_folder(args.label)
+        scrollbar = window.label_page.grid.verticalScrollBar()
+        scroller = QTimer()
+        scroller.setInterval(100)  # a person dragging the scroll bar down, a step every 100 ms
+
+        def scroll() -> None:
+            scrollbar.setValue(scrollbar.value() + max(1, scrollbar.maximum() // max(1, int(args.seconds * 5))))
+
+        scroller.timeout.connect(scroll)
+        scroller.start()
+        QTimer.singleShot(int(args.seconds * 1000), app.quit)
     elif args.idle:
         measuring[0] = True
         last[0] = clock.nsecsElapsed() / 1e6
@@ -212,9 +233,11 @@ def main() -> int:
     result = {
         "machine": machine(),
         "seconds": args.seconds,
-        "training": not (args.idle or args.open),
+        "training": not (args.idle or args.open or args.label),
         "pages": args.page,
         "opened": args.open,
+        "labelling_folder": args.label,
+        "images_to_label": len(window.label_page.session.images) if args.label and window.label_page.session else None,
         "scan_seconds_in_window": scan_seconds[0],
         "classes_shown": len(window.scan.classes) if args.open and window.scan else None,
         "device": args.device,

@@ -267,6 +267,25 @@ def test_thousands_of_images_decode_only_what_is_shown(page_factory, qtbot, unla
     assert page.grid.indexAt(QPoint(10, 10)).isValid()
 
 
+def test_the_grid_is_in_name_order_however_the_session_lists_its_images(page_factory, qtbot, unlabelled):
+    from workbench.labelling.session import LabelSession
+
+    page = page_factory()
+    page.open_folder(str(unlabelled))
+    shown = lambda: [page.proxy.index(r, 0).data(PATH_ROLE) for r in range(page.proxy.rowCount())]  # noqa: E731
+    assert shown() == sorted(shown()) and len(shown()) == 18
+    # A session built by a script may list its images in any order: the grid still sorts them by name.
+    shuffled = sorted(page.session.images, key=lambda p: (p[-5], p))
+    page.set_session(LabelSession(folder=page.session.folder, images=shuffled))
+    assert shown() == sorted(shuffled)
+    # Picking "name" again after another order, with the keyboard, gives name order back.
+    page.sort_by.setFocus()
+    qtbot.keyClick(page.sort_by, Qt.Key.Key_Down)
+    assert page.proxy.sort_key != "name"
+    qtbot.keyClick(page.sort_by, Qt.Key.Key_Up)
+    assert page.proxy.sort_key == "name" and shown() == sorted(shuffled)
+
+
 def test_the_main_window_has_a_label_tab_that_offers_a_finished_run(window, qtbot, trained_run, unlabelled):
     from workbench.training.events import RunFinished
 

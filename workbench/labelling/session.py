@@ -83,9 +83,9 @@ def list_images(folder: str | os.PathLike) -> list[str]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not is_litter(d))
-        for name in filenames:
-            if not is_litter(name) and is_image_name(name):
-                found.append(Path(dirpath, name).relative_to(root).as_posix())
+        prefix = Path(dirpath).relative_to(root).as_posix()  # once per folder: pathlib per file is slow
+        prefix = "" if prefix == "." else prefix + "/"
+        found.extend(prefix + name for name in filenames if not is_litter(name) and is_image_name(name))
     found.sort()
     if not found:
         raise DataError(f"No image files in {root} (looked for .png, .jpg, .bmp, ... in it and its subfolders).")

@@ -42,12 +42,14 @@ class ImageGridModel(QAbstractListModel):
         self.thumbnails = ThumbnailCache(self)
         self.thumbnails.ready.connect(self._on_thumbnail)
         self.row_of: dict[str, int] = {}
+        self.names_sorted = True  # the session's images are in name order (as a folder's are)
 
     def set_session(self, session: LabelSession | None) -> None:
         self.beginResetModel()
         self.thumbnails.reset()
         self.session = session
         self.row_of = {p: i for i, p in enumerate(session.images)} if session else {}
+        self.names_sorted = session is None or all(a <= b for a, b in zip(session.images, session.images[1:]))
         self.endResetModel()
 
     def refresh(self) -> None:
@@ -154,12 +156,21 @@ class GridFilterProxy(QSortFilterProxyModel):
     def set_sort(self, key: str, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.sort_key = key
         self.invalidate()
-        self.sort(0, order)
+        if key == "name" and order == Qt.SortOrder.AscendingOrder and self.sourceModel().names_sorted:
+            self.sort(-1)  # the rows are in name order already: no comparisons needed
+        else:
+            self.sort(0, order)
 
+    # Filtering and sorting read the session directly: going through QModelIndex.data() for each of the
+    # n log n comparisons cost 0.2 s of frozen window when a 1,000-image folder opened.
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802 (Qt override)
-        index = self.sourceModel().index(row, 0, parent)
-        label = index.data(LABEL_ROLE)
-        predicted = index.data(PREDICTED_ROLE)
+        session = self.sourceModel().session
+        if session is None:
+            return False
+        path = session.images[row]
+        label, prediction = session.labels.get(path), session.predictions.get(path)
+        label = label.name if label else None
+        predicted = prediction.name if prediction else None
         wanted = self.class_filter
         if wanted == UNLABELLED and label is not None or wanted == LABELLED and label is None:
             return False
@@ -167,22 +178,24 @@ class GridFilterProxy(QSortFilterProxyModel):
             return False
         if self.confidence_mode == "any":
             return True
-        confidence = index.data(CONFIDENCE_ROLE)
-        if label is not None or confidence is None:
+        if label is not None or prediction is None:
             return False  # the range is about predictions of unlabelled images
+        confidence = prediction.confidence
         return confidence >= self.threshold if self.confidence_mode == "at least" else confidence < self.threshold
 
     def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802 (Qt override)
-        return self._key(left) < self._key(right)
+        session = self.sourceModel().session
+        return self._key(session, left.row()) < self._key(session, right.row())
 
-    def _key(self, index: QModelIndex):
-        name = index.data(PATH_ROLE) or ""
+    def _key(self, session: LabelSession, row: int):
+        name = session.images[row]
         if self.sort_key == "confidence":
             # Least confident predictions first, then confident ones, then labelled, then not predicted.
-            label, confidence = index.data(LABEL_ROLE), index.data(CONFIDENCE_ROLE)
-            rank = 2.0 if label is not None else (3.0 if confidence is None else confidence)
+            prediction = session.predictions.get(name)
+            rank = 2.0 if name in session.labels else (3.0 if prediction is None else prediction.confidence)
             return (rank, name)
         if self.sort_key == "class":
-            cls = index.data(CLASS_INDEX_ROLE)
-            return (cls if cls >= 0 else 10**6, name)
+            label, prediction = session.labels.get(name), session.predictions.get(name)
+            cls = label.name if label else prediction.name if prediction else None
+            return (session.classes.index(cls) if cls in session.classes else 10**6, name)
         return (name,)

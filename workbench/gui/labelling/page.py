@@ -65,7 +65,7 @@ class LabelPage(QWidget):
         self.model = ImageGridModel(self)
         self.proxy = GridFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.proxy.sort(0)
+        self.proxy.set_sort("name")
         page_layout.make_actions(self)
         page_layout.build(self)
         self.update_state()
@@ -101,6 +101,7 @@ class LabelPage(QWidget):
         self.threshold.blockSignals(False)
         self.proxy.threshold = session.threshold
         self.model.set_session(session)
+        self.proxy.set_sort(self.proxy.sort_key)
         self.stack.setCurrentWidget(self.grid)
         if self.has_model:
             session.model_run_dir = session.model_run_dir or self.model_run_dir
