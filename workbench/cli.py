@@ -277,7 +277,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     control = RunControl()
     # Ctrl-C, SIGTERM (a scheduler, systemd) and SIGHUP (a closed terminal) all stop cleanly: checkpoint, status, exit.
     stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {number: signal.signal(number, lambda *_: control.cancel()) for number in stop_signals}
+    previous = {number: signal.signal(number, lambda *_: control.cancel_from_signal()) for number in stop_signals}
     say = (lambda *a: None) if args.quiet or args.json or not main_process else (lambda text: print(text, file=sys.stderr, flush=True))
     finished = None
     last_print = 0.0
@@ -304,7 +304,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 finished = event
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            # Stopped by a signal: more presses of Ctrl-C while Python exits would only end it with a
+            # traceback (the run is saved already), so they are ignored from now on.
+            signal.signal(number, signal.SIG_IGN if control.signalled else handler)
         distributed.finish_run()
     assert finished is not None
     if not main_process:
