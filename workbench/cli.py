@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(sys.argv[:1])
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _stop_signals_interrupt() if args.command not in ("train", "gui") else {}
     try:
         from workbench.validation import check_arguments
 
@@ -50,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except Stopped as exc:
+        print(f"stopped by {signal.Signals(exc.number).name}", file=sys.stderr)
+        return 128 + exc.number
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -59,6 +63,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected failure: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 to see the traceback)",
               file=sys.stderr)
         return EXIT_RUN_FAILED
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the command is, so that its cleanup runs as for Ctrl-C."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _stop_signals_interrupt() -> dict:
+    """SIGTERM (a scheduler, `kill`) and SIGHUP (a closed terminal) stop a command as Ctrl-C does: files being
+    written are removed instead of left half-made. Returns the handlers to put back. (train has its own.)"""
+    def stop(number, _frame):
+        raise Stopped(number)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                previous[number] = signal.signal(number, stop)
+            except ValueError:  # not the main thread (a test or an embedding program): leave signals alone
+                break
+    return previous
 
 
 def _reader_went_away() -> int:

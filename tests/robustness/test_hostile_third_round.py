@@ -61,3 +61,46 @@ def test_a_burst_of_ctrl_c_stops_training_cleanly_instead_of_deadlocking(tmp_pat
     status = RunFolder(run).read_status()
     assert status["status"] == "cancelled" and RunFolder(run).load_checkpoint()["step"] == status["step"]
     assert not list(run.rglob("*.tmp"))
+
+
+def test_an_export_stopped_between_its_two_files_leaves_no_model_beside_an_older_class_list(capsys, measured,
+                                                                                                tmp_path, monkeypatch):
+    import workbench.export as export
+
+    run, _ = measured
+    out = tmp_path / "out" / "model.pt"
+    out.parent.mkdir()
+    out.write_bytes(b"an earlier export")
+    (tmp_path / "out" / "model.pt.classes.json").write_text(json.dumps({"classes": ["cat", "dog"]}))
+    support = tmp_path / "support"
+    make_good_classes(support, classes=3, images=2, prefix="new")
+
+    def ctrl_c(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "write_json_atomic", ctrl_c)  # the model is written, its class list not yet
+    code, _, err = run_cli(capsys, "export", run, "--support", support, "--format", "torchscript", "--out", out)
+    assert code == 130 and "interrupted" in err
+    # Before: the new 3-class model sat beside the earlier 2-class list, labelling every image wrongly.
+    assert not out.exists() and not list(out.parent.glob(".*.tmp"))
+
+
+def test_sigterm_stops_an_export_like_ctrl_c_and_leaves_nothing_at_out(measured, tmp_path):
+    run, _ = measured
+    support = tmp_path / "support"
+    make_good_classes(support, classes=2, images=2)
+    out = tmp_path / "out" / "model.pt"
+    process = subprocess.Popen([sys.executable, "main.py", "export", str(run), "--support", str(support), "--format",
+                                "torchscript", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if line.startswith("adapting"):
+                process.send_signal(signal.SIGTERM)
+                break
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert "Traceback" not in err, err
+    assert process.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err  # before: killed, silent
+    assert not out.exists() and not (out.parent.exists() and list(out.parent.iterdir()))
