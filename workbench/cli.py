@@ -41,13 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = _stop_signals_interrupt() if args.command not in ("train", "gui") else {}
+    stdout = sys.stdout
     try:
         from workbench.validation import check_arguments
 
         check_arguments(args)
-        return args.handler(args)
+        sys.stdout = _guarded_output(stdout, args)
+        code = args.handler(args)
+        sys.stdout.flush()  # what is still buffered fails here, not unexplained at exit
+        return code
     except BrokenPipeError:
         return _reader_went_away()
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _reader_went_away()
+        return EXIT_USER_ERROR
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -64,8 +72,65 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_RUN_FAILED
     finally:
+        sys.stdout = stdout
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+class OutputError(WorkbenchError):
+    """The standard output cannot take what the command prints."""
+
+
+class _GuardedOutput:
+    """sys.stdout whose failed writes (a full disk behind `> FILE`, /dev/full) are one sentence, not a bug report."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guard(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def _guard(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            from workbench.runs.folder import describe_os_error
+
+            raise OutputError(f"Cannot write the results to the standard output: {describe_os_error(exc)}; "
+                              f"free some space or send them elsewhere.") from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _prints_results(args: argparse.Namespace) -> bool:
+    """Whether the command's results go to the standard output (not only to files and stderr)."""
+    if args.command == "table":
+        return not args.out
+    if args.command in ("train", "export"):
+        return bool(args.json)
+    return args.command != "gui"
+
+
+def _guarded_output(stream, args: argparse.Namespace):
+    if stream is None:  # started with the standard output closed (`>&-`)
+        if _prints_results(args):
+            raise ConfigError("The standard output is closed, so the results would be lost; "
+                              "run the command with somewhere to print them (a terminal, a pipe or > FILE).")
+        return open(os.devnull, "w")
+    for each in (stream, sys.stderr):
+        # A locale that cannot spell a name (LANG=C, latin-1): escape the letter instead of failing on it.
+        if hasattr(each, "reconfigure") and (getattr(each, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            try:
+                each.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+    return _GuardedOutput(stream)
 
 
 class Stopped(KeyboardInterrupt):

@@ -104,3 +104,41 @@ def test_sigterm_stops_an_export_like_ctrl_c_and_leaves_nothing_at_out(measured,
     assert "Traceback" not in err, err
     assert process.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err  # before: killed, silent
     assert not out.exists() and not (out.parent.exists() and list(out.parent.iterdir()))
+
+
+# --- the standard output: closed, full, or unable to spell a letter ------------------------------
+def shell(command: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr and "unexpected failure" not in result.stderr, result.stderr
+    return result
+
+
+def test_results_for_a_closed_standard_output_are_refused_instead_of_silently_lost(capsys, measured, monkeypatch,
+                                                                                    tmp_path):
+    # Before: `algorithms >&-` printed into nothing and exited 0; `table` failed on a None stdout.
+    result = shell(f"{sys.executable} main.py algorithms >&-")
+    assert result.returncode == 2 and "standard output is closed, so the results would be lost" in result.stderr
+    monkeypatch.setattr(sys, "stdout", None)
+    code, _, err = run_cli(capsys, "table", measured[0])
+    assert code == 2 and "standard output is closed" in err
+    code, _, err = run_cli(capsys, "table", measured[0], "--out", tmp_path / "t.md")  # results go to a file: fine
+    assert code == 0 and (tmp_path / "t.md").read_text().startswith("| Run")
+
+
+def test_a_full_standard_output_is_one_sentence():
+    result = shell(f"{sys.executable} main.py algorithms --json > /dev/full")
+    assert result.returncode == 2  # before: "unexpected failure: OSError", exit 1
+    assert result.stderr.strip() == ("error: Cannot write the results to the standard output: the disk is full; "
+                                     "free some space or send them elsewhere.")
+
+
+def test_a_locale_that_cannot_spell_the_table_escapes_letters_instead_of_failing(capsys, measured, monkeypatch):
+    import io
+
+    ascii_terminal = io.TextIOWrapper(io.BytesIO(), encoding="ascii")  # LANG=C with UTF-8 mode off, or latin-1
+    monkeypatch.setattr(sys, "stdout", ascii_terminal)
+    code = cli.main(["table", str(measured[0])])
+    err = capsys.readouterr().err
+    assert code == 0 and "unexpected failure" not in err, err  # before: UnicodeEncodeError on the "±"
+    ascii_terminal.flush()
+    assert "\\xb1" in ascii_terminal.buffer.getvalue().decode("ascii")
