@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -306,6 +307,9 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"--set expects NAME=VALUE, got '{pair}'.")
+        if name.strip() in values and values[name.strip()] != value.strip():  # which one was meant?
+            raise ConfigError(f"--set {name.strip()} is given twice, as '{values[name.strip()]}' and '{value.strip()}'; "
+                              f"give it once.")
         values[name.strip()] = value.strip()
     return values
 
@@ -331,8 +335,7 @@ def config_from_args(args: argparse.Namespace):
     if not args.data:
         raise ConfigError("train needs at least one --data PATH (a folder of class folders, or a .zip).")
     for path in args.data:
-        if not Path(path).exists():
-            raise ConfigError(f"Dataset path not found: {path}")
+        check_local_data(path)
     test_fraction = args.test_fraction
     if test_fraction is None:
         test_fraction = 0.2 if args.purpose == "measure" else 0.0
@@ -365,6 +368,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         folder = RunFolder.open(args.resume)
         config = folder.read_config()
         run_dir = args.resume
+        for path in config.data:
+            if not os.path.lexists(path):
+                raise ConfigError(f"The run's data {path} is not there any more; resuming trains on the same data, "
+                                  f"so move it back there first.")
     else:
         config = config_from_args(args)
         from workbench import catalogue
@@ -429,8 +436,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = RunFolder.open(args.run_dir).read_config()
     data = args.data or config.data
     for path in data:
-        if not Path(path).exists():
-            raise ConfigError(f"Dataset path not found: {path}")
+        if not args.data and not os.path.lexists(path):  # moved or renamed since the run was trained
+            raise ConfigError(f"The run's data {path} is not there any more; give --data PATH where it is now.")
+        check_local_data(path)
     if args.episodes < 1:
         raise ConfigError("--episodes must be at least 1.")
     report = evaluate_run(
@@ -488,10 +496,19 @@ def text_of_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def check_local_data(path: str) -> None:
+    """A --data PATH that exists on this machine; a URL is said to be one (nothing is ever downloaded)."""
+    if Path(path).exists():
+        return
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):  # file://, https://, s3://
+        raise ConfigError(f"--data {path} is a URL; the workbench reads only local folders and .zip files, so "
+                          f"download it first and give the local path.")
+    raise ConfigError(f"Dataset path not found: {path}")
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     for path in args.data:
-        if not Path(path).exists():
-            raise ConfigError(f"Dataset path not found: {path}")
+        check_local_data(path)
     from workbench.gui.app import run_app
 
     settings = {}

@@ -142,3 +142,45 @@ def test_a_locale_that_cannot_spell_the_table_escapes_letters_instead_of_failing
     assert code == 0 and "unexpected failure" not in err, err  # before: UnicodeEncodeError on the "±"
     ascii_terminal.flush()
     assert "\\xb1" in ascii_terminal.buffer.getvalue().decode("ascii")
+
+
+# --- what the command line names -----------------------------------------------------------------
+@pytest.mark.parametrize("url", ["file:///srv/data", "https://example.com/omniglot.zip", "s3://bucket/images"])
+def test_data_given_as_a_url_is_said_to_be_one_and_nothing_is_fetched(capsys, tmp_path, url):
+    code, _, err = run_cli(capsys, "train", "--data", url, "--out", tmp_path / "run", *TRAIN)
+    assert code == 2 and err.startswith(f"error: --data {url} is a URL;") and "download it first" in err, err
+    assert not (tmp_path / "run").exists()  # before: "Dataset path not found", as if it were a missing folder
+
+
+def test_a_hyperparameter_set_twice_with_two_values_is_refused(capsys, tmp_path):
+    data = tiny_dataset(tmp_path / "data")
+    code, _, err = run_cli(capsys, "train", "--data", data, "--out", tmp_path / "run", *TRAIN,
+                           "--set", "lr=0.001", "--set", "lr=0.1")
+    assert code == 2 and "--set lr is given twice, as '0.001' and '0.1'; give it once." in err  # before: 0.1, silently
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("pair, words", [("=5", "--set expects NAME=VALUE"), ("lr=", "must be a number, not ''"),
+                                         ("nonesuch=1", "Unknown hyperparameter 'nonesuch'"),
+                                         ("lr=1e-300", "must be in"), ("lr=1e300", "must be in")])
+def test_odd_set_pairs_are_one_sentence(capsys, tmp_path, pair, words):
+    data = tiny_dataset(tmp_path / "data")
+    code, _, err = run_cli(capsys, "train", "--data", data, "--out", tmp_path / "run", *TRAIN, "--set", pair)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1, err  # already right
+
+
+def test_a_run_whose_data_moved_says_where_to_point_evaluate_and_resume(capsys, tmp_path):
+    data = tiny_dataset(tmp_path / "data")
+    run = tiny_run(data, tmp_path / "run", purpose="measure",
+                   split=SplitSpec("class", val_fraction=0.34, test_fraction=0.34))
+    data.rename(tmp_path / "data-moved")
+    code, _, err = run_cli(capsys, "evaluate", run, "--episodes", 2, "--device", "cpu")
+    assert code == 2 and f"The run's data {data} is not there any more; give --data PATH" in err, err
+    code, _, err = run_cli(capsys, "train", "--resume", run)
+    assert code == 2 and "move it back there first" in err, err
+    code, out, _ = run_cli(capsys, "evaluate", run, "--episodes", 2, "--device", "cpu", "--data", tmp_path / "data-moved")
+    assert code == 0 and out.startswith("accuracy")
+    run.rename(tmp_path / "run-renamed")  # the run folder itself moved: it names nothing of its own path
+    code, out, _ = run_cli(capsys, "evaluate", tmp_path / "run-renamed", "--episodes", 2, "--device", "cpu",
+                           "--data", tmp_path / "data-moved")
+    assert code == 0 and out.startswith("accuracy")
