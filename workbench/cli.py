@@ -387,7 +387,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     last_print = 0.0
     try:
         for event in train_run(config, run_dir, control, resume=bool(args.resume),
-                               allow_changed_data=args.allow_changed_data):
+                               allow_changed_data=args.allow_changed_data,
+                               unique=not args.resume and not args.out):  # a default name may be taken
             if isinstance(event, RunStarted):
                 say(f"run folder {event.run_dir} | {event.device}, {event.precision} | classes train {event.train_classes}, "
                     f"val {event.val_classes}, test {event.test_classes}")

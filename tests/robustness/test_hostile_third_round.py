@@ -184,3 +184,44 @@ def test_a_run_whose_data_moved_says_where_to_point_evaluate_and_resume(capsys, 
     code, out, _ = run_cli(capsys, "evaluate", tmp_path / "run-renamed", "--episodes", 2, "--device", "cpu",
                            "--data", tmp_path / "data-moved")
     assert code == 0 and out.startswith("accuracy")
+
+
+# --- two commands, one folder --------------------------------------------------------------------
+def test_a_second_training_given_a_folder_another_is_making_is_refused_having_written_nothing(capsys, tmp_path):
+    data = tiny_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    run.mkdir()
+    code = ("import sys, time\nfrom workbench.runs.lock import RunLock\n"
+            "RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(run)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # the other training, between its check and its writes
+        code, _, err = run_cli(capsys, "train", "--data", data, "--out", run, *TRAIN)
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert code == 2 and "is being made into a run by another training right now" in err, err
+    # Before: this training wrote its config.json and a "running" status.json into the other's folder first.
+    assert [p.name for p in run.iterdir()] == [".writer.lock"]
+
+
+def test_two_trainings_in_the_same_second_without_out_get_two_run_folders(capsys, tmp_path, monkeypatch):
+    from datetime import datetime
+
+    class SameSecond:
+        @staticmethod
+        def now():
+            return datetime(2025, 1, 1, 12, 0, 0)
+
+    data = tiny_dataset(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "datetime", SameSecond)
+    first = tmp_path / "runs" / "20250101-120000-protonet"
+    code, _, err = run_cli(capsys, "train", "--data", data, *TRAIN)
+    assert code == 0 and (first / "model.pt").is_file(), err
+    config = (first / "config.json").read_bytes()
+    code, _, err = run_cli(capsys, "train", "--data", data, *TRAIN)
+    # Before: "already holds a run; choose a new --out folder", for a name the user never chose.
+    assert code == 0, err
+    assert (tmp_path / "runs" / "20250101-120000-protonet-2" / "model.pt").is_file()
+    assert (first / "config.json").read_bytes() == config
