@@ -225,3 +225,24 @@ def test_two_trainings_in_the_same_second_without_out_get_two_run_folders(capsys
     assert code == 0, err
     assert (tmp_path / "runs" / "20250101-120000-protonet-2" / "model.pt").is_file()
     assert (first / "config.json").read_bytes() == config
+
+
+# --- numbers the data cannot meet, data of which nothing is usable -------------------------------
+def test_shots_more_than_any_class_holds_says_which_numbers_to_lower(capsys, tmp_path):
+    data = tiny_dataset(tmp_path / "data", classes=6, images=4)
+    code, _, err = run_cli(capsys, "train", "--data", data, "--out", tmp_path / "run", *TRAIN, "--shots", 5)
+    # Before: only "Only 0 usable classes ... fewer than the 4 ways asked for", with --ways 2 given.
+    assert code == 2 and "fewer than shots + queries = 5 + 1 images (the largest of them has 4)" in err, err
+    assert "ask for fewer shots or queries" in err and not (tmp_path / "run").exists()
+
+
+def test_data_of_which_nothing_is_usable_says_why(capsys, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "absolute.zip"
+    with zipfile.ZipFile(archive, "w") as zf:  # some archivers store absolute paths
+        for c in ("a", "b"):
+            zf.writestr(f"/home/me/{c}/x.png", good_bytes())
+    code, _, err = run_cli(capsys, "train", "--data", archive, "--out", tmp_path / "run", *TRAIN)
+    # Before: "no class folder holds a readable image" and not a word of why (with --quiet not even a warning).
+    assert code == 2 and "the first of 3 problems: " in err and "/home/me/a/x.png: path leaves the zip's folder" in err
