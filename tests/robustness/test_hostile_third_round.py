@@ -246,3 +246,23 @@ def test_data_of_which_nothing_is_usable_says_why(capsys, tmp_path):
     code, _, err = run_cli(capsys, "train", "--data", archive, "--out", tmp_path / "run", *TRAIN)
     # Before: "no class folder holds a readable image" and not a word of why (with --quiet not even a warning).
     assert code == 2 and "the first of 3 problems: " in err and "/home/me/a/x.png: path leaves the zip's folder" in err
+
+
+# --- the environment -----------------------------------------------------------------------------
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the XDG variables are read on Linux and the like")
+@pytest.mark.parametrize("value", ["rel/conf", ""])
+def test_a_relative_or_empty_xdg_folder_is_ignored_not_made_in_the_current_folder(tmp_path, monkeypatch, value):
+    from workbench.catalogue.plugin_settings import PluginSettings, settings_path, user_folder
+    from workbench.data.demo import user_data_dir
+
+    for name in ("WORKBENCH_CONFIG_DIR", "WORKBENCH_CACHE_DIR", "FEWSHOT_WORKBENCH_DATA"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert settings_path() == tmp_path / "home" / ".config" / "fewshot-workbench" / "plugins.json"
+    assert user_folder("cache") == tmp_path / "home" / ".cache" / "fewshot-workbench"
+    assert user_data_dir() == tmp_path / "home" / ".local" / "share" / "fewshot-workbench"
+    PluginSettings(project_folder=True).save(settings_path())  # what `plugins --examples on` writes
+    assert [p.name for p in tmp_path.iterdir()] == ["home"]  # before: ./rel/conf/fewshot-workbench/plugins.json
