@@ -266,3 +266,53 @@ def test_a_relative_or_empty_xdg_folder_is_ignored_not_made_in_the_current_folde
     assert user_data_dir() == tmp_path / "home" / ".local" / "share" / "fewshot-workbench"
     PluginSettings(project_folder=True).save(settings_path())  # what `plugins --examples on` writes
     assert [p.name for p in tmp_path.iterdir()] == ["home"]  # before: ./rel/conf/fewshot-workbench/plugins.json
+
+
+# --- odd zips, folders and run files -------------------------------------------------------------
+def test_a_zip_holding_one_name_twice_counts_that_image_once(tmp_path):
+    import warnings
+    import zipfile
+
+    from workbench.data.sources import scan_datasets
+
+    archive = tmp_path / "appended.zip"
+    with zipfile.ZipFile(archive, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name, as it should
+        for c in ("a", "b"):
+            for i in range(2):
+                zf.writestr(f"d/{c}/x{i}.png", good_bytes())
+        zf.writestr("d/a/x0.png", good_bytes())
+        zf.writestr("d/b", b"a file named like a class folder")
+    scan = scan_datasets([archive])
+    # Before: class a held x0.png twice, so one episode could use the same image as support and query.
+    assert sorted(len(c.images) for c in scan.classes) == [2, 2]
+    messages = {p.path.split("!")[1]: p.message for p in scan.problems}
+    assert messages == {"d/a/x0.png": "is in the zip more than once; read once", "d/b": "not an image file type; skipped"}
+
+
+def test_class_folders_that_link_to_each_other_are_reported_and_the_rest_trains(capsys, tmp_path):
+    data = tiny_dataset(tmp_path / "data")
+    (data / "a").symlink_to("b")
+    (data / "b").symlink_to("a")
+    code, _, err = run_cli(capsys, "train", "--data", data, "--out", tmp_path / "run", *TRAIN)
+    assert code == 0, err  # already right
+    problems = (tmp_path / "run" / "data_problems.txt").read_text()
+    assert f"{data / 'a'}: cannot read (Too many levels of symbolic links)" in problems and f"{data / 'b'}:" in problems
+
+
+def test_hand_edited_run_files_newer_fields_a_string_config_and_crlf_metrics(capsys, measured, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(measured[0], run)
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "written_by_a_newer_version": {"x": 1}}))
+    metrics = (run / "metrics.csv").read_bytes()
+    (run / "metrics.csv").write_bytes(metrics.replace(b"\n", b"\r\n"))  # opened and saved on Windows
+    code, out, err = run_cli(capsys, "table", run)
+    assert code == 0 and "| run | protonet |" in out, err  # already right: unknown fields and CRLF are read
+    code, out, _ = run_cli(capsys, "evaluate", run, "--episodes", 1, "--device", "cpu")
+    assert code == 0 and out.startswith("accuracy")
+    (run / "config.json").write_text(json.dumps("protonet"))
+    code, _, err = run_cli(capsys, "evaluate", run, "--episodes", 1, "--device", "cpu")
+    assert code == 2 and err == f"error: {run / 'config.json'}: expected a JSON object, found str.\n"
