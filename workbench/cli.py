@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -40,16 +41,28 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(sys.argv[:1])
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _stop_signals_interrupt() if args.command not in ("train", "gui") else {}
+    stdout = sys.stdout
     try:
         from workbench.validation import check_arguments
 
         check_arguments(args)
-        return args.handler(args)
+        sys.stdout = _guarded_output(stdout, args)
+        code = args.handler(args)
+        sys.stdout.flush()  # what is still buffered fails here, not unexplained at exit
+        return code
     except BrokenPipeError:
         return _reader_went_away()
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        _reader_went_away()
+        return EXIT_USER_ERROR
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except Stopped as exc:
+        print(f"stopped by {signal.Signals(exc.number).name}", file=sys.stderr)
+        return 128 + exc.number
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -59,6 +72,91 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected failure: {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 to see the traceback)",
               file=sys.stderr)
         return EXIT_RUN_FAILED
+    finally:
+        sys.stdout = stdout
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class OutputError(WorkbenchError):
+    """The standard output cannot take what the command prints."""
+
+
+class _GuardedOutput:
+    """sys.stdout whose failed writes (a full disk behind `> FILE`, /dev/full) are one sentence, not a bug report."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._guard(self._stream.write, text)
+
+    def flush(self) -> None:
+        self._guard(self._stream.flush)
+
+    def _guard(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            from workbench.runs.folder import describe_os_error
+
+            raise OutputError(f"Cannot write the results to the standard output: {describe_os_error(exc)}; "
+                              f"free some space or send them elsewhere.") from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _prints_results(args: argparse.Namespace) -> bool:
+    """Whether the command's results go to the standard output (not only to files and stderr)."""
+    if args.command == "table":
+        return not args.out
+    if args.command in ("train", "export"):
+        return bool(args.json)
+    return args.command != "gui"
+
+
+def _guarded_output(stream, args: argparse.Namespace):
+    if stream is None:  # started with the standard output closed (`>&-`)
+        if _prints_results(args):
+            raise ConfigError("The standard output is closed, so the results would be lost; "
+                              "run the command with somewhere to print them (a terminal, a pipe or > FILE).")
+        return open(os.devnull, "w")
+    for each in (stream, sys.stderr):
+        # A locale that cannot spell a name (LANG=C, latin-1): escape the letter instead of failing on it.
+        if hasattr(each, "reconfigure") and (getattr(each, "encoding", "") or "").lower().replace("-", "") != "utf8":
+            try:
+                each.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+    return _GuardedOutput(stream)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the command is, so that its cleanup runs as for Ctrl-C."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _stop_signals_interrupt() -> dict:
+    """SIGTERM (a scheduler, `kill`) and SIGHUP (a closed terminal) stop a command as Ctrl-C does: files being
+    written are removed instead of left half-made. Returns the handlers to put back. (train has its own.)"""
+    def stop(number, _frame):
+        raise Stopped(number)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                previous[number] = signal.signal(number, stop)
+            except ValueError:  # not the main thread (a test or an embedding program): leave signals alone
+                break
+    return previous
 
 
 def _reader_went_away() -> int:
@@ -209,6 +307,9 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise ConfigError(f"--set expects NAME=VALUE, got '{pair}'.")
+        if name.strip() in values and values[name.strip()] != value.strip():  # which one was meant?
+            raise ConfigError(f"--set {name.strip()} is given twice, as '{values[name.strip()]}' and '{value.strip()}'; "
+                              f"give it once.")
         values[name.strip()] = value.strip()
     return values
 
@@ -234,8 +335,7 @@ def config_from_args(args: argparse.Namespace):
     if not args.data:
         raise ConfigError("train needs at least one --data PATH (a folder of class folders, or a .zip).")
     for path in args.data:
-        if not Path(path).exists():
-            raise ConfigError(f"Dataset path not found: {path}")
+        check_local_data(path)
     test_fraction = args.test_fraction
     if test_fraction is None:
         test_fraction = 0.2 if args.purpose == "measure" else 0.0
@@ -268,6 +368,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         folder = RunFolder.open(args.resume)
         config = folder.read_config()
         run_dir = args.resume
+        for path in config.data:
+            if not os.path.lexists(path):
+                raise ConfigError(f"The run's data {path} is not there any more; resuming trains on the same data, "
+                                  f"so move it back there first.")
     else:
         config = config_from_args(args)
         from workbench import catalogue
@@ -277,13 +381,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     control = RunControl()
     # Ctrl-C, SIGTERM (a scheduler, systemd) and SIGHUP (a closed terminal) all stop cleanly: checkpoint, status, exit.
     stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {number: signal.signal(number, lambda *_: control.cancel()) for number in stop_signals}
+    previous = {number: signal.signal(number, lambda *_: control.cancel_from_signal()) for number in stop_signals}
     say = (lambda *a: None) if args.quiet or args.json or not main_process else (lambda text: print(text, file=sys.stderr, flush=True))
     finished = None
     last_print = 0.0
     try:
         for event in train_run(config, run_dir, control, resume=bool(args.resume),
-                               allow_changed_data=args.allow_changed_data):
+                               allow_changed_data=args.allow_changed_data,
+                               unique=not args.resume and not args.out):  # a default name may be taken
             if isinstance(event, RunStarted):
                 say(f"run folder {event.run_dir} | {event.device}, {event.precision} | classes train {event.train_classes}, "
                     f"val {event.val_classes}, test {event.test_classes}")
@@ -304,7 +409,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 finished = event
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            # Stopped by a signal: more presses of Ctrl-C while Python exits would only end it with a
+            # traceback (the run is saved already), so they are ignored from now on.
+            signal.signal(number, signal.SIG_IGN if control.signalled else handler)
         distributed.finish_run()
     assert finished is not None
     if not main_process:
@@ -330,8 +437,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = RunFolder.open(args.run_dir).read_config()
     data = args.data or config.data
     for path in data:
-        if not Path(path).exists():
-            raise ConfigError(f"Dataset path not found: {path}")
+        if not args.data and not os.path.lexists(path):  # moved or renamed since the run was trained
+            raise ConfigError(f"The run's data {path} is not there any more; give --data PATH where it is now.")
+        check_local_data(path)
     if args.episodes < 1:
         raise ConfigError("--episodes must be at least 1.")
     report = evaluate_run(
@@ -389,10 +497,19 @@ def text_of_name(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def check_local_data(path: str) -> None:
+    """A --data PATH that exists on this machine; a URL is said to be one (nothing is ever downloaded)."""
+    if Path(path).exists():
+        return
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):  # file://, https://, s3://
+        raise ConfigError(f"--data {path} is a URL; the workbench reads only local folders and .zip files, so "
+                          f"download it first and give the local path.")
+    raise ConfigError(f"Dataset path not found: {path}")
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     for path in args.data:
-        if not Path(path).exists():
-            raise ConfigError(f"Dataset path not found: {path}")
+        check_local_data(path)
     from workbench.gui.app import run_app
 
     settings = {}

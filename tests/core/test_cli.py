@@ -108,7 +108,9 @@ def test_no_usable_classes_is_one_clear_line(tmp_path):
         (tmp_path / "data" / name / "x.png").write_bytes(b"not a png")
     result = cli("train", "--data", tmp_path / "data", "--out", tmp_path / "run")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == "error: No usable classes: no class folder holds a readable image."
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: No usable classes: no class folder holds a readable image (the first of ")
+    assert "x.png: not a readable image" in line  # and why
     assert not (tmp_path / "run").exists()  # nothing half-made
 
 

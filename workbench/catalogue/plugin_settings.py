@@ -51,7 +51,10 @@ def user_folder(kind: str) -> Path:
     elif sys.platform == "darwin":
         base = Path.home().joinpath(*mac)
     else:
-        base = Path(os.environ.get(xdg_env) or Path.home().joinpath(*xdg))
+        # The XDG rule: a relative (or empty) value is invalid and ignored; it would put the settings in
+        # whatever folder the command happens to start in.
+        value = os.environ.get(xdg_env, "")
+        base = Path(value) if os.path.isabs(value) else Path.home().joinpath(*xdg)
     return base / APP_FOLDER
 
 

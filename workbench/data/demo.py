@@ -38,7 +38,8 @@ def user_data_dir() -> Path:
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+        value = os.environ.get("XDG_DATA_HOME", "")  # relative or empty: invalid by the XDG rule, ignored
+        base = Path(value) if os.path.isabs(value) else Path.home() / ".local" / "share"
     return base / "fewshot-workbench"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.errors import DataError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -47,3 +49,11 @@ TOO_FEW_CLASSES = "too-few-classes"
 DUPLICATE_CLASS = "duplicate-class"
 TOO_LARGE = "too-large"
 UNSAFE_PATH = "unsafe-path"
+
+
+def no_usable_classes(problems: list) -> DataError:
+    """The error for data of which nothing could be used, naming why with the first problem seen."""
+    reason = ""
+    if problems:
+        reason = f" ({'the first of ' + str(len(problems)) + ' problems: ' if len(problems) > 1 else ''}{problems[0]})"
+    return DataError(f"No usable classes: no class folder holds a readable image{reason}.")

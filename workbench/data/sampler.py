@@ -64,6 +64,11 @@ class EpisodeSampler:
                 f"Only {len(self.pool)} usable classes{where} (with at least {need} images each), "
                 f"fewer than the {ways} ways asked for."
             )
+            if small:  # say what would help, not only what is missing
+                largest = max(len(cache.class_images[c]) for c in small)
+                message += (f" {len(small)} classes were left out for having fewer than shots + queries = "
+                            f"{shots} + {queries} images (the largest of them has {largest}); "
+                            f"ask for fewer shots or queries, or add images.")
             self.problems.append(Problem(P.TOO_FEW_CLASSES, part_name, message))
             raise DataError(message)
         self.distinct_classes = distinct

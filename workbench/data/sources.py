@@ -303,6 +303,7 @@ def _scan_zip(path: Path, problems: list[Problem], watch: _Watch) -> dict[str, l
     declared_dirs: set[str] = set()
     added = 0  # images since the last report
     encrypted = 0
+    seen: set[str] = set()
     for number, info in enumerate(infos):
         if number % 1000 == 999:
             watch.tick(added)
@@ -332,6 +333,11 @@ def _scan_zip(path: Path, problems: list[Problem], watch: _Watch) -> dict[str, l
         if refusal:
             problems.append(Problem(P.TOO_LARGE, f"{path}!{name}", refusal))
             continue
+        if name in seen:  # a name stored twice (an appended-to zip) reads as one file: counted twice, it
+            # could be both a support and a query image of one episode
+            problems.append(Problem(P.UNREADABLE, f"{path}!{name}", "is in the zip more than once; read once"))
+            continue
+        seen.add(name)
         folder = rel_path.parent.as_posix()
         key = folder if folder != "." else path.stem
         classes.setdefault(key, []).append(ImageRef(str(path), name, in_zip=True))

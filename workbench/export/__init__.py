@@ -131,10 +131,17 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     out.parent.mkdir(parents=True, exist_ok=True)
     example = file_x[: min(len(file_x), 2)].float()
     classes_path = classes_path_for(out)
+    model_written = False
     try:
         (write_onnx if fmt == "onnx" else write_torchscript)(module, example, out, metadata)
+        model_written = True
         write_json_atomic(classes_path, {key: json.loads(value) for key, value in metadata.items()})
-    except OSError as exc:
-        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
+    except BaseException as exc:  # a full disk, Ctrl-C, SIGTERM between the two files
+        if model_written:
+            # The new model beside no class list, or beside an earlier export's, would label wrongly.
+            out.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ExportError(f"Cannot write {out}: {exc.strerror or exc}; no model was left there.") from None
+        raise
     return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
                         difference, tuple(str(p) for p in problems), config.invert)

@@ -31,6 +31,7 @@ from workbench.weights import load_weights
 from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_text
 from workbench.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
 from workbench.runs.config import RunConfig
+from workbench.runs.lock import LOCK_NAME, RunLock, RunLockedError
 
 METRIC_FIELDS = ("step", "phase", "loss", "accuracy", "ci95", "episodes_per_s", "elapsed_s")
 
@@ -60,17 +61,31 @@ class RunFolder:
 
     # --- creating ------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path, config: RunConfig, environment: dict) -> "RunFolder":
-        folder = cls(path)
+    def create(cls, path: str | Path, config: RunConfig, environment: dict, lock: RunLock | None = None,
+               unique: bool = False) -> "RunFolder":
+        """A new run folder at `path`, holding `lock` (taken in it) before a file is written, so that of two
+        trainings given one folder at once, one writes it and the other is refused having touched nothing.
+        `unique`: `path` is only a suggested name (no --out given): when it is taken, `path-2`, `path-3`, ..."""
+        folder = cls(_claim_unique(Path(path)) if unique else path)
         if folder.path.exists() and not folder.path.is_dir():
             raise RunFolderError(f"{folder.path} is a file, not a folder; choose a new --out folder for the run.")
-        if folder.path.exists() and any(folder.path.iterdir()):
-            if folder.config_path.exists():
-                raise RunFolderError(
-                    f"{folder.path} already holds a run; choose a new --out folder or resume that run."
-                )
-            raise RunFolderError(f"{folder.path} is not empty; choose a new or empty folder for the run.")
+        folder._check_empty()
         first_new = _first_missing(folder.path)  # what to remove again if the folder cannot be made whole
+        if unique:
+            first_new = folder.path  # claimed (made empty) just now
+        if lock is not None:
+            try:
+                folder.path.mkdir(parents=True, exist_ok=True)
+                lock.path = folder.path / LOCK_NAME
+                lock.acquire()
+            except OSError as exc:
+                _remove_half_made(folder.path, first_new)
+                raise RunFolderError(f"Cannot create the run folder {folder.path}: {describe_os_error(exc)}; "
+                                     f"nothing was left behind.") from None
+            except RunLockedError:
+                raise RunFolderError(f"{folder.path} is being made into a run by another training right now; "
+                                     f"choose a new --out folder for this one.") from None
+            folder._check_empty()  # the other training may have finished making it in between
         try:
             (folder.path / "checkpoints").mkdir(parents=True, exist_ok=True)
             write_json_atomic(folder.config_path, config.to_dict())
@@ -82,6 +97,17 @@ class RunFolder:
             raise RunFolderError(f"Cannot create the run folder {folder.path}: {describe_os_error(exc)}; "
                                  f"nothing was left behind.") from None
         return folder
+
+    def _check_empty(self) -> None:
+        if not self.path.is_dir():
+            return
+        held = [p for p in self.path.iterdir() if p.name != LOCK_NAME]
+        if held:
+            if self.config_path.exists():
+                raise RunFolderError(
+                    f"{self.path} already holds a run; choose a new --out folder or resume that run."
+                )
+            raise RunFolderError(f"{self.path} is not empty; choose a new or empty folder for the run.")
 
     # --- opening -------------------------------------------------------------
     @classmethod
@@ -316,6 +342,20 @@ def describe_os_error(exc: OSError) -> str:
     return words.get(exc.errno, exc.strerror or str(exc))
 
 
+def _claim_unique(path: Path) -> Path:
+    """`path`, or `path-2`, `path-3`, ... : the first name this process makes itself (mkdir is atomic, so two
+    trainings started in the same second never share one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for number in range(1, 10_000):
+        candidate = path if number == 1 else path.with_name(f"{path.name}-{number}")
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            continue
+    raise RunFolderError(f"No free name for a new run next to {path}; give --out.")
+
+
 def _first_missing(path: Path) -> Path | None:
     """The highest folder on the way to `path` that does not exist yet (None: `path` exists)."""
     missing = None
@@ -330,7 +370,7 @@ def _remove_half_made(path: Path, first_new: Path | None) -> None:
     if first_new is not None:
         shutil.rmtree(first_new, ignore_errors=True)
         return
-    for name in ("config.json", "environment.json", "metrics.csv", "status.json"):  # the folder was there, empty
+    for name in ("config.json", "environment.json", "metrics.csv", "status.json", LOCK_NAME):  # the folder was there, empty
         (path / name).unlink(missing_ok=True)
     shutil.rmtree(path / "checkpoints", ignore_errors=True)
     for leftover in path.glob(".*.tmp"):

@@ -26,6 +26,10 @@ _OPEN_FLAGS = (os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os
                | getattr(os, "O_NOFOLLOW", 0))
 
 
+class RunLockedError(RunFolderError):
+    """Another process holds the run folder's lock."""
+
+
 class RunLock:
     """Held while one process writes a run folder; `acquire` raises RunFolderError when another holds it."""
 
@@ -48,7 +52,7 @@ class RunLock:
         except BlockingIOError:
             holder = _read_pid(fd)
             os.close(fd)
-            raise RunFolderError(
+            raise RunLockedError(
                 f"{self.path.parent} is being written by another training{f' (process {holder})' if holder else ''}; "
                 f"wait for it to finish or stop it, then resume."
             ) from None

@@ -17,10 +17,16 @@ class RunControl:
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._signalled = False  # set by a signal handler: a plain flag, no lock
 
     def cancel(self) -> None:
         self._cancel.set()
         self._running.set()  # wake a paused loop so it can see the cancel
+
+    def cancel_from_signal(self) -> None:
+        """`cancel` for a signal handler. It takes no lock: the handler runs in the thread it interrupts,
+        which may hold the very lock an Event takes (a second Ctrl-C during the first one's handler)."""
+        self._signalled = True
 
     def pause(self) -> None:
         self._running.clear()
@@ -30,7 +36,12 @@ class RunControl:
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self._signalled or self._cancel.is_set()
+
+    @property
+    def signalled(self) -> bool:
+        """Cancelled by a signal (`cancel_from_signal`)."""
+        return self._signalled
 
     @property
     def paused(self) -> bool:
@@ -38,7 +49,7 @@ class RunControl:
 
     def checkpoint(self) -> None:
         """Block while paused; raise RunCancelled once cancelled."""
-        while not self._running.wait(0.1):
+        while not self._signalled and not self._running.wait(0.1):
             pass
-        if self._cancel.is_set():
+        if self.cancelled:
             raise RunCancelled()

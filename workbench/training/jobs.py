@@ -21,6 +21,7 @@ from workbench.data.problems import Problem
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import is_image_name, is_litter, scan_datasets
 from workbench.data.splits import class_views, split_classes
+from workbench.data.problems import no_usable_classes
 from workbench.errors import DataError
 from workbench.runs.model_loading import load_trained
 from workbench.runs.config import RunConfig
@@ -110,7 +111,7 @@ def prepare_evaluation(
     cache = build_cache(scan, config.image_size, config.channels, progress=cache_progress, cancelled=cancelled,
                         max_bytes=int(config.max_cache_mb * 2**20) or None)
     if cache.num_classes == 0:
-        raise DataError("No usable classes: no class folder holds a readable image.")
+        raise no_usable_classes(cache.problems)
     if spec is not None:
         return EvaluationSetup(algorithm, config, cache, FixedEpisodes(spec, scan, cache, config.invert), f"episodes of {Path(spec.path).name}")
     same_data = sorted(str(Path(p).resolve()) for p in data) == sorted(str(Path(p).resolve()) for p in config.data)

@@ -11,6 +11,7 @@ from workbench.data.look import look_of, sample_rows
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import DatasetScan, scan_datasets
 from workbench.data.splits import ClassSplit, class_views, split_classes
+from workbench.data.problems import no_usable_classes
 from workbench.errors import DataError
 from workbench.runs.config import RunConfig
 from workbench.training.events import DataProgress, Message
@@ -44,7 +45,7 @@ def prepare_data(config: RunConfig, wide_ways: int = 0, wide_queries: int = 0):
     yield Message(f"Found {len(scan.classes)} classes and {scan.image_count} images in {len(config.data)} dataset(s).")
     cache = yield from _decode(scan, config)
     if cache.num_classes == 0:
-        raise DataError("No usable classes: no class folder holds a readable image.")
+        raise no_usable_classes(cache.problems)
     split = split_classes(cache.class_keys, cache.class_groups, config.split)
     problems = list(cache.problems)
     config, choices = _decide(config, cache, split.train, wide_ways, wide_queries)

@@ -63,8 +63,10 @@ def train_run(
     resume: bool = False,
     on_data: Callable[[PreparedData], None] | None = None,
     allow_changed_data: bool = False,
+    unique: bool = False,
 ):
-    """Train per `config` into `run_dir` (or continue the run there when `resume`).
+    """Train per `config` into `run_dir` (or continue the run there when `resume`); with `unique`, `run_dir`
+    is only a suggested name, made unique (`-2`, ...) when taken (RunStarted names the folder used).
 
     Yields events; the last is always RunFinished. Errors in the data or the
     settings are raised as WorkbenchError before the run folder is created.
@@ -75,12 +77,12 @@ def train_run(
     """
     lock = RunLock(run_dir)
     try:
-        yield from _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lock)
+        yield from _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lock, unique)
     finally:
         lock.release()
 
 
-def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lock: RunLock):
+def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lock: RunLock, unique=False):
     control = control or RunControl()
     session = distributed.DistributedSession.from_environment()  # None unless started by torchrun
     device = resolve_device(config.device)
@@ -153,8 +155,7 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         if session and not session.is_main:
             folder = distributed.FollowerFolder(run_dir)  # only rank 0 writes the run folder
         else:
-            folder = RunFolder.create(run_dir, config, environment(device, precision))
-            lock.acquire()
+            folder = RunFolder.create(run_dir, config, environment(device, precision), lock=lock, unique=unique)
             write_fingerprint(folder.path, counts)
             for choice in data.choices:
                 folder.append_log(choice)
