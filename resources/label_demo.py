@@ -41,7 +41,10 @@ def prepare(root: Path) -> None:
     print(f"{folder} and {root / 'run'} ready ({event.message})")
 
 
-def show(root: Path) -> int:
+def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860)) -> int:
+    import os
+
+    os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", str(root / "settings.ini"))  # not the user's own
     from PySide6.QtCore import QTimer
 
     from workbench.gui.app import make_application
@@ -50,9 +53,15 @@ def show(root: Path) -> int:
 
     app = make_application(sys.argv[:1])
     window = MainWindow(runs_root=root)
+    window.set_theme(theme)
+    window.resize(*size)
     window.show()
     window.tabs.setCurrentWidget(window.label_page)
     page = window.label_page
+    from workbench.gui.labelling.autosave import autosave_paths
+
+    for autosave in autosave_paths(str(root / "unlabelled")):  # the demo's labels are made afresh below
+        autosave.unlink(missing_ok=True)
     page.open_folder(str(root / "unlabelled"))
     for name in CLASSES:
         page.add_class(name)
@@ -79,11 +88,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("--prepare", action="store_true")
+    parser.add_argument("extra", nargs="*", help="'dark' and/or a window size WxH, as window_state.py takes")
     args = parser.parse_args()
     if args.prepare:
         prepare(args.root)
         return 0
-    return show(args.root)
+    sizes = [tuple(int(n) for n in a.split("x")) for a in args.extra if "x" in a]
+    return show(args.root, "dark" if "dark" in args.extra else "light", sizes[0] if sizes else (1420, 860))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Open the main window in a given state, for screenshots with ../shared/tools/gui-shot.
 
     python resources/window_state.py prepare DIR       # demo data + three short real runs + one evaluation
-    python resources/window_state.py welcome|dark|training|runs|inspect|embedding|tasks|reliability DIR [dark] [WxH]
+    python resources/window_state.py welcome|dark|dataset|training|runs|inspect|embedding|tasks|reliability DIR [dark] [WxH]
+
+The Label page's state is resources/label_demo.py (it takes the same [dark] [WxH]).
 
 `prepare` trains for real (a few minutes on 2 CPU cores); the states only open the window.
 """
@@ -53,7 +55,10 @@ def show(state: str, folder: Path, theme: str = "light", size: tuple[int, int] =
     window.set_theme("dark" if state == "dark" else theme)
     window.resize(*size)
     window.show()
-    if state == "training":
+    if state == "dataset":
+        window.data_panel.set_paths([str(folder / "demo-glyphs")])
+        window.tabs.setCurrentWidget(window.dataset_view)
+    elif state == "training":
         window.data_panel.set_paths([str(folder / "demo-glyphs")])
         window.tabs.setCurrentWidget(window.training_page)
     elif state == "runs":

@@ -107,3 +107,19 @@ def test_a_failed_start_clears_training_from_the_status_bar(window, tmp_path, qt
     qtbot.waitUntil(lambda: window.training is None, timeout=60_000)
     assert window.banner.level == "error"
     assert "Training" not in window.statusBar().currentMessage()
+
+
+def test_the_red_and_green_of_right_and_wrong_read_on_both_themes(window, qtbot):
+    """The worst mistakes' "99% sure", a failed evaluation and the embedding's legend are coloured text
+    on the window's own background: the light theme's deep red was unreadable on the dark grey."""
+    from workbench.gui.themes import right_text_color, wrong_text_color
+
+    try:
+        for theme in ("light", "dark"):
+            window.theme_actions[theme].trigger()
+            background = window.palette().color(QPalette.ColorRole.Window)
+            base = window.palette().color(QPalette.ColorRole.Base)
+            for colour in (wrong_text_color(), right_text_color()):
+                assert min(contrast(colour, background), contrast(colour, base)) >= 4.5, (theme, colour)
+    finally:
+        window.set_theme("light")

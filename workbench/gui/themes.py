@@ -82,3 +82,12 @@ def style_plot(widget: pg.PlotWidget, background: str, foreground: str) -> None:
 def current_theme(app: QApplication | None = None) -> str:
     app = app or QApplication.instance()
     return app.property("workbenchTheme") or "light"
+
+
+def wrong_text_color() -> str:
+    """Red for text that says something went wrong: the light theme's deep red is unreadable on dark grey."""
+    return "#ff7a7a" if current_theme() == "dark" else "#c62828"
+
+
+def right_text_color() -> str:
+    return "#7bd67f" if current_theme() == "dark" else "#1b5e20"

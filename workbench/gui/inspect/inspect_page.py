@@ -34,6 +34,7 @@ from workbench.gui.inspect.confusion_view import (
 from workbench.gui.inspect.mistakes_view import TILE, MistakesView
 from workbench.gui.inspect.reliability_view import ReliabilityView
 from workbench.gui.inspect.scatter_views import EmbeddingView, TaskView
+from workbench.gui.themes import wrong_text_color
 from workbench.gui.workers import CANCELLED, PROGRESS, Worker, create_worker
 from workbench.inspect.cells import cell_queries
 from workbench.inspect.embedding import embed_episode
@@ -368,7 +369,7 @@ class InspectPage(QWidget):
         job.start()
 
     def _on_failed(self, message: str) -> None:
-        self.summary.setText(f"<span style='color:#c62828'>{message}</span>")
+        self.summary.setText(f"<span style='color:{wrong_text_color()}'>{message}</span>")
         if self.embedding.embedding is None:
             self.embedding.show_message(message)
         if self._pending_cell is not None:

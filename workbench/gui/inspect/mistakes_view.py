@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabe
 
 from workbench.gui.inspect.class_names import display_names
 from workbench.gui.inspect.confusion_view import short_name
+from workbench.gui.themes import wrong_text_color
 from workbench.inspect.evaluation import Inspection, Mistake
 
 TILE = 56
@@ -117,7 +118,7 @@ class MistakesView(QWidget):
     def _add_row(self, grid: QGridLayout, r: int, mistake: Mistake, images: ImageSource, names: dict) -> None:
         query = tile(images(mistake.query_row, mistake.turns_true, mistake.query_path), "#c62828")
         query.setToolTip(f"{mistake.query_path}\ntrue class: {mistake.true_class}")
-        caption = QLabel(f"{short_name(mistake.predicted_class, names)}<br><span style='color:#c62828'>"
+        caption = QLabel(f"{short_name(mistake.predicted_class, names)}<br><span style='color:{wrong_text_color()}'>"
                          f"{percent(mistake.confidence)} sure</span><br><small>true: "
                          f"{short_name(mistake.true_class, names)}</small>")
         caption.setToolTip(f"predicted {mistake.predicted_class}\ntrue {mistake.true_class}\nepisode {mistake.episode + 1}")

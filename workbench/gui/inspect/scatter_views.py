@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLay
 
 from workbench.gui.inspect.colour_bar import AccuracyScale, ColourBar
 from workbench.gui.inspect.confusion_view import short_name
+from workbench.gui.themes import right_text_color, wrong_text_color
 from workbench.inspect.embedding import PROTOTYPE, QUERY, SUPPORT, EmbeddedPoint, EpisodeEmbedding
 
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C564B", "#F0E442",
@@ -135,7 +136,7 @@ class EmbeddingView(QWidget):
         classes = "".join(f"<span style='color:{class_color(label).name()}; font-size:15px'>●</span> "
                           f"{short_name(name)}<br>" for label, name in enumerate(embedding.classes))
         self.legend.setText(f"<b>Classes</b><br>{classes}<br><b>Symbols</b><br>■ support image<br>"
-                            "● query image<br><span style='color:#c62828'>◉</span> query predicted wrong<br>"
+                            f"● query image<br><span style='color:{wrong_text_color()}'>◉</span> query predicted wrong<br>"
                             "☆ prototype (class mean)")
         self.legend.setToolTip("A prototype is the mean feature of a class's support images; ProtoNet "
                                "predicts the class of the nearest prototype.")
@@ -168,8 +169,8 @@ class EmbeddingView(QWidget):
         text = f"{point.kind} of <b>{short_name(name)}</b>"
         if point.kind == QUERY:
             guess = self.embedding.classes[point.predicted]
-            text += ("<br><span style='color:#2e7d32'>predicted right</span>" if point.predicted == point.label
-                     else f"<br><span style='color:#c62828'>predicted {short_name(guess)}</span>")
+            text += (f"<br><span style='color:{right_text_color()}'>predicted right</span>" if point.predicted == point.label
+                     else f"<br><span style='color:{wrong_text_color()}'>predicted {short_name(guess)}</span>")
         self.preview_caption.setText(text)
 
 

@@ -35,7 +35,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         rect = option.rect.adjusted(2, 2, -2, -2)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected:
-            painter.fillRect(rect, option.palette.highlight().color().lighter(170))
+            tint = QColor(option.palette.highlight().color())
+            tint.setAlpha(70)  # see-through: a pale tint on a light base, a deep one on a dark base, text readable on both
+            painter.fillRect(rect, tint)
             painter.setPen(QPen(option.palette.highlight().color(), 2))
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
         image_rect = QRect(rect.left() + (rect.width() - THUMB) // 2, rect.top() + 4, THUMB, THUMB)
