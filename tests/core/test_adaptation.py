@@ -134,6 +134,11 @@ def test_the_audit_flags_a_deliberately_mislabelled_image():
     suspects = audit_labels(AdaptPolicy(algorithm, "pixels"), sx, wrong, 3)
     assert [(s.index, s.given, s.likely) for s in suspects] == [(1, 2, 0)]
     assert audit_labels(AdaptPolicy(algorithm, "pixels"), sx, sy, 3) == []
+    # A class with one image only: the adapt tests on distorted copies, so the audit leaves each image out itself.
+    one_x, _, _, _ = shapes_episode(ways=4, shots=1, noise=0.03, seed=5)
+    sx4, y4 = torch.cat([sx, one_x[3:]]), torch.cat([wrong, torch.tensor([3])])
+    suspects = audit_labels(AdaptPolicy(algorithm, "pixels"), sx4, y4, 4)
+    assert [(s.index, s.given, s.likely) for s in suspects] == [(1, 2, 0)]
 
 
 class CountedNearest(FittedSpace):

@@ -9,9 +9,10 @@ idea, at scale and with out-of-sample probabilities, is cleanlab's (Northcutt et
 JAIR 2021).
 
 In a feature space every image is left out on its own (index arithmetic on features
-encoded once). A fitted space (MAML's inner loop, fine-tuning) costs a fit per held-out
-set, so there the images are held out in a few folds instead, as cleanlab does: the
-audit then costs a few adapts, not one per labelled image.
+encoded once, and nothing at all to compute when the adapt chose the space by that same
+leave-one-out). A fitted space (MAML's inner loop, fine-tuning) costs a fit per held-out
+set, so there the images are held out in a few folds instead, as cleanlab does: the audit
+then costs a few adapts, not one per labelled image.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ def audit_labels(policy: AdaptPolicy, support_x: torch.Tensor, support_y: torch.
     space = next(s for s in policy.spaces(one_shot=False) + policy.spaces(one_shot=True) if s.name == adapted.space)
     counts = torch.bincount(support_y, minlength=ways)
     auditable = counts[support_y] >= 2  # a class's only image has nothing to be compared with
-    if isinstance(space, FeatureSpace):
+    if adapted.left_out_logits is not None:
+        logits = adapted.left_out_logits  # the adapt's own leave-one-out: nothing to compute again
+    elif isinstance(space, FeatureSpace):
         features = encoded[space.name] if encoded and space.name in encoded else space.encode(support_x)
         logits = _left_out_logits(space, features, support_y, ways, auditable)
     else:
