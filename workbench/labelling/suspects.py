@@ -34,6 +34,8 @@ def is_current(session: LabelSession, path: str, suspect: Suspect) -> bool:
 
 def current_suspects(session: LabelSession, suspects: dict[str, Suspect]) -> dict[str, Suspect]:
     """The suspects whose labels are still as audited, in the session's image order."""
+    if not suspects:
+        return {}  # the usual case, asked on every change of selection: no walk over the images
     return {p: suspects[p] for p in session.images if p in suspects and is_current(session, p, suspects[p])}
 
 
