@@ -36,3 +36,19 @@ def make_glyph_dataset(
             for i in range(images_per_class):
                 glyph_image(pattern, rng, size).save(folder / f"img_{i:02d}.png")
     return root
+
+
+def distinct_image(kind: int, rng: np.random.Generator, size: int = 28) -> Image.Image:
+    """Class `kind` (0-2) is a dark bar across the top, a bar down the left, or a square at the bottom
+    right, lightly speckled: even a barely trained model tells them apart, so a wrong label stands out."""
+    canvas = np.full((size, size), 255, dtype=np.uint8)
+    third = size // 3
+    if kind == 0:
+        canvas[3:3 + size // 4, :] = 0
+    elif kind == 1:
+        canvas[:, 3:3 + size // 4] = 0
+    else:
+        canvas[size - third - 4:size - 2, size - third - 4:size - 2] = 0
+    noise = rng.random((size, size)) < 0.03
+    canvas[noise] = 255 - canvas[noise]
+    return Image.fromarray(canvas, mode="L")

@@ -475,13 +475,18 @@ def cmd_adapt(args: argparse.Namespace) -> int:
         return run_batch(args.run_dir, args.batch, args.device, parse_sets(args.set), args.json, mode=args.mode)
     if not (args.support and args.query):
         raise ConfigError("adapt needs --support DIR and --query DIR (or --batch FILE).")
-    from workbench.training.jobs import adapt_and_predict
+    from workbench.training.jobs import adapt_folders
 
     say = lambda text: print(text, file=sys.stderr)  # noqa: E731
-    predictions, problems = adapt_and_predict(args.run_dir, args.support, args.query, args.device, parse_sets(args.set),
-                                              args.mode, report=say)
-    for problem in problems:
+    answer = adapt_folders(args.run_dir, args.support, args.query, args.device, parse_sets(args.set), args.mode,
+                           report=say)
+    predictions = answer.predictions
+    for problem in answer.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    # Support images in the wrong class folder, on stderr in both modes: stdout stays the predictions
+    # (a JSON list, as before); `--batch` answers carry them as "suspect_labels" too.
+    for suspect in answer.suspects:
+        print(f"warning: {suspect.describe()}", file=sys.stderr)
     if args.json:
         print(json.dumps([{**p.to_json(), "path": text_of_name(p.path), "label": text_of_name(p.label),
                            "probabilities": {text_of_name(k): v for k, v in p.probabilities.items()}}

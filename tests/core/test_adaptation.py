@@ -7,6 +7,7 @@ import torch
 from workbench.adaptation.audit import audit_labels
 from workbench.adaptation.calibration import calibration_report, fit_temperature
 from workbench.adaptation.selection import MODES, AdaptPolicy
+from workbench.adaptation.spaces import FittedSpace, RawPixels
 from workbench import catalogue
 from workbench.cli import ADAPT_MODES
 
@@ -133,6 +134,41 @@ def test_the_audit_flags_a_deliberately_mislabelled_image():
     suspects = audit_labels(AdaptPolicy(algorithm, "pixels"), sx, wrong, 3)
     assert [(s.index, s.given, s.likely) for s in suspects] == [(1, 2, 0)]
     assert audit_labels(AdaptPolicy(algorithm, "pixels"), sx, sy, 3) == []
+    # A class with one image only: the adapt tests on distorted copies, so the audit leaves each image out itself.
+    one_x, _, _, _ = shapes_episode(ways=4, shots=1, noise=0.03, seed=5)
+    sx4, y4 = torch.cat([sx, one_x[3:]]), torch.cat([wrong, torch.tensor([3])])
+    suspects = audit_labels(AdaptPolicy(algorithm, "pixels"), sx4, y4, 4)
+    assert [(s.index, s.given, s.likely) for s in suspects] == [(1, 2, 0)]
+
+
+class CountedNearest(FittedSpace):
+    """Nearest neighbour on pixels as a space that must be fitted, counting its fits."""
+
+    name, title = "counted", "nearest neighbour, fitted"
+
+    def __init__(self) -> None:
+        self.fits = 0
+
+    def fit(self, support_x, support_y, ways):
+        self.fits += 1
+        pixels = RawPixels()
+        support = pixels.encode(support_x)
+        return lambda query_x: pixels.logits(pixels.encode(query_x), support, support_y, ways)
+
+
+def test_the_audit_holds_images_out_in_a_few_folds_when_the_space_must_be_fitted():
+    algorithm = protonet()
+    sx, sy, _, _ = shapes_episode(ways=3, shots=6, noise=0.03)
+    wrong = sy.clone()
+    wrong[7] = 0  # an image of class 1 labelled as class 0
+    space = CountedNearest()
+    policy = AdaptPolicy(algorithm, "pixels")
+    policy.spaces = lambda one_shot: [space]  # the only candidate
+    adapted = policy.adapt(sx, wrong, 3)
+    space.fits = 0
+    suspects = audit_labels(policy, sx, wrong, 3, adapted=adapted)
+    assert [(s.index, s.given, s.likely) for s in suspects] == [(7, 0, 1)]
+    assert space.fits == 3  # a fit per fold, not one per labelled image (18)
 
 
 def test_the_pretrained_space_loads_offline_and_adapts():

@@ -5,8 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
+
+from tests.synthetic import distinct_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,6 +64,29 @@ def test_adapt_labels_query_images_of_any_size_and_mode(trained_run, glyphs_shar
         assert set(item) >= {"path", "label", "confidence"}
         assert item["label"] in sources and 0.5 <= item["confidence"] <= 1.0
         assert Path(item["path"]).exists()
+
+
+def test_adapt_names_a_support_image_in_the_wrong_class_folder(trained_run, tmp_path):
+    rng = np.random.default_rng(0)
+    support, query = tmp_path / "support", tmp_path / "query"
+    for folder, kind in ((support / "bar", 0), (support / "post", 1), (query, 0)):
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(3):
+            distinct_image(kind, rng).save(folder / f"{kind}_{i}.png")
+    distinct_image(1, rng).save(support / "bar" / "stray.png")  # a post dropped in the bar folder
+    result = cli("adapt", trained_run, "--support", support, "--query", query, "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "looks like" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {support / 'bar' / 'stray.png'} is labelled bar "
+                                                         "but looks like post (")
+    assert len(result.stdout.splitlines()) == 3  # stdout is still one line per query image
+    # --batch --json answers each pair with its suspect labels.
+    batch = tmp_path / "pairs.tsv"
+    batch.write_text(f"{support}\t{query}\n")
+    answer = json.loads(cli("adapt", trained_run, "--batch", batch, "--json", "--device", "cpu").stdout)
+    assert [(s["path"], s["given"], s["likely"]) for s in answer["suspect_labels"]] == [
+        (str(support / "bar" / "stray.png"), "bar", "post")]
+    assert 0.8 <= answer["suspect_labels"][0]["confidence"] <= 1 and len(answer["predictions"]) == 3
 
 
 def test_algorithms_json_lists_hyperparameters():

@@ -64,6 +64,9 @@ class Adapted(Predictor):
     scores: tuple[SpaceScore, ...] = field(default_factory=tuple)
     # For a feature space: logits from query features already encoded in that space (labelling caches them).
     features_logits_fn: LogitsFn | None = None
+    # For a feature space chosen by leave-one-out: each labelled image's logits from all the others, in
+    # support order (the label audit reads them instead of computing them again).
+    left_out_logits: torch.Tensor | None = None
 
     @property
     def uses_features(self) -> bool:
@@ -126,12 +129,14 @@ class AdaptPolicy:
         counts = torch.bincount(support_y, minlength=ways)
         one_shot = int(counts.min()) < 2
         held_x, held_y = (_distorted_copies(support_x, support_y, self.seed) if one_shot else (None, None))
-        scores, fitted = [], {}
+        scores, fitted, left_out = [], {}, {}
         for space in self.spaces(one_shot):
             if isinstance(space, FeatureSpace):
                 features = encoded[space.name] if space.name in encoded else space.encode(support_x)
                 held_logits, labels = _feature_cv(space, features, support_y, ways, held_x, held_y)
                 fitted[space.name] = (space, features)
+                if not one_shot:
+                    left_out[space.name] = held_logits
             else:
                 held_logits, labels = _fitted_cv(space, support_x, support_y, ways, held_x, held_y)
             scores.append(self._score(space, held_logits, labels, one_shot))
@@ -145,7 +150,7 @@ class AdaptPolicy:
         else:
             logits_fn = chosen.fit(support_x, support_y, ways)
         return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
-                       features_logits_fn)
+                       features_logits_fn, left_out.get(best.name))
 
     def feature_spaces(self) -> list[FeatureSpace]:
         """The feature spaces this policy may use, for callers that cache features per image."""

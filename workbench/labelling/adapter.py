@@ -5,34 +5,40 @@ tensor, and their features in every feature space the adapt policy may use are
 computed once too (features do not depend on the labels), so adapting again after
 every new label costs only the policy's choice on the labelled images and a matrix
 product over the unlabelled ones. Confidences are calibrated (adaptation/selection.py).
+Each adapt also audits the labels it adapted to (adaptation/audit.py) in the same pass, from the
+same cached features, so the labels that look wrong come with the predictions.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from workbench.adaptation.audit import audit_labels
 from workbench.adaptation.selection import AdaptPolicy
 from workbench.algorithms.base import Algorithm
 from workbench.data.images import ImageDecodeError, load_image_file
 from workbench.data.pixels import to_model_pixels
 from workbench.labelling.session import LabellingError, Prediction
+from workbench.labelling.suspects import Suspect
 
 
 @dataclass(frozen=True)
 class AdaptResult:
-    """Predictions for the unlabelled images, the classes adapted to, how long it took, and what was chosen."""
+    """Predictions for the unlabelled images, the classes adapted to, how long it took, what was chosen,
+    and the labels that look wrong (path -> Suspect)."""
 
     predictions: dict[str, Prediction]
     classes: tuple[str, ...]
     support_count: int
     seconds: float
     reason: str = ""  # the adapt policy's choice and why, in words
+    suspects: dict[str, Suspect] = field(default_factory=dict)
 
 
 PREDICT_CHUNK = 512  # unlabelled images per forward pass when the chosen space is not a cached one
@@ -96,6 +102,7 @@ class Adapter:
         """Adapt to `labels` (path -> class name) and predict each decoded path in `targets`.
 
         Only classes with at least one labelled image take part; at least two must.
+        The labels adapted to are audited too: `suspects` holds those that look wrong.
         """
         begin = time.perf_counter()
         support = [(path, name) for path, name in labels.items() if path in self.rows]
@@ -127,7 +134,11 @@ class Adapter:
             confidence, best = probs.max(dim=1)
             for path, conf, b in zip(query, confidence.tolist(), best.tolist()):
                 predictions[path] = Prediction(used[b], conf)
-        return AdaptResult(predictions, tuple(used), len(support), time.perf_counter() - begin, adapted.reason)
+        audited = audit_labels(self.policy, self.images[support_rows], support_y, len(used), adapted=adapted,
+                               encoded=encoded)
+        suspects = {support[s.index][0]: Suspect(used[s.given], used[s.likely], s.confidence) for s in audited}
+        return AdaptResult(predictions, tuple(used), len(support), time.perf_counter() - begin, adapted.reason,
+                           suspects)
 
     def embed_all(self) -> None:
         """Compute the features of every decoded image not encoded yet, in every cached space."""

@@ -63,7 +63,7 @@ def run_batch(run_dir: str, batch: str, device: str, overrides: dict[str, str], 
     try:
         for pair in read_pairs(handle, source):
             try:
-                predictions, problems = predict_folders(policy, config, pair.support, pair.query)
+                answer = predict_folders(policy, config, pair.support, pair.query)
             except WorkbenchError as exc:
                 failed += 1
                 if as_json:
@@ -71,14 +71,17 @@ def run_batch(run_dir: str, batch: str, device: str, overrides: dict[str, str], 
                                      ensure_ascii=False), file=out, flush=True)
                 print(f"error: line {pair.line} of {source}: {exc}", file=err, flush=True)
                 continue
-            for problem in problems:
+            for problem in answer.problems:
                 print(f"warning: {problem}", file=err)
+            for suspect in answer.suspects:
+                print(f"warning: {suspect.describe()}", file=err)
             if as_json:
                 print(json.dumps({"support": pair.support, "query": pair.query,
-                                  "predictions": [p.to_json() for p in predictions]}, ensure_ascii=False),
+                                  "predictions": [p.to_json() for p in answer.predictions],
+                                  "suspect_labels": [s.to_json() for s in answer.suspects]}, ensure_ascii=False),
                       file=out, flush=True)
             else:
-                for p in predictions:
+                for p in answer.predictions:
                     print(f"{p.label}\t{p.confidence:.3f}\t{p.path}", file=out)
                 out.flush()
     finally:

@@ -27,6 +27,7 @@ from workbench.runs.model_loading import load_trained
 from workbench.runs.config import RunConfig
 from workbench.training.scoring import EvaluationResult, evaluate
 from workbench.training.query_stream import decoded_chunks, query_paths
+from workbench.training.support_audit import SuspectSupport, audit_support
 
 
 @dataclass(frozen=True)
@@ -144,20 +145,38 @@ class QueryPrediction:
         return {"path": self.path, "label": self.label, "confidence": self.confidence, "probabilities": self.probabilities}
 
 
+@dataclass(frozen=True)
+class FolderAnswer:
+    """What adapting to a support folder says about a query folder, and about the support images themselves."""
+
+    predictions: list[QueryPrediction]
+    problems: list[Problem]
+    suspects: list[SuspectSupport]  # support images that look like another class (training/support_audit.py)
+
+
 def read_support_folder(
     folder: str, size: int, channels: int, invert: bool = False,
 ) -> tuple[list[str], torch.Tensor, torch.Tensor, list[Problem]]:
     """Class names, images (as the model sees them: see pixels.py) and labels from a folder of class subfolders."""
+    names, _, images, labels, problems = read_support_files(folder, size, channels, invert)
+    return names, images, labels, problems
+
+
+def read_support_files(
+    folder: str, size: int, channels: int, invert: bool = False,
+) -> tuple[list[str], list[str], torch.Tensor, torch.Tensor, list[Problem]]:
+    """read_support_folder, with the path of each image read (in the order of the images)."""
     root = Path(folder)
     if not root.is_dir():
         raise DataError(f"Support folder not found: {root}")
-    names, images, labels, problems = [], [], [], []
+    names, paths, images, labels, problems = [], [], [], [], []
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not is_litter(p.name)):
-        loaded = []
+        loaded, read = [], []
         for path in sorted(p for p in sub.rglob("*") if p.is_file() and is_image_name(p.name)
                            and not any(is_litter(part) for part in p.relative_to(sub).parts)):
             try:
                 loaded.append(load_image_file(str(path), size, channels))
+                read.append(str(path))
             except ImageDecodeError as exc:
                 problems.append(Problem("unreadable-image", str(path), f"{exc}; skipped"))
         if not loaded:
@@ -166,12 +185,13 @@ def read_support_folder(
         labels += [len(names)] * len(loaded)
         names.append(sub.name)
         images += loaded
+        paths += read
     if len(names) < 2:
         raise DataError(
             f"The support folder {root} needs at least 2 class subfolders with a readable image each "
             f"(found {len(names)})."
         )
-    return names, _to_tensor(images, invert), torch.tensor(labels), problems
+    return names, paths, _to_tensor(images, invert), torch.tensor(labels), problems
 
 
 def read_query_folder(folder: str, size: int, channels: int, invert: bool = False) -> tuple[list[str], torch.Tensor, list[Problem]]:
@@ -195,19 +215,30 @@ def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "aut
     `mode`: how to adapt (adaptation/selection.py); `report` receives, in words, what was chosen and why.
     The query images are decoded and predicted a chunk at a time (query_stream.py), so memory stays bounded.
     """
+    answer = adapt_folders(run_dir, support, query, device, overrides, mode, report)
+    return answer.predictions, answer.problems
+
+
+def adapt_folders(run_dir: str, support: str, query: str, device: str = "auto",
+                  overrides: dict[str, str] | None = None, mode: str = "auto",
+                  report: Callable[[str], None] | None = None) -> FolderAnswer:
+    """adapt_and_predict, with the support images that look like another class too."""
     algorithm, config = load_trained(run_dir, device, overrides)
     return predict_folders(policy_for_run(run_dir, algorithm, mode), config, support, query, report)
 
 
 def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query: str,
-                    report: Callable[[str], None] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
-    """adapt_and_predict with the model already loaded (a batch of folders loads it once)."""
+                    report: Callable[[str], None] | None = None) -> FolderAnswer:
+    """adapt_and_predict with the model already loaded (a batch of folders loads it once), and the
+    support images that look like another class."""
     # The run's own preprocessing (size, channels, inversion), so the model sees images as it was trained on them.
-    names, support_x, support_y, problems = read_support_folder(support, config.image_size, config.channels, config.invert)
+    names, paths, support_x, support_y, problems = read_support_files(support, config.image_size, config.channels,
+                                                                     config.invert)
     files, query_problems = query_paths(query)
     predictor = policy.adapt(support_x, support_y, len(names))
     if report:
         report(f"adapted with {predictor.reason}")
+    suspects = audit_support(policy, predictor, names, paths, support_x, support_y)
     predictions = []
     for paths, query_x, chunk_problems in decoded_chunks(files, config.image_size, config.channels, config.invert):
         query_problems += chunk_problems
@@ -222,7 +253,7 @@ def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query:
             ))
     if not predictions:
         raise DataError(f"No readable images in the query folder {Path(query)}.")
-    return predictions, problems + query_problems
+    return FolderAnswer(predictions, problems + query_problems, suspects)
 
 
 def _to_tensor(images: list[np.ndarray], invert: bool) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""The image grid's data: one row per image of the session, with its label, source and prediction."""
+"""The image grid's data: one row per image of the session, with its label, source and prediction, and
+whether the last adapt's audit doubts its label."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSortFilt
 
 from workbench.gui.labelling.thumbnails import ThumbnailCache
 from workbench.labelling.session import LabelSession
+from workbench.labelling.suspects import Suspect, is_current
 
 MIME_TYPE = "application/x-workbench-image-paths"  # a JSON list of session-relative paths
 
@@ -18,6 +20,7 @@ PREDICTED_ROLE = Qt.ItemDataRole.UserRole + 4  # predicted class name, or None
 CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 5  # prediction confidence 0..1, or None
 CLASS_INDEX_ROLE = Qt.ItemDataRole.UserRole + 6  # index of the label's (else prediction's) class, or -1
 BROKEN_ROLE = Qt.ItemDataRole.UserRole + 7  # why the image cannot be shown, or ""
+SUSPECT_ROLE = Qt.ItemDataRole.UserRole + 8  # the Suspect when its label looks wrong (labelling/suspects.py), or None
 
 
 def paths_from_mime(mime: QMimeData) -> list[str]:
@@ -39,6 +42,7 @@ class ImageGridModel(QAbstractListModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.session: LabelSession | None = None
+        self.suspects: dict[str, Suspect] = {}  # what the last adapt's audit doubted, by path
         self.thumbnails = ThumbnailCache(self)
         self.thumbnails.ready.connect(self._on_thumbnail)
         self.row_of: dict[str, int] = {}
@@ -48,6 +52,7 @@ class ImageGridModel(QAbstractListModel):
         self.beginResetModel()
         self.thumbnails.reset()
         self.session = session
+        self.suspects = {}
         self.row_of = {p: i for i, p in enumerate(session.images)} if session else {}
         self.names_sorted = session is None or all(a <= b for a, b in zip(session.images, session.images[1:]))
         self.endResetModel()
@@ -56,6 +61,16 @@ class ImageGridModel(QAbstractListModel):
         """Labels, classes or predictions changed: repaint every row and re-sort/filter."""
         if self.session and self.session.images:
             self.dataChanged.emit(self.index(0), self.index(len(self.session.images) - 1))
+
+    def set_suspects(self, suspects: dict[str, Suspect]) -> None:
+        """The labels the last adapt's audit doubts (replacing the previous ones); repaints."""
+        self.suspects = dict(suspects)
+        self.refresh()
+
+    def suspect(self, path: str) -> Suspect | None:
+        """The doubt about `path`'s label, while it still has the label the audit saw."""
+        suspect = self.suspects.get(path)
+        return suspect if suspect is not None and is_current(self.session, path, suspect) else None
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
         return 0 if parent.isValid() or self.session is None else len(self.session.images)
@@ -88,6 +103,8 @@ class ImageGridModel(QAbstractListModel):
             return session.classes.index(name) if name in session.classes else -1
         if role == BROKEN_ROLE:
             return self.thumbnails.failed.get(path, "")
+        if role == SUSPECT_ROLE:
+            return self.suspect(path)
         return None
 
     def _tooltip(self, path: str) -> str:
@@ -98,6 +115,13 @@ class ImageGridModel(QAbstractListModel):
             lines.append(f"Label: {label.name} ({label.source})")
         if prediction and not label:
             lines.append(f"Predicted: {prediction.name}, {prediction.confidence:.0%} confident")
+        suspect = self.suspect(path)
+        if suspect:
+            key = session.classes.index(suspect.likely) + 1
+            lines.append(f"⚠ This label looks wrong: adapted without it, the model puts this image in "
+                         f"{suspect.likely} ({suspect.confidence:.0%} confident).")
+            lines.append(f"Relabel as {suspect.likely}" + (f" with key {key}" if key <= 9 else "")
+                         + ", or keep the label if it is right.")
         if path in self.thumbnails.failed:
             lines.append(f"Cannot be read: {self.thumbnails.failed[path]}")
         return "\n".join(lines)
@@ -128,12 +152,13 @@ class ImageGridModel(QAbstractListModel):
 
 SORT_KEYS = ("name", "confidence", "class")
 UNLABELLED, LABELLED, ALL = "\x00unlabelled", "\x00labelled", None
+SUSPECTS = "\x00suspects"  # the labelled images whose label looks wrong
 
 
 class GridFilterProxy(QSortFilterProxyModel):
     """Sorts by file name, confidence or class, and shows only images of one class and/or confidence range.
 
-    `class_filter`: None (all), UNLABELLED, LABELLED or a class name (labelled or
+    `class_filter`: None (all), UNLABELLED, LABELLED, SUSPECTS or a class name (labelled or
     predicted as it). `confidence_mode`: 'any', 'at least' or 'below' the
     `threshold` (images without a prediction pass only 'any').
     """
@@ -174,7 +199,9 @@ class GridFilterProxy(QSortFilterProxyModel):
         wanted = self.class_filter
         if wanted == UNLABELLED and label is not None or wanted == LABELLED and label is None:
             return False
-        if wanted not in (ALL, UNLABELLED, LABELLED) and (label or predicted) != wanted:
+        if wanted == SUSPECTS and self.sourceModel().suspect(path) is None:
+            return False
+        if wanted not in (ALL, UNLABELLED, LABELLED, SUSPECTS) and (label or predicted) != wanted:
             return False
         if self.confidence_mode == "any":
             return True

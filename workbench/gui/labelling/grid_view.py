@@ -16,16 +16,19 @@ from workbench.gui.labelling.grid_model import (
     PATH_ROLE,
     PREDICTED_ROLE,
     SOURCE_ROLE,
+    SUSPECT_ROLE,
 )
 from workbench.labelling.session import ACCEPTED
 
 THUMB = 72
 CELL = QSize(THUMB + 24, THUMB + 40)
+SUSPECT_COLOR = QColor("#bf360c")  # deep orange: white text on it reads at small sizes
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
     """Paints the thumbnail, the file name, and a badge: a filled one for a label (✓ if it was an
-    accepted prediction), an outlined one with the confidence for a prediction."""
+    accepted prediction), an outlined one with the confidence for a prediction; and over the top of
+    a label that looks wrong, a warning with the class it looks like (⚠ round 93%)."""
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802 (Qt override)
         return CELL
@@ -51,6 +54,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         else:
             painter.fillRect(image_rect, QColor("#eceff1"))  # still loading
         self._paint_badge(painter, index, image_rect)
+        self._paint_suspect(painter, index, image_rect)
         name_rect = QRect(rect.left() + 2, image_rect.bottom() + 4, rect.width() - 4, 16)
         painter.setFont(option.font)  # the badge changed the font
         painter.setPen(option.palette.text().color())
@@ -89,6 +93,28 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(color.darker(130))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter,
                          metrics.elidedText(text, Qt.TextElideMode.ElideRight, badge.width() - 6))
+
+
+    def _paint_suspect(self, painter: QPainter, index: QModelIndex, image_rect: QRect) -> None:
+        suspect = index.data(SUSPECT_ROLE)
+        if suspect is None:
+            return
+        text = f"⚠ {suspect.likely} {suspect.confidence:.0%}"
+        font = QFont(painter.font())
+        font.setPointSizeF(max(font.pointSizeF() - 1.5, 7.0))
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = QFontMetrics(font)
+        width = min(metrics.horizontalAdvance(text) + 10, image_rect.width() + 16)
+        # In the top right corner, as small as its text: the label badge has the bottom left, the image the rest.
+        badge = QRect(image_rect.right() + 8 - width, image_rect.top() - 2, width, metrics.height() + 4)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(SUSPECT_COLOR)
+        painter.drawRoundedRect(badge, 4, 4)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter,
+                         metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, badge.width() - 6))
 
 
 class ImageGrid(QListView):

@@ -1,4 +1,5 @@
-"""The Label page: open a folder, make classes, label a few images, adapt, auto-label, export."""
+"""The Label page: open a folder, make classes, label a few images, adapt, auto-label, review the labels
+that look wrong, export."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from workbench.gui.labelling import export_actions, page_layout
 from workbench.gui.labelling.adapting import ModelJobs
 from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.commands import OperationCommand
-from workbench.gui.labelling.grid_model import GridFilterProxy, ImageGridModel
+from workbench.gui.labelling.grid_model import PATH_ROLE, SUSPECTS, GridFilterProxy, ImageGridModel
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.operations import Operation
@@ -24,6 +25,7 @@ from workbench.labelling.session_file import SUFFIX, load_session, save_session
 from workbench.labelling.suggestions import (
     accept_predictions, confident_predictions, describe_acceptance, least_confident,
 )
+from workbench.labelling.suspects import current_suspects, relabel_as_likely
 from workbench.runs.model_loading import load_trained
 
 SESSION_FILTER = f"Labelling sessions (*{SUFFIX});;JSON files (*.json)"
@@ -205,7 +207,7 @@ class LabelPage(QWidget):
         if self.session is not None:
             self.session.model_run_dir = run_dir
             self.session.predictions = {}
-            self.model.refresh()
+            self.model.set_suspects({})  # another model's doubts
             self._load_images()
             if self.auto_adapt.isChecked():
                 self.jobs.requests.wait_for_images()
@@ -344,7 +346,7 @@ class LabelPage(QWidget):
         if self.session is not None:
             self.last_result = result
             self.session.predictions = dict(result.predictions)
-            self.model.refresh()
+            self.model.set_suspects(result.suspects)
             self._update_summary()
             self.adapt_status.setText(
                 f"Adapted to {result.support_count} labelled image(s) in {len(result.classes)} classes; "
@@ -414,6 +416,25 @@ class LabelPage(QWidget):
     def accept_all(self) -> None:
         self._try(lambda: accept_predictions(self.session, self.threshold.value() / 100.0))
 
+    # --- labels that look wrong (the audit of each adapt: labelling/suspects.py) ---
+    def suspects(self) -> dict:
+        """The labels the last adapt doubts that still stand, by path, in the grid's folder order."""
+        return current_suspects(self.session, self.model.suspects) if self.session else {}
+
+    def review_suspects(self) -> None:
+        """Show only the labels that look wrong and select the first, to look at and relabel."""
+        suspects = self.suspects()
+        if not suspects:
+            self._status("No label looks wrong after the last adapt.")
+            return
+        self.confidence_filter.setCurrentIndex(0)
+        self.class_filter.setCurrentIndex(self.class_filter.findData(SUSPECTS))
+        self.select_paths([self.proxy.index(0, 0).data(PATH_ROLE)])
+
+    def relabel_suspects(self) -> None:
+        """Label the selected suspects as the classes they look like (one undoable step)."""
+        self._try(lambda: relabel_as_likely(self.session, self.model.suspects, self.grid.selected_paths()))
+
     def threshold_changed(self, value: float) -> None:
         if self.session is not None:
             self.session.threshold = value / 100.0
@@ -455,9 +476,11 @@ class LabelPage(QWidget):
         human = sum(1 for label in session.labels.values() if label.source == HUMAN)
         accepted = sum(1 for label in session.labels.values() if label.source == ACCEPTED)
         predicted = sum(1 for p in session.predictions if p not in session.labels)
+        suspects = len(self.suspects())
+        doubts = f" · ⚠ {suspects:,} label{'s look' if suspects != 1 else ' looks'} wrong" if suspects else ""
         self.summary.setText(f"{session.folder}: {len(session.images):,} images · {human:,} labelled by hand · "
                              f"{accepted:,} accepted predictions · {predicted:,} predicted · "
-                             f"showing {self.proxy.rowCount():,}")
+                             f"showing {self.proxy.rowCount():,}{doubts}")
 
     def update_state(self) -> None:
         has_session = self.session is not None
@@ -485,6 +508,32 @@ class LabelPage(QWidget):
             describe_acceptance(self.session, threshold) + " Undoable."
             if has_predictions else "Take every prediction at or above the threshold as a label (undoable).")
         self.accept_selected_button.setEnabled(has_predictions and selected)
+        self._update_audit()
+
+    def _update_audit(self) -> None:
+        """The audit box: how many labels look wrong, and what Relabel would do to the selection."""
+        suspects = self.suspects()
+        self.audit_box.setVisible(bool(suspects))
+        if not suspects:
+            return
+        count = len(suspects)
+        self.audit_label.setText(f"⚠ {count} label{'s look' if count != 1 else ' looks'} wrong: adapted without "
+                                 f"{'them' if count != 1 else 'it'}, the model puts {'them' if count != 1 else 'it'} "
+                                 "in another class. Review, then relabel or keep.")
+        chosen = [suspects[p] for p in self.grid.selected_paths() if p in suspects]
+        likely = {s.likely for s in chosen}
+        self.relabel_button.setEnabled(bool(chosen))
+        if len(likely) == 1:
+            name = next(iter(likely))
+            key = self.session.classes.index(name) + 1
+            self.relabel_button.setText(f"Relabel as {name}")
+            self.relabel_button.setToolTip(f"Label the selected image{'s' if len(chosen) != 1 else ''} '{name}', the "
+                                           "class it looks like" + (f" (or press {key})" if key <= 9 else "")
+                                           + ". Undoable.")
+        else:
+            self.relabel_button.setText(f"Relabel {len(chosen)} as likely classes" if chosen else "Relabel as likely class")
+            self.relabel_button.setToolTip("Label each selected image that looks wrong as the class it looks like "
+                                           "(select one marked ⚠ first). Undoable.")
 
     def _status(self, text: str) -> None:
         self.adapt_status.setText(text)

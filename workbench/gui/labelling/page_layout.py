@@ -30,7 +30,7 @@ from workbench.gui.banner import MessageBanner
 from workbench.gui.elided_label import ElidedLabel, horizontal_scroller
 from workbench.gui.labelling.class_list import ClassList
 from workbench.gui.labelling.colors import class_color
-from workbench.gui.labelling.grid_model import ALL, LABELLED, UNLABELLED
+from workbench.gui.labelling.grid_model import ALL, LABELLED, SUSPECTS, UNLABELLED
 from workbench.gui.labelling.grid_view import ImageGrid
 from workbench.gui.labelling.image_viewer import ImageViewer
 
@@ -185,6 +185,7 @@ def _build_side(page) -> QWidget:
     adapt_layout.addWidget(page.auto_adapt)
     adapt_layout.addWidget(page.progress)
     adapt_layout.addWidget(page.adapt_status)
+    adapt_layout.addWidget(_build_audit(page))
 
     next_box = QGroupBox("Label next / auto-label")
     grid = QGridLayout(next_box)
@@ -224,6 +225,31 @@ def _build_side(page) -> QWidget:
     side.setMaximumWidth(380)
     return side
 
+def _build_audit(page) -> QWidget:
+    """What the last adapt's label audit found: how many labels look wrong, Review, Relabel as the likely class."""
+    box = QFrame()
+    box.setObjectName("auditBox")
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 4, 0, 0)
+    page.audit_label = QLabel("")
+    page.audit_label.setWordWrap(True)
+    page.audit_label.setToolTip("After each adapt, every labelled image is predicted from the other labels; "
+                                "one the model confidently puts in another class is marked ⚠ in the grid.")
+    page.review_button = QPushButton("Review")
+    page.review_button.setToolTip("Show only the labels that look wrong and select the first.")
+    page.review_button.clicked.connect(page.review_suspects)
+    page.relabel_button = QPushButton("Relabel as likely class")
+    page.relabel_button.clicked.connect(page.relabel_suspects)
+    row = QHBoxLayout()
+    row.addWidget(page.review_button)
+    row.addWidget(page.relabel_button, 1)
+    layout.addWidget(page.audit_label)
+    layout.addLayout(row)
+    page.audit_box = box
+    box.hide()
+    return box
+
+
 def _build_grid_area(page) -> QWidget:
     area = QWidget()
     column = QVBoxLayout(area)
@@ -235,7 +261,8 @@ def _build_grid_area(page) -> QWidget:
     view_row = QHBoxLayout()
     page.class_filter = QComboBox()
     page.class_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-    page.class_filter.setToolTip("Show only the images of one class (labelled or predicted as it).")
+    page.class_filter.setToolTip("Show only the images of one class (labelled or predicted as it), or the labels "
+                                 "that look wrong.")
     page.class_filter.currentIndexChanged.connect(page.apply_filter)
     page.confidence_filter = QComboBox()
     page.confidence_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -316,6 +343,7 @@ def fill_class_filter(page, classes: list[str]) -> bool:
     combo.addItem("All images", ALL)
     combo.addItem("Unlabelled", UNLABELLED)
     combo.addItem("Labelled", LABELLED)
+    combo.addItem("Suspect labels", SUSPECTS)
     for name in classes:
         combo.addItem(f"Class: {name}", name)
     found = combo.findData(current)
