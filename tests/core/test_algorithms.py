@@ -22,6 +22,8 @@ FAST = {
     "meta_lstm": {"inner_steps": 3, "eval_inner_steps": 3},
     # A smaller controller and memory than the paper's 200 units x 128 rows: enough for 5-way sequences, faster.
     "mann": {"controller_size": 64, "memory_rows": 32},
+    # Fewer inner steps than the paper's 5 and a shorter fine-tune at adapt: the same updates, cheaper.
+    "reptile": {"inner_steps": 3, "eval_inner_steps": 10},
 }
 
 

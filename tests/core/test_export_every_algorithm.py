@@ -26,6 +26,7 @@ FAST = {
     "mann": {"controller_size": 32, "memory_rows": 16},
     "baseline": {"adapt_steps": 5},
     "baseline_pp": {"adapt_steps": 5},
+    "reptile": {"inner_steps": 2, "eval_inner_steps": 5},
 }
 CLASSES = (("ring", "class_00"), ("bar", "class_01"), ("dot", "class_02"))
 
