@@ -50,6 +50,7 @@ def main() -> int:
     from workbench.runs.model_loading import build_algorithm
 
     torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(True)  # as the runner does on a CPU (workbench/training/runner.py)
     torch.manual_seed(0)
     started = time.perf_counter()
     cache = build_cache(scan_datasets([a.data]), 28, 1)

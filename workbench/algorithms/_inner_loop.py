@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vmap
+from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from workbench.algorithms.base import Algorithm, StepStats
 from workbench.algorithms.classifiers import FastWeightsClassifier
@@ -106,6 +107,9 @@ class InnerLoop:
     adapt_backbone: bool = True
     # Called before every inner step: a long inner loop answers pause and cancel too.
     on_step: Callable[[], None] = lambda: None
+    # How the inner gradients are taken: torch.func.grad (composes with vmap and an outer torch.func.grad),
+    # or `autograd_grad` for one task at a time (the per-task loop, see there).
+    grad: Callable = grad
 
     def run(self, params: Params, support_x: torch.Tensor, support_y: torch.Tensor) -> tuple[Params, Head, Stats]:
         """Adapt to one task's support set: adapted weights, adapted head, support BN statistics.
@@ -134,11 +138,11 @@ class InnerLoop:
             return params, initial_head(features, support_y, self.ways, self.head_init), stats
         offset = _zero_head(params, self.ways, self.features.backbone.feature_dim)
         self.on_step()
-        (g_params, g_head), head = grad(first_loss, argnums=(0, 1), has_aux=True)(params, offset)
+        (g_params, g_head), head = self.grad(first_loss, argnums=(0, 1), has_aux=True)(params, offset)
         params, head = self.step(params, head, g_params, g_head)
         for _ in range(self.steps - 1):
             self.on_step()
-            g_params, g_head = grad(loss, argnums=(0, 1))(params, head)
+            g_params, g_head = self.grad(loss, argnums=(0, 1))(params, head)
             params, head = self.step(params, head, g_params, g_head)
         _, stats = self.features(params, support_x)
         return params, head, stats
@@ -152,9 +156,47 @@ class InnerLoop:
 
         for _ in range(self.steps):
             self.on_step()
-            g_head = grad(loss)(head)
+            g_head = self.grad(loss)(head)
             params, head = self.step(params, head, None, g_head)
         return params, head, stats
+
+
+def autograd_grad(create_graph: bool) -> Callable:
+    """torch.func.grad's interface (argnums, has_aux, pytrees of tensors) on plain autograd, for one task.
+
+    The per-task loop's inner and outer gradients are the same maths either way, but torch.func's
+    transforms wrap every operator of the double backward, which measured slower than plain autograd
+    on a CPU (benchmarks/maml_profile.py). create_graph=True keeps the graph through the step (second
+    order); False detaches the differentiated inputs first (first order: nothing flows back past them).
+    """
+
+    def transform(fn: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+        def leaf(t: torch.Tensor) -> torch.Tensor:
+            return t if create_graph and t.requires_grad else t.detach().requires_grad_()
+
+        def wrapped(*args):
+            args = list(args)
+            with torch.enable_grad():
+                for i in nums:
+                    args[i] = tree_map(leaf, args[i])
+                out = fn(*args)
+                value, aux = out if has_aux else (out, None)
+                flat, specs = zip(*(tree_flatten(args[i]) for i in nums))
+                inputs = [t for group in flat for t in group]
+                found = torch.autograd.grad(value, inputs, create_graph=create_graph, allow_unused=True)
+            found = [torch.zeros_like(t) if g is None else g for t, g in zip(inputs, found)]
+            grads, start = [], 0
+            for group, spec in zip(flat, specs):
+                grads.append(tree_unflatten(found[start:start + len(group)], spec))
+                start += len(group)
+            result = grads[0] if isinstance(argnums, int) else tuple(grads)
+            return (result, aux) if has_aux else result
+
+        return wrapped
+
+    return transform
 
 
 def _zero_head(params: Params, ways: int, dim: int) -> Head:
@@ -179,6 +221,16 @@ def query_loss(features: FunctionalBackbone, params: Params, head: Head, stats: 
     query_features, _ = features(params, query_x, stats)
     logits = head_logits(query_features, head)
     return F.cross_entropy(logits, query_y), logits
+
+
+def leaf_grads(loss: torch.Tensor, leaves: dict[str, Params]) -> dict[str, Params]:
+    """d loss / d each leaf, shaped like `leaves` (zeros for a leaf the loss does not use, as torch.func gives)."""
+    flat = [(m, n, t) for m, group in leaves.items() for n, t in group.items()]
+    found = torch.autograd.grad(loss, [t for _, _, t in flat], allow_unused=True)
+    out: dict[str, Params] = {m: {} for m in leaves}
+    for (m, n, t), g in zip(flat, found):
+        out[m][n] = torch.zeros_like(t) if g is None else g
+    return out
 
 
 # --- meta-batches ------------------------------------------------------------
@@ -341,6 +393,8 @@ class GradientMetaLearner(Algorithm):
         Returns (grads like meta, (per-task losses, logits)). batched=False: one task, no task dimension.
         """
         steps = self.hparams["inner_steps"]
+        if not batched:
+            return self._task_grads(meta, chunk, steps)
 
         def task(m, support_x, support_y, query_x, query_y):
             adapted, head, stats = replace(self.make_loop(m, chunk.ways, steps), on_step=self.between_steps).run(m["backbone"], support_x, support_y)
@@ -354,10 +408,21 @@ class GradientMetaLearner(Algorithm):
 
         return grad(objective, has_aux=True)(meta)
 
+    def _task_grads(self, meta: Meta, task: TaskBatch, steps: int):
+        """chunk_grads for one task on plain autograd (the per-task loop): the same meta-gradient as the
+        torch.func pass (tests/core/test_gradient_family.py), which measured slower one task at a time."""
+        leaves = {m: {n: t.detach().requires_grad_() for n, t in group.items()} for m, group in meta.items()}
+        loop = replace(self.make_loop(leaves, task.ways, steps), on_step=self.between_steps, grad=autograd_grad(create_graph=True))
+        with torch.enable_grad():
+            adapted, head, stats = loop.run(leaves["backbone"], task.support_x, task.support_y)
+            loss, logits = query_loss(self.functional, adapted, head, stats, task.query_x, task.query_y)
+        return leaf_grads(loss, leaves), (loss.detach(), logits.detach())
+
     def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> FastWeightsClassifier:
         meta = {m: {n: p.detach() for n, p in group.items()} for m, group in self.meta_parameters().items()}
         support_y = support_y.to(self.device)
-        loop = replace(self.make_loop(meta, ways, self.hparams["eval_inner_steps"]), on_step=self.between_steps)
+        loop = replace(self.make_loop(meta, ways, self.hparams["eval_inner_steps"]), on_step=self.between_steps,
+                       grad=autograd_grad(create_graph=False))
         with torch.enable_grad():
             params, head, stats = detach_tree(loop.run(meta["backbone"], self.prepare(support_x), support_y))
         return FastWeightsClassifier.adapted(self, self.backbone, params, stats, head)
@@ -365,7 +430,7 @@ class GradientMetaLearner(Algorithm):
 
 __all__ = [
     "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "Head", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads",
-    "detach_tree", "grad", "grad_and_value", "gradient_hyperparams", "head_logits", "initial_head", "one_hot", "prototypes", "query_loss",
+    "autograd_grad", "detach_tree", "grad", "grad_and_value", "gradient_hyperparams", "head_logits", "initial_head", "leaf_grads", "one_hot", "prototypes", "query_loss",
     "sgd_step", "stack_episodes", "vectorising",
 ]
 

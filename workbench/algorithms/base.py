@@ -177,7 +177,16 @@ class Algorithm(ABC):
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+        if not self.channels_last:
+            return x
+        x = x.contiguous(memory_format=torch.channels_last)
+        if x.dim() == 4 and x.shape[1] == 1:
+            # One channel: NCHW and channels-last strides address the same memory and torch keeps the NCHW
+            # ones, so a convolution whose weight lost its channels-last strides (MAML's adapted weights,
+            # p - lr * g) ran NCHW, and the max-pool after it 20x slower. Explicit strides keep it channels-last.
+            n, _, h, w = x.shape
+            x = x.as_strided(x.shape, (h * w, 1, w, 1))
+        return x
 
     def use_channels_last(self) -> None:
         """Store conv weights channels-last (faster convolutions on CPU and GPU)."""

@@ -66,7 +66,16 @@ def first_order_grads(learner: inner.GradientMetaLearner, meta, chunk: inner.Tas
     batched=False: one task, no task dimension.
     """
     loop = replace(learner.make_loop(meta, chunk.ways, learner.hparams["inner_steps"]), on_step=learner.between_steps)
-    run = vmap(loop.run, in_dims=(None, 0, 0)) if batched else loop.run
+    if not batched:  # one task: plain autograd, faster than torch.func one task at a time (see _inner_loop.autograd_grad)
+        with torch.no_grad():  # the inner gradients are still taken (autograd_grad enables grad inside)
+            adapted, head, stats = replace(loop, grad=inner.autograd_grad(create_graph=False)).run(
+                meta["backbone"], chunk.support_x, chunk.support_y)
+        fast = {n: t.detach().requires_grad_() for n, t in adapted.items()}
+        with torch.enable_grad():
+            loss, logits = inner.query_loss(learner.functional, fast, inner.detach_tree(head), inner.detach_tree(stats),
+                                            chunk.query_x, chunk.query_y)
+        return {"backbone": inner.leaf_grads(loss, {"b": fast})["b"]}, (loss.detach(), logits.detach())
+    run = vmap(loop.run, in_dims=(None, 0, 0))
     with torch.no_grad():  # torch.func.grad inside still differentiates the inner steps
         adapted, heads, stats = run(meta["backbone"], chunk.support_x, chunk.support_y)
 
@@ -74,9 +83,9 @@ def first_order_grads(learner: inner.GradientMetaLearner, meta, chunk: inner.Tas
         return inner.query_loss(learner.functional, a, h, s, qx, qy)
 
     def objective(fast):
-        losses, logits = (vmap(task) if batched else task)(fast, heads, stats, chunk.query_x, chunk.query_y)
+        losses, logits = vmap(task)(fast, heads, stats, chunk.query_x, chunk.query_y)
         # A sum, so that each task's slice of the gradient is that task's own gradient.
         return losses.sum(), (losses.detach(), logits.detach())
 
     per_task, aux = grad(objective, has_aux=True)(adapted)
-    return {"backbone": {n: g.mean(0) if batched else g for n, g in per_task.items()}}, aux
+    return {"backbone": {n: g.mean(0) for n, g in per_task.items()}}, aux
