@@ -18,6 +18,7 @@ bottom while the thumbnails load.
     .venv/bin/python benchmarks/gui_responsiveness.py --seconds 10
     .venv/bin/python benchmarks/gui_responsiveness.py --open DIR    # e.g. load_100k.py's dataset
     .venv/bin/python benchmarks/gui_responsiveness.py --label DIR   # a folder of images to label
+    .venv/bin/python benchmarks/gui_responsiveness.py --label-photos 1000   # 1,000 160x160 JPEGs made here
 
 Results: benchmarks/results/gui_responsiveness.json and one line on stdout.
 """
@@ -45,6 +46,18 @@ def machine() -> str:
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {gpu}"
+
+
+def make_photos(folder: Path, count: int) -> Path:
+    """`count` JPEGs of colour noise: the slowest kind of photo to decode for its size."""
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, (160, 160, 3), dtype=np.uint8)).save(folder / f"img_{i:04d}.jpg", quality=85)
+    return folder
 
 
 def start_watchdog(clock, last, measuring) -> None:
@@ -98,12 +111,16 @@ def main() -> int:
                         help="measure while the window scans and checks this dataset, instead of while training")
     parser.add_argument("--label", metavar="DIR",
                         help="measure while the Label page opens this folder and its grid is scrolled through")
+    parser.add_argument("--label-photos", type=int, metavar="N",
+                        help="as --label, on a folder of N random 160x160 JPEG photos made for the measurement")
     parser.add_argument("--diagnose", action="store_true",
                         help="print where the GUI thread was during each stall over 30 ms (a watchdog samples its stack)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "gui_responsiveness.json"))
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="gui-responsiveness-"))
+    if args.label_photos:
+        args.label = str(make_photos(scratch / "to-label", args.label_photos))
     os.environ["FEWSHOT_WORKBENCH_SETTINGS"] = str(scratch / "settings.ini")
     from PySide6.QtCore import QElapsedTimer, QTimer
 
@@ -163,7 +180,7 @@ def main() -> int:
 
     def stop() -> None:
         measuring[0] = False
-        window.stop_training()
+        window.stop_action.trigger()  # as the Stop button does
 
     if args.page != "flip":
         window.tabs.setCurrentWidget(window.training_page if args.page == "training" else window.dataset_view)
@@ -218,8 +235,8 @@ def main() -> int:
         if window.training is None:
             print("error: training did not start:", window.banner.text, file=sys.stderr)
             return 1
-        window.training.event.connect(on_event)
-        window.training.finished.connect(app.quit)
+        window.training.worker.progressed.connect(on_event)  # the runner's events, on the GUI thread
+        window.training.worker.finished.connect(app.quit)
         QTimer.singleShot(int((args.seconds + 180) * 1000), app.quit)  # data loading stuck: give up
     if args.diagnose:
         start_watchdog(clock, last, measuring)
