@@ -24,6 +24,16 @@ def cli(*args, timeout: float = 180, env: dict | None = None) -> subprocess.Comp
     return result
 
 
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """`main.py ARGS` in this process (pytest's capsys captures it): exit code, stdout, stderr; never a traceback."""
+    from workbench import cli as cli_module
+
+    code = cli_module.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "unexpected failure" not in err, err
+    return code, out, err
+
+
 def last_line(result: subprocess.CompletedProcess) -> str:
     lines = result.stderr.strip().splitlines()
     return lines[-1] if lines else ""

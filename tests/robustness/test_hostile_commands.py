@@ -16,21 +16,13 @@ from pathlib import Path
 import pytest
 
 from tests.robustness.corpus import good_bytes, make_good_classes
-from tests.robustness.helpers import ROOT, tiny_config, tiny_dataset, tiny_run
-from workbench import cli
+from tests.robustness.helpers import ROOT, run_cli, tiny_config, tiny_dataset, tiny_run
 from workbench.data.episode_file import read_episode_file
 from workbench.errors import ConfigError, DataError, RunFolderError
 from workbench.runs.folder import RunFolder
 from workbench.runs.lock import RunLock
 from workbench.runs.config import RunConfig
 from workbench.training.runner import run_to_end, train_run
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "unexpected failure" not in err, err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,15 @@ outputs that vanish mid-way, two commands claiming one folder, URLs and moved da
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.robustness.corpus import good_bytes, make_good_classes
-from tests.robustness.helpers import ROOT, tiny_dataset, tiny_run
+from tests.robustness.helpers import ROOT, run_cli, tiny_dataset, tiny_run
 from tests.robustness.test_hostile_commands import start_training, wait_until_training
 from workbench import cli
 from workbench.data.splits import SplitSpec
@@ -22,13 +20,6 @@ from workbench.runs.folder import RunFolder
 
 TRAIN = ["--ways", 2, "--queries", 1, "--image-size", 16, "--steps", 2, "--val-every", 2, "--val-episodes", 1,
          "--device", "cpu", "--precision", "fp32", "--val-fraction", 0.34, "--test-fraction", 0, "--quiet"]
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = cli.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err and "unexpected failure" not in err, err
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
