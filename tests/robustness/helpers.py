@@ -34,6 +34,19 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
+def signal_at_line(process: subprocess.Popen, prefix: str, signum: int, timeout: float) -> tuple[str, str]:
+    """Send `signum` to `process` once a line of its stderr starts with `prefix` (the CLI reports progress
+    there), then wait for it: its (stdout, stderr). It is killed if it outlives `timeout`."""
+    try:
+        for line in process.stderr:
+            if line.startswith(prefix):
+                process.send_signal(signum)
+                break
+        return process.communicate(timeout=timeout)
+    finally:
+        process.kill()
+
+
 def last_line(result: subprocess.CompletedProcess) -> str:
     lines = result.stderr.strip().splitlines()
     return lines[-1] if lines else ""

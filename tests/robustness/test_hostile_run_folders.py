@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from tests.robustness.corpus import make_good_classes
-from tests.robustness.helpers import ROOT, cli, tiny_dataset, tiny_run
+from tests.robustness.helpers import ROOT, cli, signal_at_line, tiny_dataset, tiny_run
 
 
 def status_of(run) -> dict:
@@ -80,13 +80,7 @@ def test_a_stop_while_the_data_is_loading_saves_nothing_and_says_so(tmp_path):
          "--queries", "1", "--image-size", "16", "--steps", "50", "--out", run],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    try:
-        for line in process.stderr:  # the CLI reports progress on stderr
-            if line.startswith("Found "):  # the scan is done; decoding the 2,400 images comes next
-                process.send_signal(signal.SIGTERM)
-                break
-        out, err = process.communicate(timeout=120)
-    finally:
-        process.kill()
+    # "Found ...": the scan is done; decoding the 2,400 images comes next.
+    out, err = signal_at_line(process, "Found ", signal.SIGTERM, timeout=120)
     assert "Traceback" not in err, err
     assert "Stopped while loading the data" in out + err or status_of(run)["status"] == "cancelled"

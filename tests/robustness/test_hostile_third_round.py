@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.robustness.corpus import good_bytes, make_good_classes
-from tests.robustness.helpers import ROOT, run_cli, tiny_dataset, tiny_run
+from tests.robustness.helpers import ROOT, run_cli, signal_at_line, tiny_dataset, tiny_run
 from tests.robustness.test_hostile_commands import start_training, wait_until_training
 from workbench import cli
 from workbench.data.splits import SplitSpec
@@ -84,14 +84,7 @@ def test_sigterm_stops_an_export_like_ctrl_c_and_leaves_nothing_at_out(measured,
     process = subprocess.Popen([sys.executable, "main.py", "export", str(run), "--support", str(support), "--format",
                                 "torchscript", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    try:
-        for line in process.stderr:
-            if line.startswith("adapting"):
-                process.send_signal(signal.SIGTERM)
-                break
-        _, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
+    _, err = signal_at_line(process, "adapting", signal.SIGTERM, timeout=60)
     assert "Traceback" not in err, err
     assert process.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in err  # before: killed, silent
     assert not out.exists() and not (out.parent.exists() and list(out.parent.iterdir()))
