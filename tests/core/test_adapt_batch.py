@@ -1,21 +1,17 @@
 """`adapt --batch`: many folder pairs from one process give what one `adapt` per pair gives."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.headless import main_py
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args, stdin=None, timeout=300):
-    result = subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=timeout, input=stdin)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+cli = main_py
 
 
 @pytest.fixture(scope="module", params=["protonet", "maml"])

@@ -1,23 +1,19 @@
 """The headless commands, run as a user would: `python main.py COMMAND ...`."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from tests.headless import main_py
 from tests.synthetic import distinct_image
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args, timeout=300):
-    result = subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+cli = main_py
 
 
 @pytest.fixture(scope="module")

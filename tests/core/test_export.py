@@ -1,9 +1,6 @@
 """Export: the adapted classifier, run outside the workbench (onnxruntime, torch.jit.load), predicts what the workbench predicts."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.headless import main_py
 from workbench.data.splits import SplitSpec
 from workbench.export import ExportError, export_adapted
 from workbench.runs.config import RunConfig
@@ -87,9 +85,7 @@ def test_torchscript_export_predicts_what_the_workbench_predicts(algorithm, via_
     support, query = folders
     out = tmp_path / f"{algorithm}.pt"
     if via_cli:
-        result = subprocess.run([sys.executable, "main.py", "export", trained[algorithm], "--support", support,
-                                 "--format", "torchscript", "--out", out, "--json"],
-                                cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+        result = main_py("export", trained[algorithm], "--support", support, "--format", "torchscript", "--out", out, "--json")
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout)["classes"] == ["bar", "dot", "ring"]
     else:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.headless import main_py
 from tests.robustness.corpus import make_good_classes
 from workbench.data.splits import SplitSpec
 from workbench.runs.config import RunConfig
@@ -14,14 +14,9 @@ from workbench.training.runner import run_to_end, train_run
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli(*args, timeout: float = 180, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python main.py ARGS`; a traceback on stderr fails the test whatever the exit status."""
-    import os
-
-    result = subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=timeout, env={**os.environ, **(env or {})})
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+def cli(*args, timeout: float = 180, env: dict | None = None, process: bool = False) -> subprocess.CompletedProcess:
+    """`main.py ARGS` (in this process unless `process`); a traceback on stderr fails the test whatever the exit status."""
+    return main_py(*args, timeout=timeout, env=env, process=process)
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:

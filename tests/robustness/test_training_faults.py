@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -19,7 +18,6 @@ from tests.robustness.faulty_algorithms import FAULTY
 from tests.robustness.helpers import ROOT, cli, last_line, tiny_config, tiny_dataset
 from workbench.algorithms import registry
 from workbench.runs.folder import RunFolder
-from workbench.runs.config import RunConfig
 from workbench.training.control import RunControl
 from workbench.training.events import RunFinished, RunStarted, TrainStep
 from workbench.training.runner import run_to_end, train_run
@@ -172,7 +170,7 @@ def test_a_failing_algorithm_ends_the_run_with_a_message_and_keeps_the_last_chec
 def test_cli_failing_algorithm_is_one_line(data, tmp_path, algorithm, code, words):
     result = cli("train", "--data", data, "--algorithm", algorithm, "--out", tmp_path / "run", "--ways", 2,
                  "--queries", 1, "--image-size", 16, "--steps", 8, "--checkpoint-every", 2, "--device", "cpu",
-                 "--val-fraction", 0.34, "--test-fraction", 0, "--quiet", env=PLUGIN_ENV)
+                 "--val-fraction", 0.34, "--test-fraction", 0, "--quiet", env=PLUGIN_ENV, process=True)
     assert result.returncode == code, result.stderr
     assert words in last_line(result), result.stderr
 

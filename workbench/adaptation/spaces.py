@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from workbench.algorithms.base import Algorithm
 from workbench.algorithms.heads import class_prototypes
 from workbench.data.augment import Augmentation
+from workbench.models.pass_size import images_per_pass
 
 LogitsFn = Callable[[torch.Tensor], torch.Tensor]
-ENCODE_CHUNK = 256  # images per forward pass: bounded memory for any number of queries
 
 
 class FeatureSpace(ABC):
@@ -58,8 +58,10 @@ class FittedSpace(ABC):
         """Fit to the support set; the result maps query images to logits."""
 
 
-def _in_chunks(encode: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -> torch.Tensor:
-    parts = [encode(images[i:i + ENCODE_CHUNK]).float().cpu() for i in range(0, len(images), ENCODE_CHUNK)]
+def _in_chunks(encode: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, device="cpu") -> torch.Tensor:
+    """encode(images) a pass at a time: bounded memory for any number of images, and fast passes."""
+    size = images_per_pass(images, device)
+    parts = [encode(images[i:i + size]).float().cpu() for i in range(0, len(images), size)]
     return torch.cat(parts) if parts else torch.empty(0, 0)
 
 
@@ -106,7 +108,7 @@ class ModelFeatures(FeatureSpace):
         self.title = f"the run's model ({algorithm.title})"
 
     def encode(self, images):
-        return _in_chunks(self.algorithm.adapt_features, images)
+        return _in_chunks(self.algorithm.adapt_features, images, self.algorithm.device)
 
     def logits(self, query, support, support_y, ways):
         return self.algorithm.feature_logits(query, support, support_y, ways)
@@ -173,7 +175,7 @@ class FineTuned(FittedSpace):
             with torch.no_grad():
                 def encode(chunk):
                     return F.normalize(backbone(algorithm.prepare(chunk)).float().flatten(1), dim=1)
-                return (_in_chunks(encode, query_x) @ F.normalize(head.detach().cpu(), dim=1).T) * self.scale
+                return (_in_chunks(encode, query_x, algorithm.device) @ F.normalize(head.detach().cpu(), dim=1).T) * self.scale
 
         return logits
 

@@ -17,12 +17,11 @@ from torch import nn
 
 from workbench.algorithms.base import Predictor
 from workbench.algorithms.heads import class_prototypes, head_logits, metric_logits
+from workbench.models.pass_size import images_per_pass
 
 
 class AdaptedClassifier(nn.Module, Predictor):
     """Base of the adapted classifiers: subclasses write `logits(images)`."""
-
-    chunk = 512  # query images per forward pass in predict_proba: bounded memory for any number of queries
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,7 +56,8 @@ class AdaptedClassifier(nn.Module, Predictor):
 
     def predict_proba(self, query_x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            parts = [self(self.prepare(query_x[i:i + self.chunk])) for i in range(0, len(query_x), self.chunk)]
+            size = images_per_pass(query_x, self.device)  # bounded memory for any number of queries, fast passes
+            parts = [self(self.prepare(query_x[i:i + size])) for i in range(0, len(query_x), size)]
         return torch.cat(parts) if parts else torch.empty(0)
 
 

@@ -42,7 +42,7 @@ class ResidualBlock(nn.Module):
             h = norm(conv(h))
             if i < 2:
                 h = F.leaky_relu(h, 0.1)
-        return F.max_pool2d(F.leaky_relu(h + self.shortcut(x), 0.1), 2)
+        return F.leaky_relu(F.max_pool2d(h + self.shortcut(x), 2), 0.1)  # pool first: the same, on a quarter of the pixels
 
 
 class ResNet12(nn.Module):

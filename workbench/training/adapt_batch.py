@@ -50,8 +50,12 @@ def open_batch(path: str) -> tuple[TextIO, str]:
 
 
 def run_batch(run_dir: str, batch: str, device: str, overrides: dict[str, str], as_json: bool,
-              out: TextIO = sys.stdout, err: TextIO = sys.stderr, mode: str = "auto") -> int:
-    """Answer every pair of `batch` with the run's model loaded once; 0 when all pairs worked, else 2."""
+              out: TextIO | None = None, err: TextIO | None = None, mode: str = "auto") -> int:
+    """Answer every pair of `batch` with the run's model loaded once; 0 when all pairs worked, else 2.
+
+    `out` and `err` default to the streams of the moment of the call (the CLI's guarded stdout), not of import.
+    """
+    out, err = out or sys.stdout, err or sys.stderr
     from workbench.adaptation.for_run import policy_for_run
     from workbench.runs.model_loading import load_trained
     from workbench.training.jobs import predict_folders
