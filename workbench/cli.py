@@ -269,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
     ex.add_argument("--format", choices=("onnx", "torchscript"), default="onnx", help="file format (default onnx)")
     ex.add_argument("--out", required=True, metavar="FILE", help="model file to write; class names go to FILE.classes.json")
+    ex.add_argument("--mode", choices=ADAPT_MODES, default="auto", help=ADAPT_MODE_HELP + " (the saved model predicts "
+                    "what adapt with the same mode predicts)")
     ex.add_argument("--json", action="store_true", help="print a JSON summary")
     ex.set_defaults(handler=cmd_export)
 
@@ -582,7 +584,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from workbench.export import export_adapted
 
     say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
-    result = export_adapted(args.run_dir, args.support, args.format, args.out, progress=say)
+    result = export_adapted(args.run_dir, args.support, args.format, args.out, progress=say, mode=args.mode)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.json:

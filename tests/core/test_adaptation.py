@@ -179,3 +179,14 @@ def test_the_pretrained_space_loads_offline_and_adapts():
     sx, sy, qx, qy = shapes_episode(ways=2, shots=2, queries=2)
     adapted = AdaptPolicy(protonet(), "pretrained", pretrained=space).adapt(sx, sy, 2)
     assert adapted.space == "pretrained" and adapted.predict_proba(qx).shape == (4, 2)
+    with torch.no_grad():  # what export saves: the same logits as one module
+        torch.testing.assert_close(adapted.module(qx), adapted.logits_fn(qx), atol=1e-5, rtol=1e-5)
+
+
+def test_each_chosen_space_is_also_one_module_with_the_same_logits():
+    sx, sy, qx, qy = shapes_episode()
+    for mode in ("pixels", "finetune"):
+        adapted = AdaptPolicy(protonet(), mode).adapt(sx, sy, 4)
+        with torch.no_grad():
+            torch.testing.assert_close(adapted.module(qx), adapted.logits_fn(qx), atol=1e-5, rtol=1e-5)
+    assert AdaptPolicy(protonet(), "model").adapt(sx, sy, 4).module is None  # export saves the run's own classifier

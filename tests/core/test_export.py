@@ -48,8 +48,8 @@ def trained(glyphs_shared, tmp_path_factory):
     return runs
 
 
-def workbench_probabilities(run, support, query):
-    predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu", mode="model")  # what export holds
+def workbench_probabilities(run, support, query, mode="auto"):
+    predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu", mode=mode)  # what export holds
     return [p.path for p in predictions], np.array([[p.probabilities[n] for n in sorted(p.probabilities)] for p in predictions])
 
 
@@ -97,6 +97,23 @@ def test_torchscript_export_predicts_what_the_workbench_predicts(algorithm, via_
     _, images, _ = read_query_folder(str(query), 28, 1)
     with torch.no_grad():
         got = model(images).numpy()
+    np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+@pytest.mark.parametrize("mode", ["pixels", "finetune"])
+def test_an_export_holds_the_space_adapt_uses_in_each_mode(mode, trained, folders, tmp_path):
+    import onnxruntime
+
+    support, query = folders
+    out = tmp_path / "model.onnx"
+    result = main_py("export", trained["protonet"], "--support", support, "--out", out, "--mode", mode, "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["space"] == mode and summary["max_difference"] < 1e-4 and summary["reason"]
+    paths, expected = workbench_probabilities(trained["protonet"], support, query, mode)
+    _, images, _ = read_query_folder(str(query), 28, 1)
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"images": images.numpy()})
     np.testing.assert_allclose(got, expected, atol=2e-5)
 
 

@@ -25,4 +25,4 @@ def load_pretrained_space(input_size: int = DEFAULT_INPUT_SIZE) -> CosinePrototy
         with torch.no_grad():
             return extractor(images.float().cpu())
 
-    return CosinePrototypes("pretrained", TITLE, encode)
+    return CosinePrototypes("pretrained", TITLE, encode, extractor)

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from workbench.adaptation.calibration import fit_temperature
 from workbench.adaptation.spaces import (
     FINE_TUNE_AUGMENTATION, FeatureSpace, FineTuned, FittedSpace, LogitsFn, ModelAdapt, ModelFeatures, RawPixels,
-    can_fine_tune,
+    can_fine_tune, module_logits,
 )
 from workbench.algorithms.base import Algorithm, Predictor
 from workbench.errors import ConfigError
@@ -67,6 +68,9 @@ class Adapted(Predictor):
     # For a feature space chosen by leave-one-out: each labelled image's logits from all the others, in
     # support order (the label audit reads them instead of computing them again).
     left_out_logits: torch.Tensor | None = None
+    # The chosen space as one module from images (as the model sees them) to logits, for export;
+    # None when it is the run's own model (its adapted classifier is that module).
+    module: nn.Module | None = None
 
     @property
     def uses_features(self) -> bool:
@@ -147,10 +151,12 @@ class AdaptPolicy:
             space, features = fitted[best.name]
             features_logits_fn = lambda query: space.logits(query, features, support_y, ways)  # noqa: E731
             logits_fn = lambda query_x: features_logits_fn(space.encode(query_x))  # noqa: E731
+            module = space.module(features, support_y, ways)
         else:
-            logits_fn = chosen.fit(support_x, support_y, ways)
+            module = chosen.fit_module(support_x, support_y, ways)
+            logits_fn = chosen.fit(support_x, support_y, ways) if module is None else module_logits(module, self.algorithm)
         return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
-                       features_logits_fn, left_out.get(best.name))
+                       features_logits_fn, left_out.get(best.name), module)
 
     def feature_spaces(self) -> list[FeatureSpace]:
         """The feature spaces this policy may use, for callers that cache features per image."""

@@ -23,9 +23,11 @@ from typing import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from workbench.algorithms.base import Algorithm
 from workbench.algorithms.heads import class_prototypes
+from workbench.adaptation.space_modules import FAR, CosineHead, NearestPixels, centred_unit
 from workbench.data.augment import Augmentation
 from workbench.models.pass_size import images_per_pass
 
@@ -46,6 +48,10 @@ class FeatureSpace(ABC):
     def logits(self, query: torch.Tensor, support: torch.Tensor, support_y: torch.Tensor, ways: int) -> torch.Tensor:
         """Query features (q, d) -> logits (q, ways) given labelled support features."""
 
+    def module(self, support: torch.Tensor, support_y: torch.Tensor, ways: int) -> nn.Module | None:
+        """The same logits as one module from images, for export; None when the run's own classifier is that module."""
+        return None
+
 
 class FittedSpace(ABC):
     """A space that is fitted to the labelled images as a whole."""
@@ -57,12 +63,24 @@ class FittedSpace(ABC):
     def fit(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> LogitsFn:
         """Fit to the support set; the result maps query images to logits."""
 
+    def fit_module(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int) -> nn.Module | None:
+        """Fit, as one module from images to logits, for export; None when the run's own classifier is that module."""
+        return None
+
 
 def _in_chunks(encode: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, device="cpu") -> torch.Tensor:
     """encode(images) a pass at a time: bounded memory for any number of images, and fast passes."""
     size = images_per_pass(images, device)
     parts = [encode(images[i:i + size]).float().cpu() for i in range(0, len(images), size)]
     return torch.cat(parts) if parts else torch.empty(0, 0)
+
+
+def module_logits(module: nn.Module, algorithm: Algorithm) -> LogitsFn:
+    """Query images -> logits (float32, CPU) from a fitted module, a pass at a time, without gradients."""
+    def logits(query_x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return _in_chunks(lambda chunk: module(algorithm.prepare(chunk)), query_x, algorithm.device)
+    return logits
 
 
 class RawPixels(FeatureSpace):
@@ -76,26 +94,35 @@ class RawPixels(FeatureSpace):
     title = "raw pixels (nearest neighbour)"
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        flat = images.float().flatten(1).cpu()
-        return F.normalize(flat - flat.mean(dim=1, keepdim=True), dim=1)
+        return centred_unit(images.cpu())
 
     def logits(self, query, support, support_y, ways):
         similarity = query @ support.T  # (q, s) cosine
-        best = torch.full((len(query), ways), -2.0)
+        best = torch.full((len(query), ways), FAR)
         return best.scatter_reduce(1, support_y.expand(len(query), -1), similarity, reduce="amax")
+
+    def module(self, support, support_y, ways):
+        return NearestPixels(support, support_y, ways)
 
 
 class CosinePrototypes(FeatureSpace):
     """Cosine similarity to class means of a fixed network's L2-normalised features."""
 
-    def __init__(self, name: str, title: str, encoder: Callable[[torch.Tensor], torch.Tensor]) -> None:
-        self.name, self.title, self.encoder = name, title, encoder
+    def __init__(self, name: str, title: str, encoder: Callable[[torch.Tensor], torch.Tensor],
+                 network: nn.Module | None = None) -> None:
+        """`encoder(images)` gives the features; `network`, when given, is the module it runs (for export)."""
+        self.name, self.title, self.encoder, self.network = name, title, encoder, network
 
     def encode(self, images):
         return F.normalize(_in_chunks(self.encoder, images), dim=1)
 
     def logits(self, query, support, support_y, ways):
         return query @ F.normalize(class_prototypes(support, support_y, ways), dim=1).T
+
+    def module(self, support, support_y, ways):
+        if self.network is None:
+            return None
+        return CosineHead(self.network, class_prototypes(support, support_y, ways))
 
 
 class ModelFeatures(FeatureSpace):
@@ -152,6 +179,9 @@ class FineTuned(FittedSpace):
         self.title = f"the run's features fine-tuned on the labelled images ({steps} steps, lr {lr:g})"
 
     def fit(self, support_x, support_y, ways):
+        return module_logits(self.fit_module(support_x, support_y, ways), self.algorithm)
+
+    def fit_module(self, support_x, support_y, ways) -> CosineHead:
         algorithm = self.algorithm
         source = algorithm.modules()["backbone"]
         backbone = copy.deepcopy(source).to(algorithm.device)
@@ -170,14 +200,7 @@ class FineTuned(FittedSpace):
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
-
-        def logits(query_x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                def encode(chunk):
-                    return F.normalize(backbone(algorithm.prepare(chunk)).float().flatten(1), dim=1)
-                return (_in_chunks(encode, query_x, algorithm.device) @ F.normalize(head.detach().cpu(), dim=1).T) * self.scale
-
-        return logits
+        return CosineHead(backbone, head.detach(), self.scale).eval()
 
 
 def can_fine_tune(algorithm: Algorithm) -> bool:

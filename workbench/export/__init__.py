@@ -22,7 +22,9 @@ import torch
 
 from workbench.errors import ConfigError
 from workbench.data.pixels import invert_pixels_
-from workbench.export.adapted import ExportError, InvertedInput, Tempered, adapted_module, can_export, check_exportable
+from workbench.export.adapted import (
+    ExportError, InvertedInput, Tempered, TemperedLogits, adapted_module, as_saved_module, can_export, check_exportable,
+)
 from workbench.export.formats import FORMATS, write_onnx, write_torchscript
 from workbench.data.problems import printable
 from workbench.atomic import write_json_atomic
@@ -49,12 +51,14 @@ class ExportResult:
     max_difference: float  # largest probability difference to the workbench's own predictor on the support images
     problems: tuple[str, ...] = ()
     inverted_inside: bool = False  # the run inverts pixels (1 - x); the exported model does it on its input
+    space: str = "model"  # what adapting chose: model, finetune, pretrained or pixels
+    reason: str = ""  # why, in words (adapt's own sentence)
 
     def to_json(self) -> dict:
         return {"path": self.path, "classes_path": self.classes_path, "format": self.format,
                 "classes": list(self.classes), "image_size": self.image_size, "channels": self.channels,
                 "max_difference": self.max_difference, "problems": list(self.problems),
-                "inverted_inside": self.inverted_inside}
+                "inverted_inside": self.inverted_inside, "space": self.space, "reason": self.reason}
 
 
 def suggested_file_name(run_dir: str | Path, fmt: str) -> str:
@@ -80,8 +84,11 @@ def classes_path_for(out: str | Path) -> Path:
 
 
 def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str | Path,
-                   progress: Callable[[str], None] | None = None) -> ExportResult:
-    """Adapt the run's model to the support folders (one subfolder of images per class) and save it as `fmt`."""
+                   progress: Callable[[str], None] | None = None, mode: str = "auto") -> ExportResult:
+    """Adapt the run's model to the support folders (one subfolder of images per class) and save it as `fmt`.
+
+    `mode` is adapt's (`auto`: the space cross-validation on the labelled images chooses), so the saved model
+    predicts what `adapt` with the same mode predicts."""
     from workbench.adaptation.for_run import policy_for_run
     from workbench.runs.model_loading import load_trained
     from workbench.training.jobs import read_support_folder
@@ -107,9 +114,14 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
                               f"cannot be stored as a class name; rename the folder and export again.")
     support_x = invert_pixels_(file_x.clone()) if config.invert else file_x
     say(f"adapting to {len(names)} classes, {len(support_x)} images")
-    # The run's model with its calibrated confidence: what `adapt --mode model` predicts.
-    adapted = policy_for_run(str(run_dir), algorithm, "model").adapt(support_x, support_y, len(names))
-    module = Tempered(adapted_module(algorithm, support_x, support_y, len(names)), adapted.temperature).eval()
+    # What `adapt --mode MODE` predicts, with its calibrated confidence: the chosen space as a module, or the
+    # run's own adapted classifier when the run's model was chosen.
+    adapted = policy_for_run(str(run_dir), algorithm, mode).adapt(support_x, support_y, len(names))
+    if adapted.module is not None:
+        module = TemperedLogits(as_saved_module(adapted.module), adapted.temperature).eval()
+    else:
+        module = Tempered(adapted_module(algorithm, support_x, support_y, len(names)), adapted.temperature).eval()
+    say(f"chose {adapted.reason}")
     if config.invert:
         module = InvertedInput(module).eval()
     with torch.no_grad():
@@ -144,4 +156,4 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
             raise ExportError(f"Cannot write {out}: {exc.strerror or exc}; no model was left there.") from None
         raise
     return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
-                        difference, tuple(str(p) for p in problems), config.invert)
+                        difference, tuple(str(p) for p in problems), config.invert, adapted.space, adapted.reason)

@@ -50,7 +50,13 @@ def adapted_module(algorithm: Algorithm, support_x: torch.Tensor, support_y: tor
     if not isinstance(adapted, nn.Module):
         raise ExportError(f"The algorithm '{algorithm.name}' says it can be exported, but its adapt gave a "
                           f"{type(adapted).__name__}, not a torch module; please report this.")
-    # A copy: the adapted module shares the run's networks, which must stay where and as they are.
+    return as_saved_module(adapted)
+
+
+def as_saved_module(adapted: nn.Module) -> nn.Module:
+    """A copy of `adapted` as it is saved: on the CPU, fp32, plain memory format, eval mode, no gradients.
+
+    A copy, because an adapted module shares the run's networks, which must stay where and as they are."""
     module = copy.deepcopy(adapted).to("cpu", torch.float32).to(memory_format=torch.contiguous_format).eval()
     for attribute, value in (("precision", "fp32"), ("channels_last", False)):  # an adapted classifier's run settings
         if hasattr(module, attribute):
@@ -72,6 +78,18 @@ class Tempered(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return (self.classifier(images).clamp_min(1e-12).log() / self.temperature).softmax(dim=1)
+
+
+class TemperedLogits(nn.Module):
+    """softmax(`logits_module`(images) / T): an adapt space's calibrated probabilities (adaptation/selection.py)."""
+
+    def __init__(self, logits_module: nn.Module, temperature: float) -> None:
+        super().__init__()
+        self.logits_module = logits_module
+        self.temperature = float(temperature)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return (self.logits_module(images).float() / self.temperature).softmax(dim=1)
 
 
 class InvertedInput(nn.Module):

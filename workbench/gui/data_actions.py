@@ -79,5 +79,6 @@ def export_adapted_model(window) -> None:
                                                   "ONNX (*.onnx);;TorchScript (*.pt)")[0]
     if out:
         window.status_job.run("Exporting the adapted classifier…", lambda result: window.banner.show_message(
-            f"Exported {len(result.classes)} classes to {result.path} (class names in {result.classes_path}).",
+            f"Exported {len(result.classes)} classes to {result.path} (class names in {result.classes_path}). "
+            f"It predicts with {result.reason}.",
             "success"), export_adapted, run, support, format_for_file(out), out)
