@@ -2,6 +2,7 @@
 
     .venv/bin/python resources/label_demo.py --prepare /tmp/label-demo      # draw images, train ProtoNet briefly
     .venv/bin/python resources/label_demo.py /tmp/label-demo                # open the window in that state
+    .venv/bin/python resources/label_demo.py /tmp/label-demo audit          # ... with one ring labelled "cross"
 
 The images are procedurally drawn glyphs (tests/synthetic.py), so no data or network is needed.
 """
@@ -41,7 +42,7 @@ def prepare(root: Path) -> None:
     print(f"{folder} and {root / 'run'} ready ({event.message})")
 
 
-def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860)) -> int:
+def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860), audit: bool = False) -> int:
     import os
 
     os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", str(root / "settings.ini"))  # not the user's own
@@ -67,6 +68,8 @@ def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860)) 
         page.add_class(name)
     for c, name in enumerate(CLASSES):  # two images of each of the first three glyphs
         page.label_paths(name, [f"scan_{c:03d}.png", f"scan_{c + 4:03d}.png"])
+    if audit:  # a slip of the hand: a third ring labelled "cross", for the label audit to flag
+        page.label_paths("cross", ["scan_008.png"])
     page.load_run(str(root / "protonet-glyphs"))
 
     def accept_two() -> None:  # two predictions accepted by hand show the ✓ badge
@@ -88,13 +91,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("--prepare", action="store_true")
-    parser.add_argument("extra", nargs="*", help="'dark' and/or a window size WxH, as window_state.py takes")
+    parser.add_argument("extra", nargs="*", help="'dark' and/or a window size WxH, as window_state.py takes; "
+                                                 "'audit': one image labelled wrongly")
     args = parser.parse_args()
     if args.prepare:
         prepare(args.root)
         return 0
     sizes = [tuple(int(n) for n in a.split("x")) for a in args.extra if "x" in a]
-    return show(args.root, "dark" if "dark" in args.extra else "light", sizes[0] if sizes else (1420, 860))
+    return show(args.root, "dark" if "dark" in args.extra else "light", sizes[0] if sizes else (1420, 860),
+                "audit" in args.extra)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def test_every_algorithm_exports_or_says_why_not_and_labels(name, glyphs_shared,
     algorithm, _ = load_trained(str(run), "cpu")
     out = tmp_path / "model.pt"
     if can_export(algorithm):
-        result = export_adapted(run, support, "torchscript", out)
+        result = export_adapted(run, support, "torchscript", out, mode="model")  # each algorithm's own classifier
         assert result.classes == ("bar", "dot", "ring") and result.max_difference < 1e-4
         predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu", mode="model")
         expected = np.array([[p.probabilities[c] for c in sorted(p.probabilities)] for p in predictions])

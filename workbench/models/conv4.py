@@ -27,7 +27,7 @@ class ConvBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Pooling before the ReLU: the same values and gradients (both are monotone), and the ReLU and its
-        # backward touch a quarter of the pixels (a ProtoNet step on the CPU is 1.5x faster for it).
+        # backward touch a quarter of the pixels (benchmarks/protonet_step.py).
         return F.relu(F.max_pool2d(self.norm(self.conv(x)), 2))
 
 

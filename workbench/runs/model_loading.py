@@ -16,8 +16,8 @@ from workbench.device import resolve_device, resolve_precision
 
 def build_algorithm(config: RunConfig, device: torch.device, precision: str) -> Algorithm:
     algorithm = catalogue.get(config.algorithm)(config.channels, config.image_size, config.hparams, device, precision)
-    # Channels-last in every precision: on this project's 2-core CPU a fp32 ProtoNet step is 1.17x and a fp32
-    # MAML meta-update 1.29x faster for it (bf16 needs it more; GPUs prefer it too).
+    # Channels-last in every precision: convolutions and max-pool are faster in it on a CPU, in fp32 as in
+    # bf16 (benchmarks/protonet_step.py), and GPUs prefer it too.
     algorithm.use_channels_last()
     return algorithm
 
