@@ -51,6 +51,25 @@ def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window,
     assert page.class_button_list[-1].text().endswith("11")  # all twelve buttons, in a scrolling row
 
 
+def test_the_label_pages_side_column_scrolls_rather_than_squeeze_the_audit_on_a_short_screen(window, qtbot, tmp_path):
+    window.resize(*SMALL)
+    window.tabs.setCurrentWidget(window.label_page)
+    page = window.label_page
+    page.open_folder(str(make_flat_folder(tmp_path / "to_label", 6)))
+    for i in range(6):
+        page.add_class(f"class {i}")
+    # What an adapt whose audit doubts a label shows (page._update_audit): the box at its longest.
+    page.audit_label.setText("⚠ 3 labels look wrong: adapted without each, the model puts it in another class. "
+                             "Review, then relabel or keep.")
+    page.audit_box.show()
+    QApplication.processEvents()
+    assert fits(window), f"the Label page needs {window.minimumSizeHint()}"
+    for widget in (page.review_button, page.relabel_button, page.adapt_button, page.accept_all_button):
+        assert widget.height() >= widget.sizeHint().height(), f"{widget.text()!r} squeezed to {widget.height()} px"
+    label = page.audit_label
+    assert label.height() >= label.heightForWidth(label.width()), "the audit's sentence is cut off"
+
+
 def test_a_new_window_fits_the_screen_it_opens_on(tmp_path):
     """With no remembered size, the window takes its preferred size only where the screen holds it: on
     the offscreen plugin's own 800×800 screen (in a process of its own), smaller than the preferred 1400×880."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
@@ -31,6 +31,18 @@ class ClassList(QListWidget):
         self.setDropIndicatorShown(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.names: list[str] = []
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Five rows tall (Qt's default asks for 192 px): on a short screen the buttons below keep their room,
+        and the list grows into whatever height is left."""
+        return QSize(super().sizeHint().width(), self._rows_height(5))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(super().minimumSizeHint().width(), self._rows_height(3))
+
+    def _rows_height(self, rows: int) -> int:
+        row = max(self.sizeHintForRow(0), self.fontMetrics().height() + 4)
+        return rows * row + 2 * self.frameWidth()
 
     def set_classes(self, names: list[str], counts: dict[str, int]) -> None:
         current = self.current_name()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -221,9 +222,17 @@ def _build_side(page) -> QWidget:
     column.addWidget(class_box, 1)
     column.addWidget(adapt_box)
     column.addWidget(next_box)
+    # On a short screen (1024 x 700) the column, with the audit box shown, is taller than the page: it
+    # scrolls instead of squeezing its buttons and sentences.
+    scroll = QScrollArea()
+    scroll.setWidget(side)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     side.setMinimumWidth(270)
-    side.setMaximumWidth(380)
-    return side
+    scroll.setMinimumWidth(270 + scroll.verticalScrollBar().sizeHint().width())
+    scroll.setMaximumWidth(380)
+    return scroll
 
 def _build_audit(page) -> QWidget:
     """What the last adapt's label audit found: how many labels look wrong, Review, Relabel as the likely class."""
