@@ -3,9 +3,11 @@
 Conv4 in eval mode, channels-last, encodes the same 1,024 random images (28x28 one channel and
 84x84 three channels) in passes of each size, fp32 and bf16 autocast; the best of 5 repeats, in ms
 per 1,024 images. On a CPU small passes win (their activations stay in the caches); the workbench's
-choice, `workbench.models.pass_size.images_per_pass`, is shown beside the table.
+choice, `workbench.models.pass_size.images_per_pass`, is shown beside the table. With `--pretrained`,
+also the frozen EfficientNet-Lite0 (fp32, each image resized to 224 inside) on 128 images of 84x84x3,
+beside the pass the pretrained adapt space uses.
 
-    .venv/bin/python benchmarks/inference_pass_size.py [--threads 2]
+    .venv/bin/python benchmarks/inference_pass_size.py [--threads 2] [--pretrained]
 
 Results go to benchmarks/results/inference_pass_size.json with the machine; a Markdown table on stdout.
 """
@@ -48,6 +50,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--pretrained", action="store_true", help="also the frozen EfficientNet-Lite0 (needs its package)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "inference_pass_size.json")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -61,6 +64,15 @@ def main() -> int:
             rows.append({"image": f"{side}x{side}x{channels}", "precision": precision, "ms_per_1024": ms,
                          "chosen": images_per_pass(images, "cpu")})
             print(json.dumps(rows[-1]), flush=True)
+    if a.pretrained:
+        from workbench.adaptation.pretrained_space import IMAGES_PER_PASS
+        from workbench.models.pretrained import pretrained_feature_extractor
+
+        net, images = pretrained_feature_extractor(224).eval(), torch.rand(128, 3, 84, 84)
+        ms = {size: round(time_passes(net, images, size, False, 2) * IMAGES / len(images), 1) for size in (4, 8, 16, 32, 64)}
+        rows.append({"image": "84x84x3 -> EfficientNet-Lite0 224", "precision": "fp32", "ms_per_1024": ms,
+                     "chosen": IMAGES_PER_PASS})
+        print(json.dumps(rows[-1]), flush=True)
     record = {"machine": {"cpu": cpu_name(), "threads": a.threads, "python": platform.python_version(),
                           "torch": torch.__version__}, "rows": rows}
     a.out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +81,12 @@ def main() -> int:
     print("| image | precision | " + " | ".join(str(s) for s in SIZES) + " | workbench's pass |")
     print("|---|---|" + "---|" * len(SIZES) + "---|")
     for r in rows:
-        print(f"| {r['image']} | {r['precision']} | " + " | ".join(str(r["ms_per_1024"][s]) for s in SIZES)
+        print(f"| {r['image']} | {r['precision']} | " + " | ".join(str(r["ms_per_1024"].get(s, "-")) for s in SIZES)
               + f" | {r['chosen']} |")
+    for r in rows:
+        if 4 in r["ms_per_1024"]:
+            print(f"\n{r['image']}, {r['precision']}: " + ", ".join(f"{s} per pass {v} ms" for s, v in r["ms_per_1024"].items())
+                  + f" per 1024 images; the workbench's pass {r['chosen']}")
     return 0
 
 

@@ -11,6 +11,9 @@ from workbench.errors import ConfigError
 from workbench.models.pretrained import DEFAULT_INPUT_SIZE, pretrained_feature_extractor
 
 TITLE = "ImageNet features (EfficientNet-Lite0, frozen)"
+# Every image is resized to the network's input size, so a fast pass depends on that size, not the images':
+# 16 images per pass encode 1.5-1.7x faster than 64 on a 2-core CPU (benchmarks/inference_pass_size.py --pretrained).
+IMAGES_PER_PASS = 16
 
 
 @lru_cache(maxsize=2)
@@ -25,4 +28,4 @@ def load_pretrained_space(input_size: int = DEFAULT_INPUT_SIZE) -> CosinePrototy
         with torch.no_grad():
             return extractor(images.float().cpu())
 
-    return CosinePrototypes("pretrained", TITLE, encode, extractor)
+    return CosinePrototypes("pretrained", TITLE, encode, extractor, IMAGES_PER_PASS)

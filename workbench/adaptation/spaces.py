@@ -68,9 +68,11 @@ class FittedSpace(ABC):
         return None
 
 
-def _in_chunks(encode: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, device="cpu") -> torch.Tensor:
-    """encode(images) a pass at a time: bounded memory for any number of images, and fast passes."""
-    size = images_per_pass(images, device)
+def _in_chunks(encode: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, device="cpu",
+               size: int | None = None) -> torch.Tensor:
+    """encode(images) `size` images at a time (default: what suits the device and the image size): bounded
+    memory for any number of images, and fast passes."""
+    size = size or images_per_pass(images, device)
     parts = [encode(images[i:i + size]).float().cpu() for i in range(0, len(images), size)]
     return torch.cat(parts) if parts else torch.empty(0, 0)
 
@@ -109,12 +111,14 @@ class CosinePrototypes(FeatureSpace):
     """Cosine similarity to class means of a fixed network's L2-normalised features."""
 
     def __init__(self, name: str, title: str, encoder: Callable[[torch.Tensor], torch.Tensor],
-                 network: nn.Module | None = None) -> None:
-        """`encoder(images)` gives the features; `network`, when given, is the module it runs (for export)."""
+                 network: nn.Module | None = None, images_per_pass: int | None = None) -> None:
+        """`encoder(images)` gives the features; `network`, when given, is the module it runs (for export);
+        `images_per_pass` when the network's own input size, not the images', decides what a fast pass is."""
         self.name, self.title, self.encoder, self.network = name, title, encoder, network
+        self.images_per_pass = images_per_pass
 
     def encode(self, images):
-        return F.normalize(_in_chunks(self.encoder, images), dim=1)
+        return F.normalize(_in_chunks(self.encoder, images, size=self.images_per_pass), dim=1)
 
     def logits(self, query, support, support_y, ways):
         return query @ F.normalize(class_prototypes(support, support_y, ways), dim=1).T
