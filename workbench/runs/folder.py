@@ -160,22 +160,27 @@ class RunFolder:
                 raise RunFolderError(f"{path} is damaged: field '{key}' must be a whole number, not {data[key]!r}.")
         return data
 
-    def read_calibration(self) -> dict[str, float]:
-        """Temperatures per adapt space fitted on the run's validation episodes; {} when the run has none.
+    def read_calibration(self) -> dict[str, dict[str, float]]:
+        """{"temperatures": {space: T}, "powers": {space: power}} fitted on the run's validation episodes;
+        empty dicts when the run has none (a run from before powers has temperatures only: power 1).
 
         A damaged file costs only the calibration (confidences are then fitted on the labelled images alone)."""
+        found: dict[str, dict[str, float]] = {"temperatures": {}, "powers": {}}
         path = self.path / "calibration.json"
         if not path.exists():
-            return {}
+            return found
         try:
             data = self._read_json(path)
         except RunFolderError:
-            return {}
-        temperatures = data.get("temperatures") if isinstance(data, dict) else None
-        if not isinstance(temperatures, dict):
-            return {}
-        return {str(k): float(v) for k, v in temperatures.items()
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1e6}
+            return found
+        for key, bound in (("temperatures", 1e6), ("powers", 10.0)):
+            values = data.get(key) if isinstance(data, dict) else None
+            if isinstance(values, dict):
+                found[key] = {str(k): float(v) for k, v in values.items()
+                              if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < bound}
+        if set(found["powers"]) - set(found["temperatures"]):  # a power belongs with the temperature fitted for it
+            found["powers"] = {k: v for k, v in found["powers"].items() if k in found["temperatures"]}
+        return found
 
     def write_calibration(self, report: dict) -> None:
         write_json_atomic(self.path / "calibration.json", report)
