@@ -27,6 +27,7 @@ MIN_T, MAX_T = 1e-3, 1e4
 ACCEPT_AT = 0.9  # the confidence a person auto-accepts labels at
 
 
+DISTANCE_FLOOR = 1e-4
 POWERS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0)  # the grid the fit chooses from
 
 
@@ -36,7 +37,11 @@ def power_logits(logits: torch.Tensor, power: float) -> torch.Tensor:
         return logits
     logits = logits.float()
     origin = logits.max(dim=-1, keepdim=True).values.clamp_min(0)
-    return -(origin - logits).clamp_min(0).pow(power)
+    distance = (origin - logits).clamp_min(0)
+    # A power below 1 is steep at 0: an image matched with itself (distance 0 give or take rounding) would
+    # swing with the last bits of a float, so distances under a ten-thousandth of the row's mean count as that.
+    floor = DISTANCE_FLOOR * distance.mean(dim=-1, keepdim=True)
+    return -torch.maximum(distance, floor).pow(power)
 
 
 def fit_power_and_temperature(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
