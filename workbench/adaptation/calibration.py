@@ -6,12 +6,13 @@ the logits by one temperature T fitted on held-out predictions (Guo et al., ICML
 keeps every ranking and makes "90% sure" right about 90% of the time.
 
 One temperature fits one level of difficulty. Harder episodes than the validation ones
-(20 similar characters of one alphabet instead of a mix) came out under-confident at
-every confidence, because a squared distance grows faster than the evidence it carries.
+(20 similar characters of one alphabet instead of a mix) measured under-confident at
+every confidence (docs/benchmarks.md): a squared distance grows faster than the evidence it carries.
 So the distances are first raised to a power: logits z become -(c - z)^power, with c
 the row's largest logit or 0, whichever is larger (for a metric model's -d^2, c = 0 and
 this is -d^(2 power)). Both numbers are fitted on the validation episodes; the map is
-increasing in z, so every ranking is kept, and power 1 is plain temperature scaling.
+increasing in z, so rankings are kept (up to distances too small to tell apart, see
+power_logits), and power 1 is plain temperature scaling.
 """
 
 from __future__ import annotations
