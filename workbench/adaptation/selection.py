@@ -11,8 +11,9 @@ How a support set is cross-validated:
 The space with the best cross-validated accuracy wins; ties go to the run's model, then
 to the lower log-loss. Its logits are shaped by the power the run measured on its validation
 episodes (`calibration.json`, adaptation/calibration.py), and its temperature is fitted on the
-same held-out predictions, pulled toward the temperature the run measured: a handful of labels must not undo what thousands of predictions
-measured, yet on a new domain they are the only evidence there is.
+same held-out predictions, pulled toward the temperature the run measured: a handful of labels
+must not undo what thousands of predictions measured, yet on a new domain they are the only
+evidence there is.
 """
 
 from __future__ import annotations
