@@ -15,8 +15,10 @@
        10-way 5-shot 15-query.
    Each cell: accuracy +- 95% CI, expected calibration error, and the precision of the
    predictions at >= 90% confidence (what "Accept all >= 90%" would accept).
-Rows: raw-pixel nearest neighbour, frozen pretrained network, the run's model frozen,
-fine-tuned, and `auto` (the default of evaluate/adapt/labelling).
+Rows: raw-pixel nearest neighbour, frozen pretrained network, the run's model frozen with each
+query predicted alone (`model:alone`, i.e. `--no-refine`) and with the episode's queries refining
+its prototypes (`model`, adaptation/refine.py), fine-tuned, and `auto` (the default of
+evaluate/adapt/labelling, which refines).
 Results go to benchmarks/results/adapt_quality.json and a Markdown table on stdout.
 """
 
@@ -42,7 +44,7 @@ TRAIN_ZIP = OMNIGLOT / "images_background_small1.zip"
 TEST_ZIP = OMNIGLOT / "images_background_small2.zip"
 FIXED = OMNIGLOT / "test_episodes_small1_vs_small2.json"
 WITHIN = ("Japanese_(katakana)", "Sanskrit")  # Tagalog has 17 characters: too few for 20 ways
-MODES = ("pixels", "pretrained", "model", "finetune", "auto")
+MODES = ("pixels", "pretrained", "model:alone", "model", "finetune", "auto")
 RESULTS = ROOT / "benchmarks" / "results" / "adapt_quality.json"
 
 
@@ -85,9 +87,13 @@ def demo_glyphs(folder: Path) -> Path:
 
 def score(run: str, case: str, mode: str, data: Path, episodes: int, episode_file: Path | None,
           ways: int, shots: int, queries: int) -> dict:
+    """One cell. `mode` is an adapt mode, or one with `:alone` (`--no-refine`: each query predicted from
+    the labelled images alone, not refined with the episode's other queries)."""
     begin = time.perf_counter()
+    adapt_mode, _, alone = mode.partition(":")
     report = evaluate_run(run, [str(data)], ways, shots, queries, episodes=episodes, seed=3, device="cpu",
-                          classes="all", episode_file=str(episode_file) if episode_file else None, mode=mode)
+                          classes="all", episode_file=str(episode_file) if episode_file else None, mode=adapt_mode,
+                          refine=alone != "alone")
     r = report.result
     c = r.calibration
     return {"case": case, "mode": mode, "accuracy": r.accuracy, "ci95": r.ci95, "episodes": r.episodes,
@@ -112,7 +118,8 @@ def main() -> int:
     parser.add_argument("--fixed-episodes", type=int, default=600, help="of the 600 fixed episodes of (a), how many")
     parser.add_argument("--slow-episodes", type=int, default=40,
                         help="episodes per case for the pretrained and fine-tuned rows, which are slow on a CPU")
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="comma-separated adapt modes; MODE:alone scores MODE with --no-refine")
     args = parser.parse_args()
     if not (TRAIN_ZIP.exists() and TEST_ZIP.exists() and FIXED.exists()):
         print(f"skipped: the Omniglot data is not in {OMNIGLOT}", file=sys.stderr)
@@ -136,7 +143,7 @@ def main() -> int:
     rows = []
     for mode in args.modes.split(","):
         for case, (data, episode_file, ways, shots, queries, episodes) in cases.items():
-            if mode in ("pretrained", "finetune"):
+            if mode.partition(":")[0] in ("pretrained", "finetune"):
                 episodes = min(episodes, args.slow_episodes)
                 if episode_file is not None:
                     cut = json.loads(episode_file.read_text())

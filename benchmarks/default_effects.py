@@ -8,8 +8,9 @@ every run for the same fixed number of meta-updates (so the figures do not depen
 machine is). Each run's model is scored, frozen and calibrated as `adapt --mode model` uses it, on
 the cases of benchmarks/adapt_quality.py: (a) fixed 5-way 1-shot episodes on unseen alphabets,
 (b) 20-way 1-shot within one unseen alphabet, (c) the demo glyphs, 10-way 5-shot.
-Two rows need no training of their own and are scored on the defaults' run: no test-time shift
-averaging (`--set test_shifts=0`), and the final weights instead of the best-validation ones.
+Three rows need no training of their own and are scored on the defaults' run: each query predicted
+from the labelled images alone (`--no-refine`), no test-time shift averaging (`--set test_shifts=0`),
+and the final weights instead of the best-validation ones.
 Results go to benchmarks/results/default_effects.json and a Markdown table on stdout.
 """
 
@@ -66,12 +67,12 @@ def with_final_weights(run: Path, out: Path) -> Path:
     return out
 
 
-def score(run: Path, cases: dict, overrides: dict | None = None) -> dict:
+def score(run: Path, cases: dict, overrides: dict | None = None, refine: bool = True) -> dict:
     found = {}
     for case, (data, episode_file, ways, shots, queries, episodes) in cases.items():
         report = evaluate_run(str(run), [str(data)], ways, shots, queries, episodes=episodes, seed=3, device="cpu",
                               classes="all", episode_file=str(episode_file) if episode_file else None,
-                              overrides=overrides, mode="model")
+                              overrides=overrides, mode="model", refine=refine)
         r = report.result
         found[case] = {"accuracy": r.accuracy, "ci95": r.ci95, "episodes": r.episodes, "ece": r.calibration.ece}
     return found
@@ -114,12 +115,14 @@ def main() -> int:
         rows.append({"row": label, "training": training, "cases": score(run, cases)})
         print(f"{label}: {rows[-1]}", file=sys.stderr, flush=True)
         if number == 0:
+            rows.append({"row": "each query predicted from the labelled images alone (`--no-refine`)", "training": None,
+                         "cases": score(run, cases, refine=False)})
             rows.append({"row": "no test-time shift averaging (`--set test_shifts=0`)", "training": None,
                          "cases": score(run, cases, {"test_shifts": "0"})})
             final = with_final_weights(run, work / "run0-final")
             rows.append({"row": "the final weights, not the best validation's", "training": None,
                          "cases": score(final, cases)})
-            for row in rows[-2:]:
+            for row in rows[-3:]:
                 print(f"{row['row']}: {row}", file=sys.stderr, flush=True)
     base = rows[0]["cases"]
     table = ["| setting | (a) 5-way 1-shot, unseen alphabets | (b) 20-way 1-shot within an unseen alphabet | "

@@ -22,6 +22,9 @@ ADAPT_MODES = ("auto", "model", "finetune", "pretrained", "pixels")
 ADAPT_MODE_HELP = ("how to adapt: auto (default) chooses per support set by cross-validation on the labelled images "
                    "between the run's model, its features fine-tuned (2+ images per class), a pretrained network and "
                    "raw pixels; or force one of them")
+REFINE_HELP = ("let the images to be predicted refine each class's prototype by how likely they belong to it, "
+               "with metric models and pretrained features (default on; --no-refine predicts each image from the "
+               "labelled ones alone, as an exported model does)")
 
 EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1
@@ -248,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting that only changes adapting (algorithms --json: after_training), e.g. test_shifts=1")
     ev.add_argument("--mode", choices=ADAPT_MODES, default="auto", help=ADAPT_MODE_HELP)
+    ev.add_argument("--refine", action=argparse.BooleanOptionalAction, default=True, help=REFINE_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(handler=cmd_evaluate)
 
@@ -261,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting that only changes adapting (algorithms --json: after_training)")
     ad.add_argument("--mode", choices=ADAPT_MODES, default="auto", help=ADAPT_MODE_HELP)
+    ad.add_argument("--refine", action=argparse.BooleanOptionalAction, default=True, help=REFINE_HELP)
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
@@ -447,7 +452,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report = evaluate_run(
         args.run_dir, data, args.ways or config.ways, args.shots or config.shots, args.queries,
         args.episodes, args.seed, args.device, args.classes, episode_file=args.episode_file,
-        overrides=parse_sets(args.set), mode=args.mode,
+        overrides=parse_sets(args.set), mode=args.mode, refine=args.refine,
     )
     for problem in report.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -474,14 +479,15 @@ def cmd_adapt(args: argparse.Namespace) -> int:
             raise ConfigError("--batch names the folders itself: give either --batch FILE or --support and --query.")
         from workbench.training.adapt_batch import run_batch
 
-        return run_batch(args.run_dir, args.batch, args.device, parse_sets(args.set), args.json, mode=args.mode)
+        return run_batch(args.run_dir, args.batch, args.device, parse_sets(args.set), args.json, mode=args.mode,
+                         refine=args.refine)
     if not (args.support and args.query):
         raise ConfigError("adapt needs --support DIR and --query DIR (or --batch FILE).")
     from workbench.training.jobs import adapt_folders
 
     say = lambda text: print(text, file=sys.stderr)  # noqa: E731
     answer = adapt_folders(args.run_dir, args.support, args.query, args.device, parse_sets(args.set), args.mode,
-                           report=say)
+                           report=say, refine=args.refine)
     predictions = answer.predictions
     for problem in answer.problems:
         print(f"warning: {problem}", file=sys.stderr)

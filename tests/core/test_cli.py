@@ -62,6 +62,27 @@ def test_adapt_labels_query_images_of_any_size_and_mode(trained_run, glyphs_shar
         assert Path(item["path"]).exists()
 
 
+def test_adapt_refines_prototypes_with_the_query_images_unless_told_not_to(trained_run, glyphs_shared, tmp_path):
+    support, query = tmp_path / "support", tmp_path / "query"
+    query.mkdir()
+    for name, folder in {"round": "class_00", "square": "class_01"}.items():
+        (support / name).mkdir(parents=True)
+        Image.open(glyphs_shared / "group_2" / folder / "img_00.png").save(support / name / "one.png")
+        for i in (5, 6, 7):
+            Image.open(glyphs_shared / "group_2" / folder / f"img_{i:02d}.png").save(query / f"{name}{i}.png")
+    (query / "broken.png").write_bytes(b"nope")
+    answers, reasons = {}, {}
+    for flag in ("--refine", "--no-refine"):
+        result = cli("adapt", trained_run, "--support", support, "--query", query, "--mode", "model", "--json", flag)
+        assert result.returncode == 0, result.stderr
+        assert "broken.png" in result.stderr
+        answers[flag] = {Path(p["path"]).name: p["confidence"] for p in json.loads(result.stdout)}
+        reasons[flag] = next(line for line in result.stderr.splitlines() if "adapted with" in line)
+        assert len(answers[flag]) == 6
+    assert "refined with 6 unlabelled images" in reasons["--refine"] and "refined" not in reasons["--no-refine"]
+    assert answers["--refine"] != answers["--no-refine"]
+
+
 def test_adapt_names_a_support_image_in_the_wrong_class_folder(trained_run, tmp_path):
     rng = np.random.default_rng(0)
     support, query = tmp_path / "support", tmp_path / "query"

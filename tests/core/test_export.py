@@ -49,7 +49,8 @@ def trained(glyphs_shared, tmp_path_factory):
 
 
 def workbench_probabilities(run, support, query, mode="auto"):
-    predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu", mode=mode)  # what export holds
+    # What export holds: the classifier of the labelled images alone, not refined with the query images.
+    predictions, _ = adapt_and_predict(str(run), str(support), str(query), "cpu", mode=mode, refine=False)
     return [p.path for p in predictions], np.array([[p.probabilities[n] for n in sorted(p.probabilities)] for p in predictions])
 
 

@@ -15,8 +15,9 @@ def pretrained_space():
 
 
 def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed: int = 0,
-                   fine_tune: bool = True) -> AdaptPolicy:
-    """How `run_dir`'s model adapts: `mode`, with the calibration fitted at the end of its training.
+                   fine_tune: bool = True, refine: bool = True) -> AdaptPolicy:
+    """How `run_dir`'s model adapts: `mode`, with the calibration fitted at the end of its training;
+    `refine`: whether the images to be predicted refine the prototypes (adaptation/refine.py).
 
     In `auto`, the pretrained network is a candidate for colour images only: on drawings and
     characters it was measured slower by two orders of magnitude and less accurate than a model
@@ -27,4 +28,4 @@ def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed:
     wants_pretrained = mode == "pretrained" or (mode == "auto" and photos)
     calibration = folder.read_calibration()
     return AdaptPolicy(algorithm, mode, calibration["temperatures"], pretrained_space() if wants_pretrained else None, seed,
-                       fine_tune, powers=calibration["powers"])
+                       fine_tune, powers=calibration["powers"], refine=refine)

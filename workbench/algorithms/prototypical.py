@@ -74,5 +74,7 @@ class PrototypeAlgorithm(EpisodicAlgorithm):
             return embedder(self.prepare(x)).float().cpu()
 
     def feature_logits(self, query: torch.Tensor, support: torch.Tensor, support_y: torch.Tensor, ways: int) -> torch.Tensor:
-        prototypes = class_prototypes(support, support_y.to(support.device), ways)
+        return self.prototype_logits(query, class_prototypes(support, support_y.to(support.device), ways))
+
+    def prototype_logits(self, query: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
         return metric_logits(query, prototypes, self.metric, self.fixed_scale())

@@ -188,11 +188,12 @@ def run_episodes(
         episode = setup.sampler.sample()
         device_episode = episode.to(algorithm.device)
         if policy is not None:
-            predictor = policy.adapt(episode.support_x, episode.support_y, episode.ways)
+            predictor, probs = policy.adapt_and_predict(episode.support_x, episode.support_y, episode.ways,
+                                                        episode.query_x)
         else:
             predictor = algorithm.adapt(device_episode.support_x, device_episode.support_y, episode.ways)
-        with torch.no_grad():
-            probs = predictor.predict_proba(device_episode.query_x).float().cpu()
+            with torch.no_grad():
+                probs = predictor.predict_proba(device_episode.query_x).float().cpu()
         confidence, predicted = probs.max(1)
         records.append(EpisodeRecord(
             episode.class_names, episode.class_turns, episode.support_rows, tuple(episode.support_y.tolist()),

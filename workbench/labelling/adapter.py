@@ -123,10 +123,20 @@ class Adapter:
             self.embed_all()
             encoded = {name: features[support_rows] for name, features in self.features.items()}
         adapted = self.policy.adapt(self.images[support_rows], support_y, len(used), encoded)
+        cached = adapted.uses_features and self.features is not None and adapted.space in self.features
+        unlabelled = None
+        if query and self.policy.refines(adapted):  # the images waiting for a label refine the prototypes
+            with torch.no_grad():
+                unlabelled = (self.features[adapted.space][query_rows] if cached else
+                              torch.cat([adapted.encode(self.images[query_rows[i:i + PREDICT_CHUNK]])
+                                         for i in range(0, len(query_rows), PREDICT_CHUNK)]))
+            adapted = adapted.with_unlabelled(unlabelled)
         predictions: dict[str, Prediction] = {}
         if query:
             with torch.no_grad():
-                if adapted.uses_features and self.features and adapted.space in self.features:
+                if unlabelled is not None:
+                    probs = adapted.predict_proba_features(unlabelled)
+                elif cached:
                     probs = adapted.predict_proba_features(self.features[adapted.space][query_rows])
                 else:
                     probs = torch.cat([adapted.predict_proba(self.images[query_rows[i:i + PREDICT_CHUNK]]).float().cpu()

@@ -50,7 +50,7 @@ def open_batch(path: str) -> tuple[TextIO, str]:
 
 
 def run_batch(run_dir: str, batch: str, device: str, overrides: dict[str, str], as_json: bool,
-              out: TextIO | None = None, err: TextIO | None = None, mode: str = "auto") -> int:
+              out: TextIO | None = None, err: TextIO | None = None, mode: str = "auto", refine: bool = True) -> int:
     """Answer every pair of `batch` with the run's model loaded once; 0 when all pairs worked, else 2.
 
     `out` and `err` default to the streams of the moment of the call (the CLI's guarded stdout), not of import.
@@ -62,7 +62,7 @@ def run_batch(run_dir: str, batch: str, device: str, overrides: dict[str, str], 
 
     handle, source = open_batch(batch)
     algorithm, config = load_trained(run_dir, device, overrides)
-    policy = policy_for_run(run_dir, algorithm, mode)
+    policy = policy_for_run(run_dir, algorithm, mode, refine=refine)
     failed = 0
     try:
         for pair in read_pairs(handle, source):

@@ -55,6 +55,7 @@ def evaluate_run(
     episode_file: str | None = None,
     overrides: dict[str, str] | None = None,
     mode: str | None = "auto",
+    refine: bool = True,
 ) -> EvaluationReport:
     """Mean accuracy +- 95% CI of the run's model over `episodes` episodes from `data`.
 
@@ -63,13 +64,14 @@ def evaluate_run(
     With `episode_file`, the file's fixed episodes are scored instead (with its ways,
     shots and queries), so results compare exactly with other tools'. `overrides`: after-training
     hyperparameters to evaluate with (see load_trained). `mode`: how to adapt (adaptation/selection.py);
-    None uses the algorithm's own adapt without calibration, as validation during training does.
+    None uses the algorithm's own adapt without calibration, as validation during training does. `refine`:
+    whether each episode's queries refine its prototypes (adaptation/refine.py), as they would when labelling.
     """
     setup = prepare_evaluation(run_dir, data, ways, shots, queries, seed, device, classes, episode_file=episode_file,
                                overrides=overrides)
     if episode_file:
         episodes = len(setup.sampler)
-    policy = policy_for_run(run_dir, setup.algorithm, mode, seed) if mode else None
+    policy = policy_for_run(run_dir, setup.algorithm, mode, seed, refine=refine) if mode else None
     result = evaluate(setup.algorithm, setup.sampler, episodes, progress=progress, policy=policy)
     return EvaluationReport(result, setup.sampler.distinct_classes, setup.class_source, setup.problems)
 
@@ -209,22 +211,25 @@ def read_query_folder(folder: str, size: int, channels: int, invert: bool = Fals
 
 def adapt_and_predict(run_dir: str, support: str, query: str, device: str = "auto",
                       overrides: dict[str, str] | None = None, mode: str = "auto",
-                      report: Callable[[str], None] | None = None) -> tuple[list[QueryPrediction], list[Problem]]:
+                      report: Callable[[str], None] | None = None,
+                      refine: bool = True) -> tuple[list[QueryPrediction], list[Problem]]:
     """Adapt the run's model to the labelled support folders and predict every query image.
 
-    `mode`: how to adapt (adaptation/selection.py); `report` receives, in words, what was chosen and why.
-    The query images are decoded and predicted a chunk at a time (query_stream.py), so memory stays bounded.
+    `mode`: how to adapt (adaptation/selection.py); `report` receives, in words, what was chosen and why;
+    `refine`: whether the query images refine the prototypes (adaptation/refine.py).
+    The query images are decoded a chunk at a time (query_stream.py); only their features (a few hundred
+    numbers each) are kept for refining, so memory stays bounded.
     """
-    answer = adapt_folders(run_dir, support, query, device, overrides, mode, report)
+    answer = adapt_folders(run_dir, support, query, device, overrides, mode, report, refine)
     return answer.predictions, answer.problems
 
 
 def adapt_folders(run_dir: str, support: str, query: str, device: str = "auto",
                   overrides: dict[str, str] | None = None, mode: str = "auto",
-                  report: Callable[[str], None] | None = None) -> FolderAnswer:
+                  report: Callable[[str], None] | None = None, refine: bool = True) -> FolderAnswer:
     """adapt_and_predict, with the support images that look like another class too."""
     algorithm, config = load_trained(run_dir, device, overrides)
-    return predict_folders(policy_for_run(run_dir, algorithm, mode), config, support, query, report)
+    return predict_folders(policy_for_run(run_dir, algorithm, mode, refine=refine), config, support, query, report)
 
 
 def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query: str,
@@ -236,16 +241,31 @@ def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query:
                                                                      config.invert)
     files, query_problems = query_paths(query)
     predictor = policy.adapt(support_x, support_y, len(names))
+    suspects = audit_support(policy, predictor, names, paths, support_x, support_y)
+    chunks = decoded_chunks(files, config.image_size, config.channels, config.invert)
+    if policy.refines(predictor):
+        # The query images refine the prototypes, so all of them are encoded before any is predicted.
+        encoded = []
+        for paths, query_x, chunk_problems in chunks:
+            query_problems += chunk_problems
+            if paths:
+                with torch.no_grad():
+                    encoded.append((paths, predictor.encode(query_x)))
+        if encoded:
+            predictor = predictor.with_unlabelled(torch.cat([features for _, features in encoded]))
+        chunks = ((paths, features, []) for paths, features in encoded)
+        predict = predictor.predict_proba_features
+    else:
+        predict = predictor.predict_proba
     if report:
         report(f"adapted with {predictor.reason}")
-    suspects = audit_support(policy, predictor, names, paths, support_x, support_y)
     predictions = []
-    for paths, query_x, chunk_problems in decoded_chunks(files, config.image_size, config.channels, config.invert):
+    for paths, query_x, chunk_problems in chunks:
         query_problems += chunk_problems
         if not paths:
             continue
         with torch.no_grad():
-            probs = predictor.predict_proba(query_x).float().cpu()
+            probs = predict(query_x).float().cpu()
         for path, row in zip(paths, probs):
             best = int(row.argmax())
             predictions.append(QueryPrediction(

@@ -77,9 +77,7 @@ def evaluate(
         if between:
             between()
         episode = sampler.sample()
-        adapted = policy.adapt(episode.support_x, episode.support_y, episode.ways)
-        with torch.no_grad():
-            probs = adapted.predict_proba(episode.query_x).float().cpu()
+        adapted, probs = policy.adapt_and_predict(episode.support_x, episode.support_y, episode.ways, episode.query_x)
         confidence, predicted = probs.max(dim=1)
         right = predicted == episode.query_y.cpu()
         accuracies.append(right.float().mean().item())
