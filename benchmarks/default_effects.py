@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -50,13 +51,14 @@ TRAINED = [
 
 
 def train(out: Path, steps: int, extra: list[str]) -> dict:
+    shown = os.path.relpath(TRAIN_ZIP, ROOT)  # the data as the repo's own commands name it
     command = [sys.executable, str(ROOT / "main.py"), "train", "--data", str(TRAIN_ZIP), "--algorithm", "protonet",
                "--ways", "20", "--shots", "1", "--steps", str(steps), "--out", str(out), "--json", "--quiet", *extra]
     begin = time.perf_counter()
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     return {"seconds": round(time.perf_counter() - begin, 1), "best_val_accuracy": summary.get("best_val_accuracy"),
-            "command": " ".join(["main.py", *command[2:-4 - len(extra)], *extra])}
+            "command": " ".join(["main.py", *command[2:-4 - len(extra)], *extra]).replace(str(TRAIN_ZIP), shown)}
 
 
 def with_final_weights(run: Path, out: Path) -> Path:
