@@ -269,6 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     ad.add_argument("--json", action="store_true", help="print a JSON list, one object per query image")
     ad.set_defaults(handler=cmd_adapt)
 
+    ca = commands.add_parser("calibrate", help="fit a run's confidence calibration again, as this version fits it "
+                                               "at the end of training (no training; calibration.json is replaced)")
+    ca.add_argument("run_dir", metavar="RUN_DIR")
+    ca.add_argument("--device", default="auto")
+    ca.add_argument("--json", action="store_true", help="print the calibration report as JSON")
+    ca.set_defaults(handler=cmd_calibrate)
+
     ex = commands.add_parser("export", help="adapt a run to labelled folders and save the classifier as ONNX or TorchScript")
     ex.add_argument("run_dir", metavar="RUN_DIR")
     ex.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
@@ -468,6 +475,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                         if c.accepted_share else "no prediction at >= 90% confidence")
             print(f"calibration: expected calibration error {c.ece:.1%}; {accepted}; adapted with "
                   + ", ".join(f"{name} ({count} episodes)" for name, count in r.chosen))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from workbench.training.recalibrate import recalibrate_run
+
+    report = recalibrate_run(args.run_dir, args.device)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for name, t in report["temperatures"].items():
+            print(f"{name}: temperature {t:.3g}, power {report['powers'].get(name, 1.0):g}; expected calibration "
+                  f"error {report['ece_before'][name]:.1%} -> {report['ece_after'][name]:.1%} on "
+                  f"{report['episodes']} validation episodes")
     return 0
 
 

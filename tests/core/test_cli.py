@@ -83,6 +83,33 @@ def test_adapt_refines_prototypes_with_the_query_images_unless_told_not_to(train
     assert answers["--refine"] != answers["--no-refine"]
 
 
+def test_calibrate_fits_an_old_runs_calibration_again(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "old-run"
+    shutil.copytree(trained_run, run)
+    fitted = json.loads((run / "calibration.json").read_text())
+    (run / "calibration.json").write_text(json.dumps({"temperatures": {"model": 5.0}}))  # as an earlier version left it
+    result = cli("calibrate", run, "--json")
+    assert result.returncode == 0, result.stderr
+    again = json.loads((run / "calibration.json").read_text())
+    assert again == json.loads(result.stdout)
+    assert set(again["temperatures"]) == {"model", "pixels", "model+refined"}
+    # The same validation episodes as at the end of training, so the same numbers.
+    assert again["temperatures"]["model"] == pytest.approx(fitted["temperatures"]["model"], rel=1e-4)
+    words = cli("calibrate", run)
+    assert words.returncode == 0 and "model+refined: temperature" in words.stdout
+
+
+def test_calibrate_says_why_when_a_run_has_no_validation_classes(glyphs_shared, tmp_path):
+    run = tmp_path / "run"
+    trained = cli("train", "--data", glyphs_shared, "--algorithm", "protonet", "--ways", 3, "--shots", 1, "--queries", 2,
+                  "--steps", 2, "--val-fraction", 0, "--out", run, "--device", "cpu", "--quiet")
+    assert trained.returncode == 0, trained.stderr
+    result = cli("calibrate", run)
+    assert result.returncode == 2 and "no validation classes" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_adapt_names_a_support_image_in_the_wrong_class_folder(trained_run, tmp_path):
     rng = np.random.default_rng(0)
     support, query = tmp_path / "support", tmp_path / "query"

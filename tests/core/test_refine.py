@@ -85,3 +85,22 @@ def test_adapting_with_the_queries_fixes_prototypes_drawn_off_centre():
     assert torch.allclose(plain_probs, plain_policy.adapt(support_x, support_y, 3).predict_proba(query_x))
     # The refined prototypes also serve images that were not among the unlabelled ones.
     assert torch.allclose(refined.predict_proba(query_x[:5]), refined_probs[:5], atol=1e-6)
+
+
+def test_refined_predictions_use_the_calibration_the_run_fitted_for_them():
+    classes = [0.0, 120.0, 240.0]
+    support_x = direction_images([c + offset for c in classes for offset in (50.0, 60.0)])
+    support_y = torch.arange(3).repeat_interleave(2)
+    query_x = direction_images([c + n for c in classes for n in (-5.0, 0.0, 5.0)])
+    space = CosinePrototypes("pretrained", "two pixels", lambda x: x.flatten(1)[:, :2].clone())
+    algorithm = catalogue.get("protonet")(1, 28, {"test_shifts": 0}, "cpu", "fp32")
+    policy = AdaptPolicy(algorithm, "pretrained", pretrained=space, temperatures={"pretrained+refined": 0.125},
+                         powers={"pretrained+refined": 0.5})
+    plain = policy.adapt(support_x, support_y, 3)
+    refined = plain.with_unlabelled(plain.encode(query_x))
+    assert (refined.temperature, refined.power) == (0.125, 0.5) and plain.power == 1.0
+    assert "temperature 0.125, power 0.5" in refined.reason
+    # Without a fitted pair the refined predictions keep the plain calibration.
+    alone = AdaptPolicy(algorithm, "pretrained", pretrained=space).adapt(support_x, support_y, 3)
+    kept = alone.with_unlabelled(alone.encode(query_x))
+    assert (kept.temperature, kept.power) == (alone.temperature, alone.power)

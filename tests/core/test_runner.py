@@ -49,7 +49,8 @@ def test_a_short_run_writes_a_folder_a_person_can_read(glyphs_shared, tmp_path):
     assert torch.load(run / "model.pt", weights_only=True)
     assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 30
     calibration = RunFolder(run).read_calibration()  # what adapt will calibrate confidences with
-    assert set(calibration["temperatures"]) == set(calibration["powers"]) == {"model", "pixels"}
+    # ProtoNet's predictions refined with the queries have a calibration of their own (adaptation/refine.py).
+    assert set(calibration["temperatures"]) == set(calibration["powers"]) == {"model", "pixels", "model+refined"}
 
 
 def test_a_calibration_file_from_before_powers_or_damaged_costs_only_what_is_wrong(tmp_path):

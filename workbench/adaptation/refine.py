@@ -20,6 +20,7 @@ from typing import Callable
 import torch
 
 MIN_UNLABELLED = 2  # with fewer, the mean of the unlabelled images is the image itself: nothing to learn
+REFINED = "+refined"  # a run calibrates a space's refined predictions under this suffix (run_calibration.py)
 
 
 def refined_prototypes(prototypes: torch.Tensor, counts: torch.Tensor, unlabelled: torch.Tensor,

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from workbench.adaptation.calibration import fit_temperature, power_logits
-from workbench.adaptation.refine import MIN_UNLABELLED, refined_prototypes
+from workbench.adaptation.refine import MIN_UNLABELLED, REFINED, refined_prototypes
 from workbench.adaptation.spaces import (
     FINE_TUNE_AUGMENTATION, FeatureSpace, FineTuned, FittedSpace, LogitsFn, ModelAdapt, ModelFeatures, RawPixels,
     can_fine_tune, module_logits,
@@ -84,6 +84,8 @@ class Adapted(Predictor):
     prototypes: torch.Tensor | None = None
     support_counts: torch.Tensor | None = None
     refined_with: int = 0  # how many unlabelled images moved the prototypes
+    # What the run measured for refined predictions (temperature, power); None: the plain pair serves.
+    refined_calibration: tuple[float, float] | None = None
 
     @property
     def uses_features(self) -> bool:
@@ -109,10 +111,12 @@ class Adapted(Predictor):
 
         prototypes = refined_prototypes(self.prototypes, self.support_counts, features, probabilities)
         features_logits_fn = lambda query: space.prototype_logits(query, prototypes)  # noqa: E731
+        temperature, power = self.refined_calibration or (self.temperature, self.power)
+        how = f" (temperature {temperature:.3g}, power {power:g})" if self.refined_calibration else ""
         return replace(self, features_logits_fn=features_logits_fn,
                        logits_fn=lambda query_x: features_logits_fn(space.encode(query_x)),
-                       reason=f"{self.reason}; prototypes refined with {len(features)} unlabelled images",
-                       prototypes=prototypes, refined_with=len(features))
+                       reason=f"{self.reason}; prototypes refined with {len(features)} unlabelled images{how}",
+                       prototypes=prototypes, refined_with=len(features), temperature=temperature, power=power)
 
     def calibrated(self, logits: torch.Tensor) -> torch.Tensor:
         """Calibrated probabilities from the chosen space's logits (rows, or one row)."""
@@ -202,8 +206,12 @@ class AdaptPolicy:
         else:
             module = chosen.fit_module(support_x, support_y, ways)
             logits_fn = chosen.fit(support_x, support_y, ways) if module is None else module_logits(module, self.algorithm)
+        refined = best.name + REFINED
+        refined_calibration = ((self.temperatures[refined], self.powers.get(refined, 1.0))
+                               if refined in self.temperatures else None)
         return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
-                       features_logits_fn, left_out.get(best.name), module, best.power, space, prototypes, counts)
+                       features_logits_fn, left_out.get(best.name), module, best.power, space, prototypes, counts,
+                       refined_calibration=refined_calibration)
 
     def adapt_and_predict(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int,
                           query_x: torch.Tensor) -> tuple[Adapted, torch.Tensor]:

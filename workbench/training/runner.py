@@ -24,6 +24,7 @@ import workbench
 from workbench.adaptation.run_calibration import CALIBRATION_EPISODES, fit_run_temperatures
 from workbench.algorithms.base import Algorithm
 from workbench.training.prepare_data import PreparedData, prepare_data
+from workbench.training.recalibrate import calibration_sampler
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import NonFiniteLossError, RunFolderError, WorkbenchError
 from workbench.training import distributed, tensorboard_log
@@ -223,16 +224,14 @@ def _as_decided(config: RunConfig, folder: RunFolder) -> RunConfig:
 
 def _calibrate(algorithm: Algorithm, data: PreparedData, config: RunConfig, folder: RunFolder, control: RunControl):
     """Fit the confidence temperatures of the kept weights on validation episodes (calibration.json)."""
-    part = data.val or data.test
-    if part is None:
+    sampler = calibration_sampler(data, config)
+    if sampler is None:
         yield Message("No validation classes: confidences are calibrated on the labelled images alone when adapting.",
                       "warning")
         return
     yield Message(f"Calibrating confidence on {CALIBRATION_EPISODES} validation episodes.")
     algorithm.load_state_dict(folder.load_model())  # the weights a person will use: the best validated ones
     algorithm.train_mode(False)
-    sampler = EpisodeSampler(data.cache, part.pool, part.ways, config.shots, config.queries, seed=config.seed + 5,
-                             invert=config.invert)
     report = fit_run_temperatures(algorithm, sampler, between=control.checkpoint)
     folder.write_calibration(report)
     model_t = report["temperatures"]["model"]
