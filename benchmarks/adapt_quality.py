@@ -85,6 +85,19 @@ def demo_glyphs(folder: Path) -> Path:
     return Path(make_demo_dataset(folder, classes=60, images_per_class=20, seed=11))
 
 
+def make_cases(work: Path, fixed_episodes: int, episodes: int) -> dict:
+    """The three cases, by letter: (data, episode file or None, ways, shots, queries, episodes)."""
+    fixed = work / "fixed.json"
+    spec = json.loads(FIXED.read_text())
+    spec["episodes"] = spec["episodes"][:fixed_episodes]
+    fixed.write_text(json.dumps(spec))
+    return {
+        "a": (TEST_ZIP, fixed, 5, 1, 15, fixed_episodes),
+        "b": (TEST_ZIP, within_alphabet_file(work / "within.json", episodes), 20, 1, 5, episodes),
+        "c": (demo_glyphs(work / "demo"), None, 10, 5, 15, episodes),
+    }
+
+
 def score(run: str, case: str, mode: str, data: Path, episodes: int, episode_file: Path | None,
           ways: int, shots: int, queries: int) -> dict:
     """One cell. `mode` is an adapt mode, or one with `:alone` (`--no-refine`: each query predicted from
@@ -131,15 +144,7 @@ def main() -> int:
         training = train(args.minutes, work / "run")
         run = training["run_dir"]
         print(f"trained: {training}", file=sys.stderr)
-    fixed = work / "fixed.json"
-    spec = json.loads(FIXED.read_text())
-    spec["episodes"] = spec["episodes"][:args.fixed_episodes]
-    fixed.write_text(json.dumps(spec))
-    cases = {
-        "a": (TEST_ZIP, fixed, 5, 1, 15, args.fixed_episodes),
-        "b": (TEST_ZIP, within_alphabet_file(work / "within.json", args.episodes), 20, 1, 5, args.episodes),
-        "c": (demo_glyphs(work / "demo"), None, 10, 5, 15, args.episodes),
-    }
+    cases = make_cases(work, args.fixed_episodes, args.episodes)
     rows = []
     for mode in args.modes.split(","):
         for case, (data, episode_file, ways, shots, queries, episodes) in cases.items():

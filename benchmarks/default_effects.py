@@ -32,8 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._omniglot import cpu_name  # noqa: E402
-from benchmarks.adapt_quality import (FIXED, TEST_ZIP, TRAIN_ZIP, demo_glyphs,  # noqa: E402
-                                      within_alphabet_file)
+from benchmarks.adapt_quality import FIXED, TEST_ZIP, TRAIN_ZIP, make_cases  # noqa: E402
 from workbench.training.jobs import evaluate_run  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "default_effects.json"
@@ -98,15 +97,7 @@ def main() -> int:
         print(f"skipped: the Omniglot data is not in {TRAIN_ZIP.parent}", file=sys.stderr)
         return 0
     work = Path(tempfile.mkdtemp(prefix="default-effects-"))
-    fixed = work / "fixed.json"
-    spec = json.loads(FIXED.read_text())
-    spec["episodes"] = spec["episodes"][:args.fixed_episodes]
-    fixed.write_text(json.dumps(spec))
-    cases = {
-        "a": (TEST_ZIP, fixed, 5, 1, 15, args.fixed_episodes),
-        "b": (TEST_ZIP, within_alphabet_file(work / "within.json", args.episodes), 20, 1, 5, args.episodes),
-        "c": (demo_glyphs(work / "demo"), None, 10, 5, 15, args.episodes),
-    }
+    cases = make_cases(work, args.fixed_episodes, args.episodes)
     chosen = {0, *(int(i) for i in args.only.split(","))} if args.only else set(range(len(TRAINED)))
     rows = []
     for number, (label, extra) in enumerate(TRAINED):
