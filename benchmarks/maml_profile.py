@@ -1,13 +1,16 @@
 """Where second-order MAML's meta-update spends its time on the CPU, and what each option costs.
 
-The per-task loop (the CPU default), Conv4 with max-pool, one inner step, 5-way 1-shot 15-query,
-28x28. Variants are timed interleaved (one meta-update each, in turn, `--repeats` times; medians):
+Conv4 with max-pool, one inner step, 5-way 1-shot 15-query, 28x28. Variants are timed interleaved
+(one meta-update each, in turn, `--repeats` times; medians):
 
-    default      the CLI's choice: bf16 autocast where the CPU is fast at it, channels-last, head from prototypes
+    default      the CLI's choice: tasks in groups of grouped convolutions (vectorise=auto on a CPU), bf16
+                 autocast where the CPU is fast at it, channels-last, head from prototypes
+    loop         the same one task at a time (vectorise=off)
     fp32         the same in fp32 (channels-last off, as the runner does for fp32)
     zero_head    head_init=zero: no prototype head (what learn2learn's MAML has: a learned linear head)
     no_flush     denormal floats kept (torch.set_flush_denormal(False)); the others flush them
     strided      the conv4_strided backbone
+    strided_loop the conv4_strided backbone one task at a time
 
 then one meta-update of the default under torch.profiler: the operators by self CPU time.
 Results: benchmarks/results/maml_profile.json; a Markdown table on stdout.
@@ -37,10 +40,12 @@ from workbench.device import resolve_precision  # noqa: E402
 
 VARIANTS = {
     "default": ({}, "auto", True),
+    "loop": ({"vectorise": "off"}, "auto", True),
     "fp32": ({}, "fp32", True),
     "zero_head": ({"head_init": "zero"}, "auto", True),
     "no_flush": ({}, "auto", False),
     "strided": ({"backbone": "conv4_strided"}, "auto", True),
+    "strided_loop": ({"backbone": "conv4_strided", "vectorise": "off"}, "auto", True),
 }
 
 
@@ -48,7 +53,7 @@ def build(hparams: dict, precision: str):
     torch.manual_seed(0)
     device = torch.device("cpu")
     precision = resolve_precision(precision, device)
-    algorithm = catalogue.get("maml")(1, 28, {"inner_steps": 1, "vectorise": "off", **hparams}, device, precision)
+    algorithm = catalogue.get("maml")(1, 28, {"inner_steps": 1, **hparams}, device, precision)
     if precision == "bf16":  # as the runner does
         algorithm.use_channels_last()
     return algorithm
@@ -93,7 +98,7 @@ def main() -> int:
     record = {"machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
                           "load_note": a.load_note, "loadavg_at_end": os.getloadavg(), "torch": torch.__version__},
               "setting": {"meta_batch": a.meta_batch, "repeats": a.repeats, "data": data, "inner_steps": 1,
-                          "second_order": True, "path": "per-task loop"},
+                          "second_order": True},
               "variants": rows, "profile_top_ops": top}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(record, indent=1) + "\n")

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from workbench import catalogue
-from workbench.algorithms._inner_loop import vectorising
+from workbench.algorithms._inner_loop import grouping, vectorising
 from workbench.data.cache import build_cache
 from workbench.data.sampler import EpisodeSampler
 from workbench.data.sources import scan_datasets
@@ -116,13 +116,45 @@ def test_episodes_of_different_shapes_fall_back_to_the_loop(glyphs_shared, episo
     assert 0.0 <= stats.accuracy <= 1.0 and all(torch.isfinite(u).all() for u in update.values())
 
 
-def test_vectorise_auto_loops_on_a_cpu_and_vectorises_on_a_gpu(episodes):
-    # On a CPU the per-task loop measured faster (benchmarks/maml_throughput.py), so auto takes it there.
+def test_vectorise_auto_groups_tasks_on_a_cpu_and_vectorises_on_a_gpu(episodes):
+    # On a CPU, groups of tasks in grouped convolutions measured fastest (benchmarks/maml_profile.py).
     _, _, calls_auto = meta_gradient("maml", episodes, tasks_per_pass=len(episodes))
-    _, _, calls_on = meta_gradient("maml", episodes, tasks_per_pass=len(episodes), vectorise="on")
-    assert (calls_auto, calls_on) == (len(episodes), 1)
+    _, _, calls_off = meta_gradient("maml", episodes, tasks_per_pass=len(episodes), vectorise="off")
+    assert (calls_auto, calls_off) == (1, len(episodes))
     assert vectorising({"vectorise": "auto"}, torch.device("cuda"))
     assert not vectorising({"vectorise": "off"}, torch.device("cuda"))
+    conv4 = catalogue.get("maml")(1, 28, {}, "cpu", "fp32").backbone
+    assert grouping({"vectorise": "auto"}, torch.device("cpu"), conv4)
+    assert not grouping({"vectorise": "auto"}, torch.device("cuda"), conv4)
+    # A backbone without a grouped forward loops.
+    assert not grouping({"vectorise": "groups"}, torch.device("cpu"), torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("name, hp", [
+    ("maml", {}), ("maml", {"first_order": True}), ("maml", {"inner_steps": 2, "head_init": "zero"}),
+    ("maml", {"backbone": "conv4_strided", "first_order": True, "inner_steps": 2}), ("maml", {"backbone": "conv4_strided"}),
+    ("metasgd", {}), ("anil", {}),
+])
+def test_task_groups_give_the_meta_gradient_of_the_per_task_loop(name, hp, episodes):
+    grouped, stats_g, calls = meta_gradient(name, episodes, vectorise="groups", **hp)
+    loop, stats_l, _ = meta_gradient(name, episodes, vectorise="off", **hp)
+    assert_close(grouped, loop)
+    assert stats_g.loss == pytest.approx(stats_l.loss, rel=1e-4)
+    assert stats_g.accuracy == stats_l.accuracy
+    assert calls == 1  # one group: the three small tasks fit the budget
+
+
+def test_task_groups_split_by_shape_and_by_tasks_per_pass(glyphs_shared, episodes):
+    cache = build_cache(scan_datasets([glyphs_shared]), 28, 1)
+    other = EpisodeSampler(cache, class_views(list(range(cache.num_classes)), False), 2, 2, 1, seed=6).sample()
+    mixed = [episodes[0], episodes[1], other, episodes[2]]
+    grouped, stats, calls = meta_gradient("maml", mixed, vectorise="groups")
+    loop, _, _ = meta_gradient("maml", mixed, vectorise="off")
+    assert calls == 3  # runs of one shape: [e0, e1], [other], [e2]
+    assert_close(grouped, loop)
+    pairs, _, calls_pairs = meta_gradient("maml", episodes, vectorise="groups", tasks_per_pass=2)
+    assert calls_pairs == 2
+    assert_close(pairs, meta_gradient("maml", episodes, vectorise="off")[0])
 
 
 @pytest.mark.parametrize("old, now", [(True, "on"), (False, "off"), ("false", "off")])

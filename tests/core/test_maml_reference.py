@@ -1,4 +1,4 @@
-"""MAML's fast path (plain autograd per task, batch norm folded into the query convolutions, pooling before
+"""MAML's fast paths (plain autograd per task and in groups of tasks, batch norm folded into the query convolutions, pooling before
 the ReLU) against a written-out reference of the same maths: same meta-gradient to float rounding."""
 
 import pytest
@@ -73,7 +73,7 @@ def reference_meta_gradient(backbone, episodes, steps, lr, head_init, first_orde
 
 @pytest.mark.parametrize("backbone", ["conv4", "conv4_strided"])
 @pytest.mark.parametrize("first_order", [False, True])
-@pytest.mark.parametrize("vectorise", ["off", "on"])
+@pytest.mark.parametrize("vectorise", ["off", "on", "groups"])
 # At the start the prototype head already fits the support set, so the inner steps barely move its
 # meta-gradient; the zero head's meta-gradient comes from the inner steps alone (an inner rate 2.5% off fails).
 @pytest.mark.parametrize("head_init", ["prototype", "zero"])

@@ -22,18 +22,18 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vmap
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from workbench.algorithms.base import Algorithm, StepStats
 from workbench.algorithms.classifiers import FastWeightsClassifier
-from workbench.algorithms.heads import Head, head_logits, initial_head, one_hot
+from workbench.algorithms.heads import Head, head_logits, initial_head, one_hot, task_loss
 from workbench.algorithms.heads import class_prototypes as prototypes
 from workbench.algorithms.inner_loop_settings import BATCHING_PARAMS, gradient_hyperparams  # noqa: F401  (re-exported)
 from workbench.data.episode import Episode
 from workbench.models.backbones import make_backbone
+from workbench.models.task_groups import stack_tasks, tasks_per_group
 
 Params = dict[str, torch.Tensor]
 Stats = list[tuple[torch.Tensor, torch.Tensor]]
@@ -73,6 +73,30 @@ class _StatsForward(nn.Module):
         return self.net.forward_with_stats(x, stats)
 
 
+class GroupedBackbone:
+    """FunctionalBackbone for a group of tasks at once: weights with a leading task dimension (T, ...),
+    images (T, n, C, H, W), features (T, n, D). The tasks run as the groups of grouped convolutions
+    (models/task_groups.py), on plain autograd: on a CPU that beat both the per-task loop and vmap."""
+
+    def __init__(self, backbone: nn.Module, autocast: Callable, channels_last: bool) -> None:
+        self.backbone = backbone
+        self._autocast = autocast
+        self._channels_last = channels_last
+
+    def group_size(self, query_shape: torch.Size, tasks: int) -> int:
+        return tasks_per_group(query_shape, self.backbone.blocks[0].conv.stride[0], tasks)
+
+    def __call__(self, params: Params, x: torch.Tensor, stats: Stats | None = None) -> tuple[torch.Tensor, Stats]:
+        tasks = x.shape[0]
+        with self._autocast():
+            features, used = self.backbone.grouped_forward_with_stats(params, stack_tasks(x, self._channels_last), stats, tasks)
+        return features.float(), used
+
+
+def groupable(backbone: nn.Module) -> bool:
+    return hasattr(backbone, "grouped_forward_with_stats")
+
+
 def detach_tree(tree):
     return torch.utils._pytree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, tree)
 
@@ -86,6 +110,32 @@ def vectorising(hparams: dict, device: torch.device) -> bool:
     """
     setting = hparams["vectorise"]
     return setting == "on" or (setting == "auto" and device.type == "cuda")
+
+
+def grouping(hparams: dict, device: torch.device, backbone: nn.Module) -> bool:
+    """Whether a meta-batch runs as groups of tasks in grouped convolutions (`vectorise` groups, and auto on
+    a CPU, where it measured faster than the per-task loop: benchmarks/maml_profile.py); only backbones
+    that offer `grouped_forward_with_stats` (the Conv4s), others loop."""
+    setting = hparams["vectorise"]
+    return groupable(backbone) and (setting == "groups" or (setting == "auto" and device.type != "cuda"))
+
+
+def same_shape_groups(episodes: list[Episode], size: Callable[[Episode, int], int]) -> Iterator[list[Episode]]:
+    """Consecutive episodes of one shape, cut into groups of `size(first episode, episodes left in the run)`."""
+    start = 0
+    while start < len(episodes):
+        first = episodes[start]
+        stop = start + 1
+        while stop < len(episodes) and _shape(episodes[stop]) == _shape(first):
+            stop += 1
+        while start < stop:
+            count = max(1, size(first, stop - start))
+            yield episodes[start:start + count]
+            start += count
+
+
+def _shape(e: Episode):
+    return e.ways, tuple(e.support_x.shape), tuple(e.query_x.shape)
 
 
 # --- the inner loop --------------------------------------------------------
@@ -127,16 +177,16 @@ class InnerLoop:
             features, _ = self.features(p, support_x)
             w, b = initial_head(features, support_y, self.ways, self.head_init)
             head = (w + offset[0], b + offset[1])
-            return F.cross_entropy(head_logits(features, head), support_y), head
+            return task_loss(head_logits(features, head), support_y), head
 
         def loss(p, head):
             features, _ = self.features(p, support_x)
-            return F.cross_entropy(head_logits(features, head), support_y)
+            return task_loss(head_logits(features, head), support_y)
 
         if self.steps == 0:
             features, stats = self.features(params, support_x)
             return params, initial_head(features, support_y, self.ways, self.head_init), stats
-        offset = _zero_head(params, self.ways, self.features.backbone.feature_dim)
+        offset = _zero_head(params, support_y.shape[:-1], self.ways, self.features.backbone.feature_dim)
         self.on_step()
         (g_params, g_head), head = self.grad(first_loss, argnums=(0, 1), has_aux=True)(params, offset)
         params, head = self.step(params, head, g_params, g_head)
@@ -152,7 +202,7 @@ class InnerLoop:
         head = initial_head(features, support_y, self.ways, self.head_init)
 
         def loss(h):
-            return F.cross_entropy(head_logits(features, h), support_y)
+            return task_loss(head_logits(features, h), support_y)
 
         for _ in range(self.steps):
             self.on_step()
@@ -199,9 +249,9 @@ def autograd_grad(create_graph: bool) -> Callable:
     return transform
 
 
-def _zero_head(params: Params, ways: int, dim: int) -> Head:
+def _zero_head(params: Params, tasks: torch.Size, ways: int, dim: int) -> Head:
     like = next(iter(params.values()))
-    return like.new_zeros(ways, dim, dtype=torch.float32), like.new_zeros(ways, dtype=torch.float32)
+    return like.new_zeros(*tasks, ways, dim, dtype=torch.float32), like.new_zeros(*tasks, ways, dtype=torch.float32)
 
 
 def sgd_step(lr: float) -> Callable:
@@ -217,10 +267,11 @@ def sgd_step(lr: float) -> Callable:
 
 
 def query_loss(features: FunctionalBackbone, params: Params, head: Head, stats: Stats, query_x, query_y):
-    """Query loss of an adapted task (batch norm with the support statistics) and its logits."""
+    """Query loss of an adapted task (batch norm with the support statistics) and its logits; for a group
+    of tasks (a leading task dimension), the sum of their losses."""
     query_features, _ = features(params, query_x, stats)
     logits = head_logits(query_features, head)
-    return F.cross_entropy(logits, query_y), logits
+    return task_loss(logits, query_y), logits
 
 
 def leaf_grads(loss: torch.Tensor, leaves: dict[str, Params]) -> dict[str, Params]:
@@ -288,11 +339,7 @@ class PassPlanner:
 def stack_episodes(episodes: list[Episode], prepare: Callable) -> TaskBatch | None:
     """The episodes as one TaskBatch, or None when their shapes differ (then the caller loops)."""
     first = episodes[0]
-
-    def shape(e: Episode):
-        return e.ways, tuple(e.support_x.shape), tuple(e.query_x.shape)
-
-    if any(shape(e) != shape(first) for e in episodes):
+    if any(_shape(e) != _shape(first) for e in episodes):
         return None
     return TaskBatch(
         torch.stack([prepare(e.support_x) for e in episodes]),
@@ -352,7 +399,12 @@ class GradientMetaLearner(Algorithm):
         self.train_mode(True)
         self.optimizer.zero_grad(set_to_none=True)
         batch = stack_episodes(episodes, self.prepare) if vectorising(self.hparams, self.device) else None
-        stats = self._meta_train_vectorised(batch) if batch is not None else self._meta_train_loop(episodes)
+        if batch is not None:
+            stats = self._meta_train_vectorised(batch)
+        elif grouping(self.hparams, self.device, self.functional.backbone):
+            stats = self._meta_train_groups(episodes)
+        else:
+            stats = self._meta_train_loop(episodes)
         self.optimizer.step()
         return stats
 
@@ -386,6 +438,44 @@ class GradientMetaLearner(Algorithm):
             correct += (logits.argmax(-1) == episode.query_y).sum().item()
             count += len(episode.query_y)
         return StepStats(total_loss / len(episodes), correct / count)
+
+    def _meta_train_groups(self, episodes: list[Episode]) -> StepStats:
+        parameters = self.meta_parameters()
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+        grouped = GroupedBackbone(self.functional.backbone, self.autocast, self.channels_last)
+        fixed = self.hparams["tasks_per_pass"]
+
+        def size(first: Episode, left: int) -> int:
+            return min(fixed, left) if fixed > 0 else grouped.group_size(first.query_x.shape, left)
+
+        total_loss, correct, count = 0.0, 0, 0
+        for group in same_shape_groups(episodes, size):
+            self.between_episodes()
+            batch = stack_episodes(group, self.prepare)
+            grads, (loss, logits) = self.group_grads(meta, batch, grouped)
+            self.check_finite(loss)
+            for m, weights in parameters.items():
+                accumulate_grads(weights, grads[m], 1.0 / len(episodes))
+            total_loss += loss.item()
+            correct += (logits.argmax(-1) == batch.query_y).sum().item()
+            count += batch.query_y.numel()
+        return StepStats(total_loss / len(episodes), correct / count)
+
+    def group_grads(self, meta: Meta, batch: TaskBatch, grouped: GroupedBackbone):
+        """The meta-gradient of the summed query losses of a group of tasks (second order), on plain autograd.
+
+        Each task starts from its own view of the meta-weights (expanded along a task dimension), so the
+        inner gradients are per task, and the meta-gradient sums over the tasks through the expansion.
+        Returns (grads like meta, (summed loss, logits (T, queries, ways))).
+        """
+        leaves = {m: {n: t.detach().requires_grad_() for n, t in group.items()} for m, group in meta.items()}
+        start = {n: t.expand(len(batch), *t.shape) for n, t in leaves["backbone"].items()}
+        loop = replace(self.make_loop(leaves, batch.ways, self.hparams["inner_steps"]), features=grouped,
+                       on_step=self.between_steps, grad=autograd_grad(create_graph=True))
+        with torch.enable_grad():
+            adapted, head, stats = loop.run(start, batch.support_x, batch.support_y)
+            loss, logits = query_loss(grouped, adapted, head, stats, batch.query_x, batch.query_y)
+        return leaf_grads(loss, leaves), (loss.detach(), logits.detach())
 
     def chunk_grads(self, meta: Meta, chunk: TaskBatch, batched: bool = True):
         """Meta-gradient of the mean query loss of the chunk's tasks, through the inner loop (second order).
@@ -429,7 +519,7 @@ class GradientMetaLearner(Algorithm):
 
 
 __all__ = [
-    "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "Head", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads",
+    "BATCHING_PARAMS", "FunctionalBackbone", "GradientMetaLearner", "GroupedBackbone", "grouping", "Head", "PassPlanner", "InnerLoop", "TaskBatch", "accumulate_grads",
     "autograd_grad", "detach_tree", "grad", "grad_and_value", "gradient_hyperparams", "head_logits", "initial_head", "leaf_grads", "one_hot", "prototypes", "query_loss",
     "sgd_step", "stack_episodes", "vectorising",
 ]

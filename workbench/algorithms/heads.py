@@ -14,15 +14,18 @@ Head = tuple[torch.Tensor, torch.Tensor]  # a linear head: weight (ways, d), bia
 
 
 def one_hot(labels: torch.Tensor, ways: int, dtype: torch.dtype) -> torch.Tensor:
-    return (labels[:, None] == torch.arange(ways, device=labels.device)).to(dtype)
+    return (labels[..., None] == torch.arange(ways, device=labels.device)).to(dtype)
 
 
 def class_prototypes(features: torch.Tensor, labels: torch.Tensor, ways: int) -> torch.Tensor:
-    """Mean feature of each class (ways, d); any number of shots per class (a class without any gets zeros)."""
+    """Mean feature of each class (ways, d); any number of shots per class (a class without any gets zeros).
+
+    Leading dimensions are tasks: features (..., n, d) and labels (..., n) give (..., ways, d).
+    """
     # Outside autocast: the mean of fp32 features stays fp32 even inside a bf16 forward.
     with torch.autocast(features.device.type, enabled=False):
         hot = one_hot(labels, ways, features.dtype)
-        return (hot.T @ features) / hot.sum(0).clamp_min(1.0)[:, None]
+        return (hot.transpose(-1, -2) @ features) / hot.sum(-2).clamp_min(1.0)[..., None]
 
 
 def euclidean_logits(query: torch.Tensor, prototypes: torch.Tensor) -> torch.Tensor:
@@ -52,11 +55,20 @@ def initial_head(features: torch.Tensor, labels: torch.Tensor, ways: int, mode: 
     """A task's linear head before adapting: from prototypes (W = 2p, b = -|p|^2, Proto-MAML,
     Triantafillou et al. 2020: the Euclidean prototype classifier as a linear layer), or zeros."""
     if mode == "zero":
-        return features.new_zeros(ways, features.shape[1]), features.new_zeros(ways)
+        tasks = features.shape[:-2]
+        return features.new_zeros(*tasks, ways, features.shape[-1]), features.new_zeros(*tasks, ways)
     p = class_prototypes(features, labels, ways)
-    return 2.0 * p, -(p**2).sum(1)
+    return 2.0 * p, -(p**2).sum(-1)
+
+
+def task_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy, the mean over each task's images and the sum over tasks (leading dimensions), so that
+    the gradient with respect to one task's own weights is that task's gradient alone."""
+    flat = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), reduction="none")
+    return flat.reshape(labels.shape).mean(-1).sum()
 
 
 def head_logits(features: torch.Tensor, head: Head) -> torch.Tensor:
+    """(..., n, ways) logits; leading dimensions are tasks, as in class_prototypes."""
     weight, bias = head
-    return features @ weight.T + bias
+    return features @ weight.transpose(-1, -2) + bias[..., None, :]

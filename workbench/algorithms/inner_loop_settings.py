@@ -9,11 +9,12 @@ from workbench.algorithms.hyperparams import HyperParam
 
 # The two settings every vectorised gradient-based method offers, declared once.
 BATCHING_PARAMS = (
-    HyperParam("vectorise", "choice", "auto", "Train the tasks of a meta-batch in one vectorised pass (torch.func vmap: on) or one by one "
-               "(off). auto: vectorised on a GPU, one by one on a CPU, where the loop measured faster (see README).",
-               choices=("auto", "on", "off")),
-    HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass, to bound memory (0: auto, passes of about half a second so pause "
-               "and cancel answer quickly; the meta-batch size: fastest).", 0, 4096),
+    HyperParam("vectorise", "choice", "auto", "How the tasks of a meta-batch are trained: in one vectorised pass (torch.func vmap: on), "
+               "in groups that share grouped convolutions (groups; Conv4 backbones), or one by one (off). auto: vectorised on a "
+               "GPU, groups on a CPU, where they measured fastest (see README).",
+               choices=("auto", "on", "groups", "off")),
+    HyperParam("tasks_per_pass", "int", 0, "Tasks per vectorised pass or group, to bound memory (0: auto; vectorised passes of about half a "
+               "second so pause and cancel answer quickly, groups sized for the CPU's caches).", 0, 4096),
 )
 
 

@@ -15,15 +15,16 @@ Batch norm uses the support set's statistics for the support and the query
 passes alike (inner loop and prediction), so a query's prediction never
 depends on which other queries are predicted with it.
 
-Speed: a meta-batch whose episodes share one shape (ways, shots, queries) is
-meta-trained in one vectorised pass: the per-task inner loop and query loss are
-written with torch.func (functional_call + grad) and mapped over the tasks with
-vmap, and the meta-gradient is one torch.func.grad of the mean query loss.
-`tasks_per_pass` splits the meta-batch into passes whose gradients add up, to
-bound memory; pause and cancel are answered between passes, and its default
-(auto) sizes passes to about half a second each so that they answer quickly. Episodes of
-different shapes, or `vectorise=false`, run the same per-task function in a loop
-(see `_inner_loop.GradientMetaLearner`).
+Speed: on a GPU a meta-batch whose episodes share one shape (ways, shots,
+queries) is meta-trained in one vectorised pass: the per-task inner loop and
+query loss are written with torch.func (functional_call + grad) and mapped over
+the tasks with vmap, and the meta-gradient is one torch.func.grad of the mean
+query loss. On a CPU the tasks run in groups, stacked along the channels so that
+each layer is one grouped convolution, on plain autograd (`vectorise=groups`,
+models/task_groups.py). `tasks_per_pass` splits the meta-batch into passes or
+groups whose gradients add up; pause and cancel are answered between them.
+`vectorise=off` runs the same per-task function one task at a time (see
+`_inner_loop.GradientMetaLearner`).
 Paper, Omniglot 5-way 1-shot: 98.7% (Conv4, 28x28, 60k meta-updates of 32 tasks).
 """
 
@@ -57,6 +58,27 @@ class MAML(inner.BackboneMetaLearner):
         if self.hparams["first_order"]:
             return first_order_grads(self, meta, chunk, batched)
         return super().chunk_grads(meta, chunk, batched)
+
+    def group_grads(self, meta, batch: inner.TaskBatch, grouped: inner.GroupedBackbone):
+        if self.hparams["first_order"]:
+            return first_order_group_grads(self, meta, batch, grouped)
+        return super().group_grads(meta, batch, grouped)
+
+
+def first_order_group_grads(learner: inner.GradientMetaLearner, meta, batch: inner.TaskBatch, grouped: inner.GroupedBackbone):
+    """first_order_grads for a group of tasks in grouped convolutions: each task's query-loss gradient at its
+    adapted weights, summed over the group (the caller weighs by the meta-batch)."""
+    loop = replace(learner.make_loop(meta, batch.ways, learner.hparams["inner_steps"]), features=grouped,
+                   on_step=learner.between_steps, grad=inner.autograd_grad(create_graph=False))
+    start = {n: t.expand(len(batch), *t.shape) for n, t in meta["backbone"].items()}
+    with torch.no_grad():  # the inner gradients are still taken (autograd_grad enables grad inside)
+        adapted, head, stats = loop.run(start, batch.support_x, batch.support_y)
+    fast = {n: t.detach().requires_grad_() for n, t in adapted.items()}
+    with torch.enable_grad():
+        loss, logits = inner.query_loss(grouped, fast, inner.detach_tree(head), inner.detach_tree(stats),
+                                        batch.query_x, batch.query_y)
+    per_task = inner.leaf_grads(loss, {"b": fast})["b"]
+    return {"backbone": {n: g.sum(0) for n, g in per_task.items()}}, (loss.detach(), logits.detach())
 
 
 def first_order_grads(learner: inner.GradientMetaLearner, meta, chunk: inner.TaskBatch, batched: bool = True):

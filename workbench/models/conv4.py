@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from workbench.errors import ConfigError
 from workbench.models.backbones import register_backbone
+from workbench.models.task_groups import grouped_blocks_with_stats
 
 BN_EPS = 1e-5
 MIN_IMAGE_SIZE = 16  # four 2x2 poolings need at least 16 pixels
@@ -61,6 +62,10 @@ class Conv4(nn.Module):
         hand its statistics to the query pass.
         """
         return blocks_with_stats(self.blocks, x, stats, pool=True)
+
+    def grouped_forward_with_stats(self, params, x: torch.Tensor, stats, tasks: int):
+        """forward_with_stats for `tasks` tasks at once under their own weights (models/task_groups.py)."""
+        return grouped_blocks_with_stats(self.blocks, params, x, stats, True, tasks)
 
 
 def blocks_with_stats(blocks, x: torch.Tensor, stats, pool: bool):

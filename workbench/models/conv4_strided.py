@@ -17,6 +17,7 @@ from torch import nn
 from workbench.errors import ConfigError
 from workbench.models.backbones import register_backbone
 from workbench.models.conv4 import BN_EPS, blocks_with_stats
+from workbench.models.task_groups import grouped_blocks_with_stats
 
 MIN_IMAGE_SIZE = 8  # four stride-2 convolutions leave at least 1x1
 
@@ -56,3 +57,7 @@ class Conv4Strided(nn.Module):
     def forward_with_stats(self, x: torch.Tensor, stats=None):
         """As Conv4.forward_with_stats: batch norm with the given statistics, or x's own (the support pass)."""
         return blocks_with_stats(self.blocks, x, stats, pool=False)
+
+    def grouped_forward_with_stats(self, params, x: torch.Tensor, stats, tasks: int):
+        """forward_with_stats for `tasks` tasks at once under their own weights (models/task_groups.py)."""
+        return grouped_blocks_with_stats(self.blocks, params, x, stats, False, tasks)
