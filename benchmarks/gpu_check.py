@@ -4,7 +4,8 @@ Needs only torch and torchvision (and the numpy / pillow they bring): no PySide6
 dataset. It draws the demo dataset (workbench/data/demo.py) into a temporary folder, then
 
 1. trains ProtoNet and second-order MAML through the runner (what `main.py train` runs) for a fixed
-   number of steps, fp32 and bf16: episodes/s (median of the steps after a warm-up) and peak GPU memory;
+   number of steps, fp32 and bf16, MAML through each path (vectorised, groups of tasks, one task at a
+   time): episodes/s (median of the steps after a warm-up) and peak GPU memory;
 2. runs benchmarks/maml_throughput.py: MAML meta-updates (meta-batch 32, one inner step) through the
    vectorised pass and the per-task loop, fp32 and bf16, tasks/s and peak memory of each;
 3. runs `torchrun --standalone --nproc-per-node 2 main.py train` on the one GPU (both processes share
@@ -116,12 +117,12 @@ def main() -> int:
     record = {"device": name, "torch": torch.__version__, "sizes": n, "train": [], "maml_paths": [], "torchrun": {}}
     for algorithm, batch in (("protonet", n["proto_batch"]), ("maml", n["maml_batch"])):
         for precision in ("fp32", "bf16"):
-            vectorise_modes = ("on", "off") if algorithm == "maml" else ("auto",)
+            vectorise_modes = ("on", "groups", "off") if algorithm == "maml" else ("auto",)
             for vectorise in vectorise_modes:
                 row = train_for(data, algorithm, precision, device, batch, n["steps"], n["warmup"],
                                 work / f"{algorithm}-{precision}-{vectorise}", vectorise)
                 row.update(algorithm=algorithm, precision=precision, meta_batch=batch,
-                           path={"on": "vectorised", "off": "loop"}.get(vectorise, "-"))
+                           path={"on": "vectorised", "groups": "groups", "off": "loop"}.get(vectorise, "-"))
                 record["train"].append(row)
                 print(json.dumps(row), flush=True)
     record["maml_paths"] = maml_paths(device, n["maml_batch"], n["repeats"], work / "maml_throughput.json", a.dry_run)

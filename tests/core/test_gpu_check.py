@@ -18,7 +18,8 @@ def test_the_gpu_check_runs_end_to_end_in_its_dry_run(tmp_path):
     record = json.loads(out.read_text())
     trained = {(r["algorithm"], r["precision"], r["path"]) for r in record["train"] if r.get("episodes_per_s", 0) > 0}
     assert trained == {("protonet", "fp32", "-"), ("protonet", "bf16", "-"), ("maml", "fp32", "vectorised"),
-                       ("maml", "fp32", "loop"), ("maml", "bf16", "vectorised"), ("maml", "bf16", "loop")}
+                       ("maml", "fp32", "groups"), ("maml", "fp32", "loop"), ("maml", "bf16", "vectorised"),
+                       ("maml", "bf16", "groups"), ("maml", "bf16", "loop")}
     assert {r["precision"] for r in record["maml_paths"]} == {"fp32", "bf16"}
     assert all(r["vectorised_tasks_per_s"] > 0 and r["loop_tasks_per_s"] > 0 for r in record["maml_paths"])
     assert record["torchrun"]["episodes_per_s"] > 0
