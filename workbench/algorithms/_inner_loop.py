@@ -33,7 +33,7 @@ from workbench.algorithms.heads import class_prototypes as prototypes
 from workbench.algorithms.inner_loop_settings import BATCHING_PARAMS, gradient_hyperparams  # noqa: F401  (re-exported)
 from workbench.data.episode import Episode
 from workbench.models.backbones import make_backbone
-from workbench.models.task_groups import stack_tasks, tasks_per_group
+from workbench.models.task_groups import PIXELS_PER_GROUP, stack_tasks, tasks_per_group
 
 Params = dict[str, torch.Tensor]
 Stats = list[tuple[torch.Tensor, torch.Tensor]]
@@ -83,8 +83,8 @@ class GroupedBackbone:
         self._autocast = autocast
         self._channels_last = channels_last
 
-    def group_size(self, query_shape: torch.Size, tasks: int) -> int:
-        return tasks_per_group(query_shape, self.backbone.blocks[0].conv.stride[0], tasks)
+    def group_size(self, query_shape: torch.Size, tasks: int, budget: int) -> int:
+        return tasks_per_group(query_shape, self.backbone.blocks[0].conv.stride[0], tasks, budget)
 
     def __call__(self, params: Params, x: torch.Tensor, stats: Stats | None = None) -> tuple[torch.Tensor, Stats]:
         tasks = x.shape[0]
@@ -446,7 +446,7 @@ class GradientMetaLearner(Algorithm):
         fixed = self.hparams["tasks_per_pass"]
 
         def size(first: Episode, left: int) -> int:
-            return min(fixed, left) if fixed > 0 else grouped.group_size(first.query_x.shape, left)
+            return min(fixed, left) if fixed > 0 else grouped.group_size(first.query_x.shape, left, self.pixels_per_group())
 
         total_loss, correct, count = 0.0, 0, 0
         for group in same_shape_groups(episodes, size):
@@ -460,6 +460,10 @@ class GradientMetaLearner(Algorithm):
             correct += (logits.argmax(-1) == batch.query_y).sum().item()
             count += batch.query_y.numel()
         return StepStats(total_loss / len(episodes), correct / count)
+
+    def pixels_per_group(self) -> int:
+        """The first-layer output pixels a group of tasks holds (models/task_groups.py)."""
+        return PIXELS_PER_GROUP
 
     def group_grads(self, meta: Meta, batch: TaskBatch, grouped: GroupedBackbone):
         """The meta-gradient of the summed query losses of a group of tasks (second order), on plain autograd.

@@ -27,11 +27,11 @@ def stack_tasks(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     return out.contiguous(memory_format=torch.channels_last) if channels_last else out.contiguous()
 
 
-def tasks_per_group(query_shape: torch.Size, first_stride: int, tasks: int) -> int:
+def tasks_per_group(query_shape: torch.Size, first_stride: int, tasks: int, budget: int = PIXELS_PER_GROUP) -> int:
     """How many tasks of this query shape (n, C, H, W) share a pass: a power of two within the budget."""
     n, _, h, w = query_shape
     pixels = max(1, n * -(-h // first_stride) * -(-w // first_stride))
-    fit = max(1, PIXELS_PER_GROUP // pixels)
+    fit = max(1, budget // pixels)
     return min(tasks, 1 << (fit.bit_length() - 1))
 
 
