@@ -11,6 +11,8 @@ Conv4 with max-pool, one inner step, 5-way 1-shot 15-query, 28x28. Variants are 
     no_flush     denormal floats kept (torch.set_flush_denormal(False)); the others flush them
     strided      the conv4_strided backbone
     strided_loop the conv4_strided backbone one task at a time
+    fo_strided   first-order MAML on conv4_strided (groups sized for first order)
+    fo_strided_16  the same in the second-order group size (16 tasks of 5-way 1-shot 15-query 28x28)
 
 then one meta-update of the default under torch.profiler: the operators by self CPU time.
 Results: benchmarks/results/maml_profile.json; a Markdown table on stdout.
@@ -46,6 +48,8 @@ VARIANTS = {
     "no_flush": ({}, "auto", False),
     "strided": ({"backbone": "conv4_strided"}, "auto", True),
     "strided_loop": ({"backbone": "conv4_strided", "vectorise": "off"}, "auto", True),
+    "fo_strided": ({"backbone": "conv4_strided", "first_order": True}, "auto", True),
+    "fo_strided_16": ({"backbone": "conv4_strided", "first_order": True, "tasks_per_pass": 16}, "auto", True),
 }
 
 
@@ -98,7 +102,7 @@ def main() -> int:
     record = {"machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
                           "load_note": a.load_note, "loadavg_at_end": os.getloadavg(), "torch": torch.__version__},
               "setting": {"meta_batch": a.meta_batch, "repeats": a.repeats, "data": data, "inner_steps": 1,
-                          "second_order": True},
+                          "second_order": "except the fo_ variants"},
               "variants": rows, "profile_top_ops": top}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(record, indent=1) + "\n")
