@@ -1,8 +1,9 @@
 """The functional inner loop shared by the gradient-based family (MAML, Meta-SGD, ANIL, Reptile).
 
 Everything here is a pure function of explicit weights (dicts of tensors), written
-with torch.func (`functional_call`, `grad`), so the same code runs for one task
-and, under `torch.func.vmap`, for a whole meta-batch of tasks in one pass.
+with torch.func (`functional_call`, `grad`), so the same code runs for one task,
+under `torch.func.vmap` for a whole meta-batch of tasks in one pass, and with a
+leading task dimension for a group of tasks in grouped convolutions (`GroupedBackbone`).
 
 Conventions shared by the family:
 - The backbone is normalised with the support set's batch-norm statistics, for
@@ -84,7 +85,7 @@ class GroupedBackbone:
         self._channels_last = channels_last
 
     def group_size(self, query_shape: torch.Size, tasks: int, budget: int) -> int:
-        return tasks_per_group(query_shape, self.backbone.blocks[0].conv.stride[0], tasks, budget)
+        return tasks_per_group(query_shape, self.backbone.first_stride, tasks, budget)
 
     def __call__(self, params: Params, x: torch.Tensor, stats: Stats | None = None) -> tuple[torch.Tensor, Stats]:
         tasks = x.shape[0]
@@ -104,9 +105,9 @@ def detach_tree(tree):
 def vectorising(hparams: dict, device: torch.device) -> bool:
     """Whether a meta-batch goes through the vectorised pass, per the `vectorise` setting.
 
-    auto picks the per-task loop on a CPU: there the loop's small per-task tensors stay in cache,
-    while a vmapped pass over a whole meta-batch streams activations hundreds of MB large and
-    measured 2.4x slower (benchmarks/maml_throughput.py); a GPU gains from the one big pass.
+    auto vectorises only on a GPU, which gains from the one big pass. On a CPU a vmapped pass over a
+    whole meta-batch streams activations hundreds of MB large and measured 2.4x slower than the
+    per-task loop (benchmarks/maml_throughput.py); there auto takes groups of tasks (`grouping`).
     """
     setting = hparams["vectorise"]
     return setting == "on" or (setting == "auto" and device.type == "cuda")
@@ -375,10 +376,12 @@ class GradientMetaLearner(Algorithm):
 
     Subclasses set `self.backbone`, `self.optimizer` and `self.functional`, and say
     in `make_loop` how a task adapts given the meta-parameters. Meta-training is
-    then shared: one vectorised pass over the tasks (vmap of the per-task inner
-    loop and query loss, one torch.func.grad for the meta-gradient), in chunks of
-    `tasks_per_pass`; episodes of different shapes, or `vectorise=false`, run the
-    same per-task function in a loop.
+    then shared, in one of three ways per the `vectorise` setting: one vectorised
+    pass over the tasks (vmap of the per-task inner loop and query loss, one
+    torch.func.grad for the meta-gradient) in chunks of `tasks_per_pass`, the GPU
+    default; groups of tasks in grouped convolutions on plain autograd
+    (`group_grads`), the CPU default; or the same per-task function one task at a
+    time (`off`, and episodes of different shapes under vmap).
     """
 
     exportable = True  # adapt gives a FastWeightsClassifier
@@ -398,68 +401,60 @@ class GradientMetaLearner(Algorithm):
     def meta_train(self, episodes: list[Episode]) -> StepStats:
         self.train_mode(True)
         self.optimizer.zero_grad(set_to_none=True)
+        parameters = self.meta_parameters()
+        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
         batch = stack_episodes(episodes, self.prepare) if vectorising(self.hparams, self.device) else None
         if batch is not None:
-            stats = self._meta_train_vectorised(batch)
+            parts = self._vectorised_parts(meta, batch)
         elif grouping(self.hparams, self.device, self.functional.backbone):
-            stats = self._meta_train_groups(episodes)
+            parts = self._group_parts(meta, episodes)
         else:
-            stats = self._meta_train_loop(episodes)
+            parts = self._task_parts(meta, episodes)
+        stats = self._add_up(parameters, parts, len(episodes))
         self.optimizer.step()
         return stats
 
-    def _meta_train_vectorised(self, batch: TaskBatch) -> StepStats:
-        parameters = self.meta_parameters()
-        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+    def _add_up(self, parameters: dict[str, dict[str, nn.Parameter]], parts: Iterator, tasks: int) -> StepStats:
+        """Adds each part of a meta-batch into .grad, so that .grad ends as the meta-batch's mean; mean loss and accuracy.
+
+        A part is (grads, scale, summed query loss of its tasks, logits, query labels): grads times scale is the
+        gradient of that sum. Pause and cancel are answered before each part (the parts call between_episodes).
+        """
         total_loss, correct, count = 0.0, 0, 0
+        for grads, scale, loss, logits, query_y in parts:
+            self.check_finite(loss)
+            for m, group in parameters.items():
+                accumulate_grads(group, grads[m], scale / tasks)
+            total_loss += loss.item()
+            correct += (logits.argmax(-1) == query_y).sum().item()
+            count += query_y.numel()
+        return StepStats(total_loss / tasks, correct / count)
+
+    def _vectorised_parts(self, meta: Meta, batch: TaskBatch) -> Iterator:
         for chunk in self.planner.passes(batch, self.hparams["tasks_per_pass"]):
             self.between_episodes()
-            grads, (losses, logits) = self.chunk_grads(meta, chunk)
-            self.check_finite(losses.sum())
-            for m, group in parameters.items():
-                accumulate_grads(group, grads[m], len(chunk) / len(batch))
-            total_loss += losses.sum().item()
-            correct += (logits.argmax(-1) == chunk.query_y).sum().item()
-            count += chunk.query_y.numel()
-        return StepStats(total_loss / len(batch), correct / count)
+            grads, (losses, logits) = self.chunk_grads(meta, chunk)  # the gradient of the chunk's mean loss
+            yield grads, len(chunk), losses.sum(), logits, chunk.query_y
 
-    def _meta_train_loop(self, episodes: list[Episode]) -> StepStats:
-        parameters = self.meta_parameters()
-        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
-        total_loss, correct, count = 0.0, 0, 0
+    def _task_parts(self, meta: Meta, episodes: list[Episode]) -> Iterator:
         for episode in episodes:
             self.between_episodes()
             task = TaskBatch(self.prepare(episode.support_x), episode.support_y, self.prepare(episode.query_x), episode.query_y, episode.ways)
             grads, (loss, logits) = self.chunk_grads(meta, task, batched=False)
-            self.check_finite(loss)
-            for m, group in parameters.items():
-                accumulate_grads(group, grads[m], 1.0 / len(episodes))
-            total_loss += loss.item()
-            correct += (logits.argmax(-1) == episode.query_y).sum().item()
-            count += len(episode.query_y)
-        return StepStats(total_loss / len(episodes), correct / count)
+            yield grads, 1, loss, logits, episode.query_y
 
-    def _meta_train_groups(self, episodes: list[Episode]) -> StepStats:
-        parameters = self.meta_parameters()
-        meta = {m: {n: p.detach() for n, p in group.items()} for m, group in parameters.items()}
+    def _group_parts(self, meta: Meta, episodes: list[Episode]) -> Iterator:
         grouped = GroupedBackbone(self.functional.backbone, self.autocast, self.channels_last)
         fixed = self.hparams["tasks_per_pass"]
 
         def size(first: Episode, left: int) -> int:
             return min(fixed, left) if fixed > 0 else grouped.group_size(first.query_x.shape, left, self.pixels_per_group())
 
-        total_loss, correct, count = 0.0, 0, 0
         for group in same_shape_groups(episodes, size):
             self.between_episodes()
             batch = stack_episodes(group, self.prepare)
-            grads, (loss, logits) = self.group_grads(meta, batch, grouped)
-            self.check_finite(loss)
-            for m, weights in parameters.items():
-                accumulate_grads(weights, grads[m], 1.0 / len(episodes))
-            total_loss += loss.item()
-            correct += (logits.argmax(-1) == batch.query_y).sum().item()
-            count += batch.query_y.numel()
-        return StepStats(total_loss / len(episodes), correct / count)
+            grads, (loss, logits) = self.group_grads(meta, batch, grouped)  # the gradient of the group's summed loss
+            yield grads, 1, loss, logits, batch.query_y
 
     def pixels_per_group(self) -> int:
         """The first-layer output pixels a group of tasks holds (models/task_groups.py)."""

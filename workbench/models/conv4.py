@@ -63,6 +63,8 @@ class Conv4(nn.Module):
         """
         return blocks_with_stats(self.blocks, x, stats, pool=True)
 
+    first_stride = 1  # of the first convolution: sizes groups of tasks (models/task_groups.py)
+
     def grouped_forward_with_stats(self, params, x: torch.Tensor, stats, tasks: int):
         """forward_with_stats for `tasks` tasks at once under their own weights (models/task_groups.py)."""
         return grouped_blocks_with_stats(self.blocks, params, x, stats, True, tasks)

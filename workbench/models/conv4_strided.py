@@ -58,6 +58,8 @@ class Conv4Strided(nn.Module):
         """As Conv4.forward_with_stats: batch norm with the given statistics, or x's own (the support pass)."""
         return blocks_with_stats(self.blocks, x, stats, pool=False)
 
+    first_stride = 2  # of the first convolution: sizes groups of tasks (models/task_groups.py)
+
     def grouped_forward_with_stats(self, params, x: torch.Tensor, stats, tasks: int):
         """forward_with_stats for `tasks` tasks at once under their own weights (models/task_groups.py)."""
         return grouped_blocks_with_stats(self.blocks, params, x, stats, False, tasks)
