@@ -11,6 +11,9 @@ the mean of the unlabelled images: such an image is usually closer to it than to
 the share it gives that component moves no prototype (Ren et al. model distractors with a cluster
 too). On Omniglot, 20-way 1-shot within one alphabet, refining raised accuracy from 81.0% to 86.5%
 (docs/benchmarks.md).
+
+One step, as Ren et al. take: repeating it helps while every class present is labelled, and hurts
+once some are not (their images pull harder at each step; benchmarks/refine_steps.py).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ REFINED = "+refined"  # a run calibrates a space's refined predictions under thi
 
 
 def refined_prototypes(prototypes: torch.Tensor, counts: torch.Tensor, unlabelled: torch.Tensor,
-                       probabilities: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+                       probabilities: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                       steps: int = 1) -> torch.Tensor:
     """`prototypes` (ways, d), each the mean of `counts` labelled features, moved toward the
-    `unlabelled` features (n, d) by one soft assignment.
+    `unlabelled` features (n, d) by `steps` soft assignments, each made with the step before's prototypes.
 
     `probabilities(features, centres)` gives each feature's calibrated probabilities (n, centres)
     over the rows of `centres`. The labelled images keep their weight (one each); each unlabelled
@@ -36,6 +40,10 @@ def refined_prototypes(prototypes: torch.Tensor, counts: torch.Tensor, unlabelle
         return prototypes
     unlabelled = unlabelled.float()
     centre = unlabelled.mean(dim=0, keepdim=True)
-    share = probabilities(unlabelled, torch.cat([prototypes.float(), centre]))[:, :-1]  # (n, ways)
     weight = counts.float()[:, None]
-    return (prototypes.float() * weight + share.T @ unlabelled) / (weight + share.sum(dim=0)[:, None])
+    labelled_sum = prototypes.float() * weight
+    refined = prototypes.float()
+    for _ in range(steps):
+        share = probabilities(unlabelled, torch.cat([refined, centre]))[:, :-1]  # (n, ways)
+        refined = (labelled_sum + share.T @ unlabelled) / (weight + share.sum(dim=0)[:, None])
+    return refined
