@@ -133,6 +133,7 @@ def main() -> int:
                         help="episodes per case for the pretrained and fine-tuned rows, which are slow on a CPU")
     parser.add_argument("--modes", default=",".join(MODES),
                         help="comma-separated adapt modes; MODE:alone scores MODE with --no-refine")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS.relative_to(ROOT)})")
     args = parser.parse_args()
     if not (TRAIN_ZIP.exists() and TEST_ZIP.exists() and FIXED.exists()):
         print(f"skipped: the Omniglot data is not in {OMNIGLOT}", file=sys.stderr)
@@ -164,8 +165,11 @@ def main() -> int:
         found = {r["case"]: r for r in rows if r["mode"] == mode}
         table.append(f"| {mode} | {cell(found.get('a'))} | {cell(found.get('b'))} | {cell(found.get('c'))} |")
     print("\n".join(table))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": cpu_name(), "training": training, "run": run, "rows": rows}, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    config = json.loads((Path(run) / "config.json").read_text())
+    trained = {key: config.get(key) for key in ("image_size", "steps", "train_ways", "invert", "rotations", "mirror")}
+    args.out.write_text(json.dumps({"machine": cpu_name(), "training": training, "run": run, "run_config": trained,
+                                    "rows": rows}, indent=2))
     return 0
 
 

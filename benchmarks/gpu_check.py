@@ -88,7 +88,7 @@ def torchrun(data: Path, device: str, meta_batch: int, steps: int, out: Path) ->
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(ROOT / "main.py"),
                "train", "--data", str(data), "--algorithm", "protonet", "--meta-batch", str(meta_batch), "--steps", str(steps),
                "--device", device, "--val-every", str(steps), "--val-episodes", "4", "--checkpoint-every", str(steps + 1),
-               "--invert", "--out", str(out), "--json"]
+               "--invert", "--image-size", "28", "--out", str(out), "--json"]
     started = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     if result.returncode != 0:

@@ -115,6 +115,7 @@ def make_works(peers: Path, data: Path, out_dir: Path, quick: bool, precision: s
     train = [str(ROOT / "main.py"), "train", "--data", small1, "--algorithm", "protonet", "--invert", "--device", "cpu",
              "--precision", precision, "--steps", str(steps), "--val-every", str(steps), "--val-episodes", "1",
              "--checkpoint-every", str(steps + 1), "--split", "class", "--quiet", "--json", "--out", "{run}",
+             "--image-size", "28",
              # The peers' work exactly: 5-way training episodes (the CLI's default trains ProtoNet 30-way) and
              # no rotated, mirrored or distorted classes (easyfsl's EasySet has none).
              "--train-ways", "5", "--train-queries", "15", "--no-rotations", "--no-mirror", "--no-augment"]

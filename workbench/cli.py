@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.runs.image_size import DEFAULT_IMAGE_SIZE
 
 # Kept here, not imported from workbench.adaptation, so `--help` needs no torch.
 ADAPT_MODES = ("auto", "model", "finetune", "pretrained", "pixels")
@@ -191,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ways during training only (default: the algorithm's choice; ProtoNet trains 30-way)")
     train.add_argument("--train-queries", type=int, default=0,
                        help="queries per class during training only (default: the algorithm's choice, else --queries)")
-    train.add_argument("--image-size", type=int, default=28, help="images are resized to S x S (default 28)")
+    train.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE,
+                       help=f"images are resized to S x S (default {DEFAULT_IMAGE_SIZE})")
     train.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 grayscale or 3 RGB (default 1)")
     train.add_argument("--rotations", action=argparse.BooleanOptionalAction, default=None,
                        help="add 90/180/270-degree rotations of training classes as new classes "

@@ -28,6 +28,7 @@ def test_the_box_goes_into_the_config_and_is_kept_with_the_project(window_factor
     # Auto until the person decides: the run decides from the images (see data/look.py).
     assert box.isVisible() and box.value() == "auto" and "1 − x" in box.toolTip() and "auto" in box.toolTip()
     assert window.build_config().invert == "auto"
+    assert window.protocol_panel.image_size.value() == 32 and window.build_config().image_size == 32
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
     assert box.isChecked() and window.build_config().invert is True
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)

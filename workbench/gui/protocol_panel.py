@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from workbench.data.splits import SplitSpec
 from workbench.gui.auto_check_box import AutoCheckBox
+from workbench.runs.image_size import DEFAULT_IMAGE_SIZE
 
 
 def _grid(rows: list[list[tuple[str, QWidget]]]) -> QGridLayout:
@@ -75,7 +76,7 @@ class ProtocolPanel(QWidget):
         self.train_ways = _spin(0, 200, 0, "Ways of training episodes; 'auto' lets the algorithm choose "
                                 "(Prototypical Networks train 30-way, the others with N ways).")
         self.train_ways.setSpecialValueText("auto")
-        self.image_size = _spin(16, 512, 28, "Images are resized to this many pixels square.", " px")
+        self.image_size = _spin(16, 512, DEFAULT_IMAGE_SIZE, "Images are resized to this many pixels square.", " px")
         self.channels = QComboBox()
         self.channels.addItem("Gray", 1)
         self.channels.addItem("RGB", 3)

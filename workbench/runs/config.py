@@ -30,7 +30,7 @@ class RunConfig:
     queries: int = 15
     train_ways: int = 0  # 0: the algorithm's choice (metric methods train with more ways: see Algorithm.train_ways_for)
     train_queries: int = 0  # 0: the algorithm's choice with many ways, else the same as queries
-    image_size: int = 28
+    image_size: int = 28  # new runs from the CLI and the GUI: runs/image_size.py
     channels: int = 1
     # "auto" (the default) is decided from the training images (data/look.py) and saved as true/false in the run.
     rotations: bool | str = "auto"  # 90/180/270-degree turns of training classes as new classes (x4); auto: for drawings
