@@ -182,7 +182,8 @@ def test_an_exported_classifier_inverts_its_input_itself(runs, folders, tmp_path
     assert result.inverted_inside and result.max_difference < 1e-4
     assert json.loads((tmp_path / "model.pt.classes.json").read_text())["input"]["inverted_inside"] is True
     # A user feeds images as the files look (no inversion of their own) and gets the workbench's answer.
-    _, images, _ = read_query_folder(str(query), 28, 1)
+    size = json.loads((inverted / "config.json").read_text())["image_size"]
+    _, images, _ = read_query_folder(str(query), size, 1)
     got = torch.jit.load(str(out))(images)
     expected = adapt_and_predict(str(inverted), str(support), str(query), "cpu", refine=False)[0]  # what export holds
     names = sorted(expected[0].probabilities)

@@ -86,7 +86,8 @@ def test_example_plugin_is_listed_and_trains(glyphs, tmp_path):
     exported = cli("export", tmp_path / "run", "--support", support, "--format", "torchscript", "--out", tmp_path / "m.pt", "--json")
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["classes"] == ["glyph0", "glyph1"] and json.loads(exported.stdout)["max_difference"] < 1e-4
-    assert torch.jit.load(str(tmp_path / "m.pt"))(torch.rand(3, 1, 28, 28)).shape == (3, 2)
+    size = json.loads((tmp_path / "run" / "config.json").read_text())["image_size"]
+    assert torch.jit.load(str(tmp_path / "m.pt"))(torch.rand(3, 1, size, size)).shape == (3, 2)
 
 
 def test_the_gradient_example_plugin_trains_adapts_and_exports(glyphs):
