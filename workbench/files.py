@@ -6,6 +6,9 @@ socket is refused from its type before it is opened, so it can never block the
 reader or stream without end; a regular file larger than the bound given for its
 kind is refused from its size, before any of it is read, so no file can exhaust
 memory. Both refusals are one sentence naming the file (and the bound).
+JSON is parsed by `parse_json` (which `read_json` uses), which refuses nesting
+deeper than JSON_DEPTH_LIMIT as malformed JSON, so a hostile `[[[[...]]]]` gives the
+reader's usual "not valid JSON" sentence instead of a RecursionError.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ SETTINGS_LIMIT = 16 * MIB  # config.json, status.json, session, project, plugin 
 EPISODES_LIMIT = 256 * MIB  # fixed-episode files: 10 000 episodes of 20 ways x 100 images are ~100 MiB
 TABLE_LIMIT = 512 * MIB  # metrics.csv of a very long run
 WEIGHTS_LIMIT = 8 * 1024 * MIB  # model.pt, checkpoints, backbone weights
+# Far deeper than anything the workbench writes (a handful of levels), far shallower than what makes the
+# parser, or the code that walks what it parsed, run out of stack.
+JSON_DEPTH_LIMIT = 100
 
 # Open flags: O_NONBLOCK so that a file swapped for a pipe after the check still cannot block;
 # O_NOCTTY so that a terminal is never made ours.
@@ -91,8 +97,36 @@ def read_text(path: str | os.PathLike, limit: int = SETTINGS_LIMIT, error: type[
 
 def read_json(path: str | os.PathLike, limit: int = SETTINGS_LIMIT, error: type[WorkbenchError] = UnreadableFileError,
               what: str = "file") -> Any:
-    """`read_text` parsed as JSON (UnicodeDecodeError and json.JSONDecodeError pass through)."""
-    return json.loads(read_text(path, limit, error, what))
+    """`read_text` parsed by `parse_json` (UnicodeDecodeError and json.JSONDecodeError pass through)."""
+    return parse_json(read_text(path, limit, error, what))
+
+
+def parse_json(text: str) -> Any:
+    """`json.loads`, refusing nesting deeper than JSON_DEPTH_LIMIT with json.JSONDecodeError, as malformed JSON is."""
+    try:
+        data = json.loads(text)
+    except RecursionError:  # deeper than the interpreter's stack allows
+        raise _too_deep(text) from None
+    # Counting brackets first spares the walk for the (usual) files that cannot be too deep.
+    if text.count("[") + text.count("{") > JSON_DEPTH_LIMIT and _deeper_than(data, JSON_DEPTH_LIMIT):
+        raise _too_deep(text)
+    return data
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and objects in `data` nest more than `limit` levels (walked level by level, without recursion)."""
+    level, depth = [data] if isinstance(data, (dict, list)) else [], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [child for value in level for child in (value.values() if isinstance(value, dict) else value)
+                 if isinstance(child, (dict, list))]
+    return False
+
+
+def _too_deep(text: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(f"lists and objects nested more than {JSON_DEPTH_LIMIT} levels deep", text, 0)
 
 
 def _too_large(path: str | os.PathLike, size: int, limit: int, what: str) -> str:

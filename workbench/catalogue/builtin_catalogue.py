@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import workbench
+from workbench.errors import WorkbenchError
+from workbench.files import SETTINGS_LIMIT, read_json
 
 _PACKAGE = Path(workbench.__file__).resolve().parent
 # One file per installed copy (named by its folder), so two copies side by side do not overwrite each other's.
@@ -75,14 +77,14 @@ def builtin() -> Catalogue:
 
 def _read(stamp: str) -> Catalogue | None:
     try:
-        data = json.loads((user_cache_dir() / CACHE_FILE).read_text(encoding="utf-8"))
+        data = read_json(user_cache_dir() / CACHE_FILE, SETTINGS_LIMIT, what="catalogue cache file")
         if data.get("fingerprint") != stamp:
             return None
         algorithms, backbones, functional = data["algorithms"], data["backbones"], data["functional_backbones"]
         if not all(isinstance(item, dict) and isinstance(item.get("name"), str) for item in algorithms):
             return None
         return Catalogue(tuple(algorithms), tuple(str(b) for b in backbones), tuple(str(b) for b in functional))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, WorkbenchError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, damaged or from another version: rebuild
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from workbench.errors import ConfigError, RunFolderError
 from workbench.weights import load_weights
-from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_text
+from workbench.files import SETTINGS_LIMIT, TABLE_LIMIT, check_regular, read_json, read_text
 from workbench.atomic import save_torch_atomic, write_json_atomic, write_text_atomic
 from workbench.runs.config import RunConfig
 from workbench.runs.lock import LOCK_NAME, RunLock, RunLockedError
@@ -191,7 +191,7 @@ class RunFolder:
 
     def _read_json(self, path: Path) -> Any:
         try:
-            return json.loads(read_text(path, SETTINGS_LIMIT, RunFolderError, "run settings file"))
+            return read_json(path, SETTINGS_LIMIT, RunFolderError, "run settings file")
         except OSError as exc:
             raise RunFolderError(f"Cannot read {path}: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -43,6 +43,7 @@ class SessionKeeper(QObject):
         super().__init__(page)
         self.page = page
         self.last_autosave: Path | None = None
+        self.restore_warnings: list[str] = []  # why the last folder opened could not get its autosave back
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(AUTOSAVE_DELAY_MS)
@@ -95,14 +96,20 @@ class SessionKeeper(QObject):
         return False
 
     def offer_restore(self, session: LabelSession) -> LoadedSession | None:
-        """If the folder of `session` has an autosave with labels or classes, ask whether to restore it."""
+        """If the folder of `session` has an autosave with labels or classes, ask whether to restore it.
+
+        An autosave that cannot be read is moved aside (the next change would overwrite it) and named
+        in `restore_warnings`; the folder opens without it.
+        """
+        self.restore_warnings = []
         for path in autosave_paths(session.folder):
             if not path.is_file():
                 continue
             try:
                 loaded = load_session(path)
-            except WorkbenchError:
-                return None  # damaged: the fresh folder it is, and the next change replaces it
+            except WorkbenchError as exc:
+                self.restore_warnings.append(_set_aside(path, exc))
+                return None
             found = loaded.session
             if Path(found.folder).resolve() != Path(session.folder).resolve() or not (found.labels or found.classes):
                 return None
@@ -114,3 +121,14 @@ class SessionKeeper(QObject):
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
             return loaded if answer == QMessageBox.StandardButton.Yes else None
         return None
+
+
+def _set_aside(path: Path, problem: WorkbenchError) -> str:
+    """Rename an unreadable autosave so that no later autosave replaces it; the sentence saying so."""
+    aside = path.with_name(path.name + ".unreadable")
+    try:
+        path.replace(aside)
+    except OSError:
+        aside = path
+    return (f"The labels autosaved for this folder could not be read, so it opened without them "
+            f"(the file is kept as {aside}): {problem}")

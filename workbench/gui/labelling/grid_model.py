@@ -7,6 +7,7 @@ import json
 
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QSortFilterProxyModel, Qt
 
+from workbench.files import parse_json
 from workbench.gui.labelling.thumbnails import ThumbnailCache
 from workbench.labelling.session import LabelSession
 from workbench.labelling.suspects import Suspect, is_current
@@ -27,7 +28,7 @@ def paths_from_mime(mime: QMimeData) -> list[str]:
     if not mime.hasFormat(MIME_TYPE):
         return []
     try:
-        paths = json.loads(bytes(mime.data(MIME_TYPE)).decode("utf-8"))
+        paths = parse_json(bytes(mime.data(MIME_TYPE)).decode("utf-8"))  # a drop may come from another program
     except (UnicodeDecodeError, json.JSONDecodeError):
         return []
     return [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []

@@ -90,7 +90,7 @@ class LabelPage(QWidget):
             self._show_loaded(restored, None)
         else:
             self.session_path = None
-            self.set_session(session)
+            self.set_session(session, self.keeper.restore_warnings)
 
     def set_session(self, session: LabelSession, warnings: list[str] | None = None) -> None:
         """Show `session` (a new folder or a reopened file); the undo history starts afresh."""

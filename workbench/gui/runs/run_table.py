@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from workbench.errors import WorkbenchError
+from workbench.files import SETTINGS_LIMIT, read_json
 from workbench.inspect.evaluation import EVALUATION_FILE
 from workbench.runs.store import RunSummary
 
@@ -102,9 +103,9 @@ def test_score(run: RunSummary) -> tuple[float, float] | None:
         stamp = path.stat().st_mtime
         cached = _SCORES.get(str(path))
         if cached is None or cached[0] != stamp:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = read_json(path, SETTINGS_LIMIT * 16, what="evaluation file")  # it lists every episode
             cached = _SCORES[str(path)] = (stamp, (float(data["accuracy"]), float(data.get("ci95") or 0.0)))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, WorkbenchError, ValueError, KeyError, TypeError):
         return None  # unreadable: the Inspect page says why when it is opened
     return None if math.isnan(cached[1][0]) else cached[1]
 
