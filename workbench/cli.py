@@ -33,9 +33,11 @@ EXIT_RUN_FAILED = 1
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if "--no-plugins" in argv:  # accepted before or after the command
-        from workbench.catalogue import plugins
+    from workbench.catalogue import plugins
 
+    # Whichever command loads the plugins says at once which one failed (a hung one is waited for).
+    plugins.report_failures_to(_warn_plugin_not_loaded)
+    if "--no-plugins" in argv:  # accepted before or after the command
         argv = [a for a in argv if a != "--no-plugins"]
         plugins.disable()
     if not argv:
@@ -559,14 +561,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
                    start=args.start, settings=settings)
 
 
+def _warn_plugin_not_loaded(status) -> None:
+    print(f"warning: plugin {status.name} was not loaded: {status.error}", file=sys.stderr, flush=True)
+
+
 def cmd_algorithms(args: argparse.Namespace) -> int:
-    from workbench.catalogue import plugins
     from workbench import catalogue
 
     described = catalogue.describe_all()  # imports no algorithm (nor torch) that was only declared
-    failed = [s for s in plugins.statuses() if not s.loaded]
-    for status in failed:
-        print(f"warning: plugin {status.name} was not loaded: {status.error}", file=sys.stderr)
     if args.json:
         print(json.dumps(described, indent=2))
     else:

@@ -24,3 +24,12 @@ class RunFolderError(WorkbenchError):
 
 class NonFiniteLossError(WorkbenchError):
     """Training produced a NaN or infinite loss; the update was not applied."""
+
+
+class NameTakenError(ConfigError):
+    """An algorithm or backbone registered under a name another one has (a built-in's above all)."""
+
+    def __init__(self, kind: str, name: str, holder: str, message: str = "") -> None:
+        super().__init__(message or f"The {kind} name '{name}' is taken by the {holder} one; "
+                                    f"a plugin may add a {kind} but never replace one.")
+        self.kind, self.name, self.holder = kind, name, holder

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
 from workbench.algorithms.hyperparams import HyperParam
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, NameTakenError
 
 _ALGORITHMS: dict[str, "type | DeclaredAlgorithm"] = {}
 _LOAD_FAILURES: dict[str, str] = {}
+_REFUSED_THREADS: set[threading.Thread] = set()  # plugin imports given up on: too late to register
 
 # Modules of this package that define the interface rather than an algorithm.
 _INFRASTRUCTURE = {"base", "registry", "hyperparams", "hyperparam_labels", "heads", "classifiers", "episodic", "prototypical",
@@ -61,11 +63,15 @@ def register(cls: type) -> type:
     name = getattr(cls, "name", None)
     if not name or not isinstance(name, str):
         raise TypeError(f"{cls.__name__} needs a string attribute 'name' to be registered")
+    _refuse_if_too_late(name)
     existing = _ALGORITHMS.get(name)
     # A declaration is replaced by its class when that is imported.
-    if (existing is not None and not isinstance(existing, DeclaredAlgorithm) and existing is not cls
-            and existing.__qualname__ != cls.__qualname__):
-        raise ConfigError(f"Two algorithms are called '{name}': {existing.__module__} and {cls.__module__}.")
+    if existing is not None and not isinstance(existing, DeclaredAlgorithm) and existing is not cls:
+        if _is_builtin(existing) and cls.__module__ != existing.__module__:  # a built-in is never replaced
+            raise NameTakenError("algorithm", name, "built-in")
+        if existing.__qualname__ != cls.__qualname__:
+            raise NameTakenError("algorithm", name, existing.__module__,
+                                 f"Two algorithms are called '{name}': {existing.__module__} and {cls.__module__}.")
     _ALGORITHMS[name] = cls
     return cls
 
@@ -77,12 +83,16 @@ def declare(name: str, title: str, summary: str, hyperparams: tuple[HyperParam, 
     The class that `load` gives must carry the same `name` (and should carry the same
     title, summary and hyperparams); it is imported the first time the algorithm is built.
     """
+    _refuse_if_too_late(name)
     module = load.partition(":")[0] if isinstance(load, str) else getattr(load, "__module__", "")
     declared = DeclaredAlgorithm(name, title, summary, tuple(hyperparams), load, module)
     existing = _ALGORITHMS.get(name)
     if existing is not None and not isinstance(existing, DeclaredAlgorithm):
+        if _is_builtin(existing):
+            raise NameTakenError("algorithm", name, "built-in")
         if existing.__module__ != module:
-            raise ConfigError(f"Two algorithms are called '{name}': {existing.__module__} and {module}.")
+            raise NameTakenError("algorithm", name, existing.__module__,
+                                 f"Two algorithms are called '{name}': {existing.__module__} and {module}.")
         return declared  # its class is already here
     _ALGORITHMS[name] = declared
     return declared
@@ -91,6 +101,25 @@ def declare(name: str, title: str, summary: str, hyperparams: tuple[HyperParam, 
 def unregister(name: str) -> None:
     """Remove an algorithm (tests that register a throwaway one clean up with this)."""
     _ALGORITHMS.pop(name, None)
+
+
+def refuse_registrations_from(thread: threading.Thread) -> None:
+    """Refuse what `thread` registers from now on: a plugin import the loader gave up waiting for."""
+    _REFUSED_THREADS.add(thread)
+
+
+def _refuse_if_too_late(name: str) -> None:
+    if threading.current_thread() in _REFUSED_THREADS:
+        raise ConfigError(f"The algorithm '{name}' came after the workbench gave up waiting for its plugin; it is refused.")
+
+
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__.startswith(f"{__package__}.")
+
+
+def put_back(name: str, entry: "type | DeclaredAlgorithm") -> None:
+    """Register `entry` as `name` again, as it was (plugin loading undoes a plugin that replaced it)."""
+    _ALGORITHMS[name] = entry
 
 
 def registered_names() -> tuple[str, ...]:

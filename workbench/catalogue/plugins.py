@@ -12,6 +12,9 @@ Plugins come from the places the user switched on (see plugin_settings):
 
 A plugin that fails to import is recorded with its error, whatever it had
 registered before failing is taken out again, and the rest of the workbench works.
+So is a plugin that tries to end the program (SystemExit, KeyboardInterrupt), one
+that hangs while importing (see plugin_import), and one that registers a name that
+is taken, a built-in's above all (see plugin_registrations).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 from workbench.algorithms import registry
-from workbench.catalogue import builtin_catalogue
+from workbench.catalogue.plugin_import import PATIENCE_VARIABLE, run_bounded
+from workbench.catalogue.plugin_registrations import Snapshot, clash
 from workbench.catalogue.plugin_settings import PluginSettings, plugins_disabled_by_environment
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, NameTakenError
 from workbench.models import backbones
 
 ENTRY_POINT_GROUP = "workbench.algorithms"
@@ -60,10 +65,16 @@ class PluginStatus:
     source: str = ""  # one of the SOURCE_* places
     algorithms: tuple[str, ...] = ()
     backbones: tuple[str, ...] = ()
+    clashes: tuple[str, ...] = ()  # names it registered that were taken (it was refused for them)
 
 
 _STATUS: dict[str, PluginStatus] = {}
-_state = {"disabled": False, "settings": None, "settings_problem": ""}
+_state = {"disabled": False, "settings": None, "settings_problem": "", "report": None}
+
+
+def report_failures_to(report: Callable[[PluginStatus], None] | None) -> None:
+    """Call `report` with each plugin that fails to load from now on (the CLI prints a warning at once)."""
+    _state["report"] = report
 
 
 # --- which places are on -------------------------------------------------------
@@ -146,7 +157,7 @@ def _load_entry_points() -> None:
     for entry in entry_points:
         key = f"entry-point:{entry.name}={entry.value}"
         if key not in _STATUS:
-            _STATUS[key] = _import_recording(entry.name, entry.value, SOURCE_ENTRY_POINT, entry.load)
+            _record(key, _import_recording(entry.name, entry.value, SOURCE_ENTRY_POINT, entry.load))
 
 
 def _load_file(path: Path, source: str) -> None:
@@ -168,7 +179,13 @@ def _load_file(path: Path, source: str) -> None:
             sys.modules.pop(module_name, None)
             raise
 
-    _STATUS[key] = _import_recording(path.stem, str(path), source, load)
+    _record(key, _import_recording(path.stem, str(path), source, load))
+
+
+def _record(key: str, status: PluginStatus) -> None:
+    _STATUS[key] = status
+    if not status.loaded and _state["report"] is not None:
+        _state["report"](status)
 
 
 def _module_name(path: Path) -> str:
@@ -181,30 +198,40 @@ def _module_name(path: Path) -> str:
     return name
 
 
-def _import_recording(name: str, origin: str, source: str, load) -> PluginStatus:
-    """Run `load`, noting what it registered; on failure take that out again and keep the error."""
-    # The built-ins count as there before, so that what a plugin imports of them is not counted as
-    # the plugin's (named from the catalogue: importing them here would cost every plugin torch).
-    builtins = builtin_catalogue.builtin()
-    algorithms_before = {*registry.registered_names(), *builtins.algorithm_names}
-    backbones_before = {*backbones.registered_backbones(), *builtins.backbones}
-    try:
-        load()
-    except Exception as exc:
-        for added in set(registry.registered_names()) - algorithms_before:
-            registry.unregister(added)
-        for added in set(backbones.registered_backbones()) - backbones_before:
-            backbones.unregister_backbone(added)
-        return PluginStatus(name, origin, False, _describe(exc), source)
-    added_algorithms = tuple(sorted(set(registry.registered_names()) - algorithms_before))
-    added_backbones = tuple(sorted(set(backbones.registered_backbones()) - backbones_before))
+def _import_recording(name: str, origin: str, source: str, load: Callable[[], None]) -> PluginStatus:
+    """Run `load` (bounded, see plugin_import), noting what it registered; a plugin that fails, ends
+    early or registers a taken name has its registrations taken out again and keeps the reason."""
+    before = Snapshot.take()
+    outcome = run_bounded(name, load)
+    if outcome.gave_up:  # it may still be running: what it registers from now on is refused
+        registry.refuse_registrations_from(outcome.thread)
+        backbones.refuse_registrations_from(outcome.thread)
+        before.restore()
+        return PluginStatus(name, origin, False, (
+            f"it did not finish loading: {outcome.stalled_s:g} s went by without progress, so the workbench went "
+            f"on without it ({PATIENCE_VARIABLE} sets how long to wait)"), source)
+    error = outcome.error
+    clashes = (clash(error.kind, error.name, error.holder),) if isinstance(error, NameTakenError) else ()
+    if error is not None and not clashes:
+        before.restore()
+        return PluginStatus(name, origin, False, _describe(error), source)
+    clashes = clashes or before.clashes()  # the registries refuse a built-in's name; the rest is found here
+    if clashes:
+        before.restore()
+        return PluginStatus(name, origin, False, (
+            f"it registers names that are taken ({', '.join(clashes)}); a plugin may add algorithms and "
+            "backbones but never replace one, so it was refused: rename them"), source, clashes=clashes)
+    added_algorithms, added_backbones = before.added()
     return PluginStatus(name, origin, True, "", source, added_algorithms, added_backbones)
 
 
 def _describe(exc: BaseException) -> str:
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" ({Path(last[0].filename).name}, line {last[0].lineno})" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if not isinstance(exc, Exception):  # SystemExit, KeyboardInterrupt: in the loader's thread it would end the program
+        return f"it tried to stop the program while loading ({what}{where}); the workbench went on without it"
+    return f"{what}{where}"
 
 
 def statuses() -> list[PluginStatus]:
@@ -216,4 +243,5 @@ def describe_status(status: PluginStatus) -> dict:
     return {
         "name": status.name, "origin": status.origin, "source": status.source, "loaded": status.loaded,
         "error": status.error, "algorithms": list(status.algorithms), "backbones": list(status.backbones),
+        "clashes": list(status.clashes),
     }

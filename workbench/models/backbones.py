@@ -16,31 +16,54 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, NameTakenError
 
 if TYPE_CHECKING:  # torch is imported where a backbone is built, so listing names stays light
     from torch import nn
 
 BackboneFactory = Callable[[int, int], "nn.Module"]
 _BACKBONES: dict[str, BackboneFactory] = {}
+_REFUSED_THREADS: set[threading.Thread] = set()  # plugin imports given up on: too late to register
 
 
 def register_backbone(name: str):
     """Decorator for a class or function building a backbone from (in_channels, image_size)."""
 
     def decorate(factory: BackboneFactory) -> BackboneFactory:
+        if threading.current_thread() in _REFUSED_THREADS:
+            raise ConfigError(f"The backbone '{name}' came after the workbench gave up waiting for its plugin; "
+                              "it is refused.")
+        existing = _BACKBONES.get(name)
+        if (existing is not None and _is_builtin(existing) and existing is not factory
+                and getattr(factory, "__module__", "") != existing.__module__):
+            raise NameTakenError("backbone", name, "built-in")  # a built-in is never replaced
         _BACKBONES[name] = factory
         return factory
 
     return decorate
 
 
+def refuse_registrations_from(thread: threading.Thread) -> None:
+    """Refuse what `thread` registers from now on: a plugin import the loader gave up waiting for."""
+    _REFUSED_THREADS.add(thread)
+
+
+def _is_builtin(factory: BackboneFactory) -> bool:
+    return getattr(factory, "__module__", "").startswith("workbench.models.")
+
+
 def registered_backbones() -> tuple[str, ...]:
     """Names registered so far, without importing anything (plugin loading compares before and after)."""
     return tuple(_BACKBONES)
+
+
+def registered_factories() -> dict[str, BackboneFactory]:
+    """What is registered so far by name, without importing anything (plugin loading compares before and after)."""
+    return dict(_BACKBONES)
 
 
 def unregister_backbone(name: str) -> None:
@@ -64,7 +87,7 @@ def backbone_names() -> tuple[str, ...]:
 def builtin_backbones() -> tuple[str, ...]:
     """The backbones the workbench itself ships (registered from workbench/models), without plugins'."""
     _ensure_loaded()
-    return tuple(sorted(n for n, f in _BACKBONES.items() if getattr(f, "__module__", "").startswith("workbench.models.")))
+    return tuple(sorted(n for n, f in _BACKBONES.items() if _is_builtin(f)))
 
 
 def functional_backbones() -> tuple[str, ...]:
