@@ -12,9 +12,6 @@ import numpy as np
 from workbench.errors import WorkbenchError
 from workbench.runs.folder import RunFolder
 
-# Hyperparameters worth a column of their own; the rest are in the tooltip.
-KEY_HPARAMS = ("lr", "inner_lr", "inner_steps", "distance", "backbone")
-
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -38,11 +35,6 @@ class RunSummary:
     @property
     def protocol(self) -> str:
         return f"{self.ways}-way {self.shots}-shot"
-
-    @property
-    def key_hparams(self) -> str:
-        shown = [f"{k}={_short(self.hparams[k])}" for k in KEY_HPARAMS if k in self.hparams]
-        return ", ".join(shown)
 
 
 @dataclass(frozen=True)
@@ -127,7 +119,3 @@ def _seconds(text: str | None) -> float:
 def _best_from_metrics(folder: RunFolder) -> float:
     values = [float(r["accuracy"]) for r in folder.read_metrics() if r.get("phase") == "val" and r.get("accuracy")]
     return max(values) if values else math.nan
-
-
-def _short(value) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)

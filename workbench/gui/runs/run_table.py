@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 
 from workbench.errors import WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
+from workbench.gui.runs.key_settings import all_settings, key_settings
 from workbench.inspect.evaluation import EVALUATION_FILE
 from workbench.runs.store import RunSummary
 
@@ -63,8 +64,8 @@ class RunTableModel(QAbstractTableModel):
                 return -1.0 if score is None else score[0]
             return self._text(run, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            settings = ", ".join(f"{k}={v}" for k, v in sorted(run.hparams.items())) or "defaults"
-            return f"{run.path}\n{run.message}\nSettings: {settings}\nStep {run.step} of {run.steps}"
+            settings = all_settings(run.algorithm, run.hparams) or "defaults"
+            return f"{run.path}\n{run.message}\nSettings:\n{settings}\nStep {run.step} of {run.steps}"
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return QColor(STATUS_COLORS.get(run.status, "#5f6670"))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (5, TEST):
@@ -78,7 +79,7 @@ class RunTableModel(QAbstractTableModel):
         if column == 1:
             return run.algorithm
         if column == 2:
-            return run.key_hparams or "defaults"
+            return key_settings(run.algorithm, run.hparams) or "defaults"
         if column == 3:
             return run.dataset
         if column == 4:
