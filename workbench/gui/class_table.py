@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from workbench.data.sources import ClassEntry
+from workbench.gui.counted import counted
 
 
 class ClassTableModel(QAbstractTableModel):
@@ -15,11 +16,19 @@ class ClassTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.classes: list[ClassEntry] = []
+        self.readable: dict[str, int] = {}  # class key -> images that decode, where the check found fewer
 
     def set_classes(self, classes: list[ClassEntry]) -> None:
         self.beginResetModel()
         self.classes = list(classes)
+        self.readable = {}
         self.endResetModel()
+
+    def set_readable(self, readable: dict[str, int]) -> None:
+        """Show, for the classes named, how many images decode instead of how many files were found."""
+        self.readable = dict(readable)
+        if self.classes:
+            self.dataChanged.emit(self.index(0, 2), self.index(len(self.classes) - 1, 2))
 
     def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802 (Qt override)
         return 0 if parent is not None and parent.isValid() else len(self.classes)
@@ -37,10 +46,12 @@ class ClassTableModel(QAbstractTableModel):
             return None
         entry = self.classes[index.row()]
         column = index.column()
+        readable = self.readable.get(entry.key, len(entry.images))
         if role == Qt.ItemDataRole.DisplayRole:
-            return (entry.group or "—", entry.name, len(entry.images))[column]
+            return (entry.group or "—", entry.name, readable)[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{entry.key}: {len(entry.images)} images"
+            broken = len(entry.images) - readable
+            return f"{entry.key}: {counted(readable, 'image')}" + (f" ({broken:,} more cannot be read)" if broken else "")
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 from workbench.data.demo import default_demo_path, make_demo_dataset, user_data_dir
 from workbench.data.omniglot_download import omniglot_background
 from workbench.export import export_adapted, format_for_file, suggested_file_name
+from workbench.gui.counted import counted
 from workbench.gui.data_panel import ZIP_FILTER
 from workbench.gui.workers import CANCELLED, PROGRESS
 
@@ -52,7 +53,7 @@ def create_demo_dataset(window) -> None:
         scan = window.datasets.scan
         if scan is not None and scan.classes:
             window.banner.show_message(
-                f"Demo dataset ready: {len(scan.classes)} drawn glyph classes in {len(scan.groups)} "
+                f"Demo dataset ready: {counted(len(scan.classes), 'drawn glyph class')} in {len(scan.groups)} "
                 f"'alphabets', saved in {root}. Press Start training (Ctrl+R) to train on it.", "success")
 
     def load(root) -> None:
@@ -79,6 +80,6 @@ def export_adapted_model(window) -> None:
                                                   "ONNX (*.onnx);;TorchScript (*.pt)")[0]
     if out:
         window.status_job.run("Exporting the adapted classifier…", lambda result: window.banner.show_message(
-            f"Exported {len(result.classes)} classes to {result.path} (class names in {result.classes_path}). "
+            f"Exported {counted(len(result.classes), 'class')} to {result.path} (class names in {result.classes_path}). "
             f"It predicts with {result.reason}.",
             "success"), export_adapted, run, support, format_for_file(out), out)

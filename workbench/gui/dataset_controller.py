@@ -12,8 +12,10 @@ from PySide6.QtCore import QObject, QThread, Signal
 from workbench.data.cache import decode_steps
 from workbench.data.problems import Problem
 from workbench.data.sources import DatasetScan, scan_datasets
+from workbench.gui.counted import counted
 from workbench.gui.data_panel import DataPanel
 from workbench.gui.dataset_view import DatasetView
+from workbench.gui.readable_counts import describe_counts
 from workbench.gui.workers import CANCELLED, PROGRESS, Worker, create_worker
 
 # Small and gray: the check only needs to know whether each image decodes.
@@ -39,7 +41,7 @@ class DatasetController(QObject):
 
     A newer `load` cancels the scan (and the check) of an older one, whose late result is ignored.
     Signals: scanStarted(paths), scanned(DatasetScan) once the scan is shown (the image check starts
-    after it), scanFailed(message), and changed() whenever `scan` or `scanning` changes.
+    after it), scanFailed(message), and changed() whenever `scan` or `scanning` changes or the check ends.
     `stop()` cancels both jobs and waits for them (before the window closes).
     """
 
@@ -97,7 +99,7 @@ class DatasetController(QObject):
 
     def _on_scan_progress(self, worker: Worker, found: int) -> None:
         if worker is self.scan_worker:
-            self.panel.summary.setText(f"Scanning… {found:,} images found so far.")
+            self.panel.summary.setText(f"Scanning… {counted(found, 'image')} found so far.")
 
     def _on_scan_failed(self, worker: Worker, message: str) -> None:
         if worker is not self.scan_worker:
@@ -125,12 +127,11 @@ class DatasetController(QObject):
             then()
 
     def summary(self) -> str:
-        """'N classes, M images' and the problems found so far."""
-        scan = self.scan
-        text = f"{len(scan.classes):,} classes, {scan.image_count:,} images"
+        """'N classes, M images' (those that decode, once checked) and the problems found so far."""
+        text = ", ".join(describe_counts(self.scan, self.view.counts))
         count = len(self.view.problems)
         if count:
-            text += f", {count} problem{'s' if count != 1 else ''} (see the Dataset tab)"
+            text += f", {counted(count, 'problem')} (see the Dataset tab)"
         return text
 
     def update_summary(self) -> None:
@@ -153,10 +154,11 @@ class DatasetController(QObject):
     def _on_checked(self, worker: Worker, scan: DatasetScan, problems: list) -> None:
         if worker is not self.check_worker:
             return  # a check of a dataset no longer shown
-        self.view.add_problems(problems)
+        self.view.show_check_result(problems)
         self.view.set_check_progress(scan.image_count, scan.image_count, finished=True)
         self.check_worker = None
         self.update_summary()
+        self.changed.emit()  # the counts now say what decodes
 
     def stop_image_check(self) -> None:
         worker, self.check_worker = self.check_worker, None

@@ -22,6 +22,8 @@ from workbench.data.problems import Problem, printable
 from workbench.data.sources import ClassEntry, DatasetScan
 from workbench.gui.class_table import ClassTableModel, make_proxy
 from workbench.gui.class_strip import MAX_THUMBS, ThumbnailStrip
+from workbench.gui.counted import noun
+from workbench.gui.readable_counts import ReadableCounts, describe_counts, readable_counts
 
 PROBLEM_TITLES = {
     P.NOT_AN_IMAGE: "Not an image",
@@ -70,6 +72,7 @@ class DatasetView(QWidget):
         super().__init__(parent)
         self.scan: DatasetScan | None = None
         self.problems: list[Problem] = []
+        self.checked: ReadableCounts | None = None  # what decodes, once the image check has finished
         self.stack = QStackedWidget()
         self.hint = _label(FIRST_HINT, "firstHint")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -149,6 +152,7 @@ class DatasetView(QWidget):
     # --- showing -------------------------------------------------------------
     def show_scan(self, scan: DatasetScan) -> None:
         self.scan = scan
+        self.checked = None
         self.model.set_classes(scan.classes)
         self.problems = []
         self.problems_tree.clear()
@@ -177,13 +181,26 @@ class DatasetView(QWidget):
             self.problems_tree.addTopLevelItem(item)
         self._update_summary()
 
+    def show_check_result(self, problems: list[Problem]) -> None:
+        """The image check's problems; counts from now on are of the images that decode."""
+        self.checked = readable_counts(self.scan, problems)
+        self.model.set_readable(self.checked.per_class)
+        self.add_problems(problems)
+
+    @property
+    def counts(self) -> ReadableCounts | None:
+        """Classes and images of the scan shown: those that decode once checked, those found until then."""
+        if self.scan is None:
+            return None
+        return self.checked or ReadableCounts(len(self.scan.classes), self.scan.image_count)
+
     def set_check_progress(self, done: int, total: int, finished: bool = False) -> None:
         if finished:
-            broken = sum(p.kind == P.UNREADABLE for p in self.problems)
-            self.check_status.setText(
-                f"All {total:,} images checked: {broken} could not be decoded." if broken
-                else f"All {total:,} images checked: every image decodes."
-            )
+            # Of the images checked: an unreadable file the scan already left out is not one of them.
+            broken = self.checked.unreadable if self.checked else 0
+            checked = f"All {total:,} images checked" if total != 1 else "The one image checked"
+            self.check_status.setText(f"{checked}: {broken:,} could not be decoded." if broken
+                                      else f"{checked}: every image decodes." if total != 1 else f"{checked}: it decodes.")
         else:
             self.check_status.setText(f"Checking that every image decodes… {done:,} of {total:,}")
 
@@ -192,11 +209,11 @@ class DatasetView(QWidget):
         if scan is None:
             return
         groups = len([g for g in scan.groups if g])
-        parts = [f"<b>{len(scan.classes):,}</b> classes", f"<b>{scan.image_count:,}</b> images"]
+        parts = describe_counts(scan, self.counts, bold=True)
         if groups:
-            parts.append(f"<b>{groups}</b> group{'s' if groups != 1 else ''}")
+            parts.append(f"<b>{groups:,}</b> {noun(groups, 'group')}")
         count = len(self.problems)
-        parts.append(f"<b>{count}</b> problem{'s' if count != 1 else ''}" if count else "no problems")
+        parts.append(f"<b>{count:,}</b> {noun(count, 'problem')}" if count else "no problems")
         self.summary.setText(" · ".join(parts) + "<br><span style='color:gray'>"
                              + "<br>".join(scan.roots) + "</span>")
         self.problems_title.setText(f"Problems ({count})" if count else "Problems: none found")

@@ -13,6 +13,7 @@ import shiboken6
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel
 
+from workbench.gui.counted import counted
 from workbench.gui.workers import CANCELLED, Worker, create_worker
 from workbench.inspect.evaluation import Inspection, inspect_run
 
@@ -32,8 +33,8 @@ def measure(run_dir: str, episodes: int, device: str, cancelled) -> Inspection:
 def score_text(inspection: Inspection, held_out: int) -> str:
     ci = "" if math.isnan(inspection.ci95) else f" ± {inspection.ci95:.1%}"
     classes = held_out or len(inspection.classes)
-    return (f"<b>Test accuracy {inspection.accuracy:.1%}{ci}</b> on {classes} held-out classes, "
-            f"{len(inspection.episodes)} episodes")
+    return (f"<b>Test accuracy {inspection.accuracy:.1%}{ci}</b> on {counted(classes, 'held-out class')}, "
+            f"{counted(len(inspection.episodes), 'episode')}")
 
 
 class HeldOutScore(QLabel):

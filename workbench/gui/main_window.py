@@ -22,6 +22,7 @@ from workbench.catalogue import plugins
 from workbench.data.sources import DatasetScan
 from workbench.gui.algorithm_panel import AlgorithmPanel
 from workbench.gui.banner import MessageBanner
+from workbench.gui.counted import counted
 from workbench.gui.data_actions import create_demo_dataset, get_omniglot, open_dataset_folder, open_dataset_zip
 from workbench.gui.data_panel import DataPanel
 from workbench.gui.dataset_controller import DatasetController
@@ -173,8 +174,9 @@ class MainWindow(QMainWindow):
         failed = [status for status in plugins.statuses() if not status.loaded]
         if failed:
             details = "; ".join(f"{status.name}: {status.error}" for status in failed)
-            self.banner.show_message(f"{len(failed)} algorithm plugin(s) could not be loaded and are left out "
-                                     f"({details}). The other algorithms work.", "warning")
+            self.banner.show_message(f"{counted(len(failed), 'algorithm plugin')} could not be loaded and "
+                                     f"{'is' if len(failed) == 1 else 'are'} left out ({details}). "
+                                     "The other algorithms work.", "warning")
 
     # --- what the window's parts are doing ----------------------------------------
     @property

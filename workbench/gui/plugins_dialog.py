@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from workbench.catalogue import plugins
 from workbench.errors import WorkbenchError
+from workbench.gui.counted import counted
 
 COLUMNS = ("Plugin", "Status", "Provides", "From", "Location")
 
@@ -128,7 +129,8 @@ class PluginsDialog(QDialog):
         elif failed:
             self.error_label.setText("Not loaded, and left out:\n" + "\n".join(f"{s.name}: {s.error}" for s in failed))
         else:
-            self.error_label.setText(f"All {len(statuses)} plugin(s) loaded.")
+            self.error_label.setText("The plugin loaded." if len(statuses) == 1
+                                     else f"All {counted(len(statuses), 'plugin')} loaded.")
 
     def row_texts(self) -> list[tuple[str, ...]]:
         """The table's cells as text, row by row (what a user reads)."""

@@ -2,7 +2,9 @@
 
 A shortcut is found by walking the window's QActions and QShortcuts, so the list
 cannot drift from what the keys really do. Keys a widget reads itself (the
-labelling grid's 1-9 and 0) are named here once, with the page they work on.
+labelling grid's 1-9 and 0) are named here once, with the page they work on. A window key that
+does something else on one page (Ctrl+S saves the labelling session on the Label page) is listed
+there with what it does, and the window-wide entry says which page it leaves out.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ WIDGET_KEYS = (
     ("Label", "1 … 9", "Label the selected images as class 1 … 9"),
     ("Label", "0, Backspace, Delete", "Clear the labels of the selected images"),
 )
+# The property naming the window action whose keys run this page action while its page is shown.
+WINDOW_KEYS_PROPERTY = "runByWindowKeysOf"
+
+
+def run_by_window_keys(action: QAction, window_action: QAction) -> None:
+    """Say that `window_action`'s keys run `action` while `action`'s page is shown (the window's
+    slot chooses by page), so the shortcuts list tells the truth on that page."""
+    action.setProperty(WINDOW_KEYS_PROPERTY, window_action)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class Shortcut:
     keys: str
     text: str
     owner: QObject | None = None  # the QAction or QShortcut; None for widget keys
+    # True for a page action run by the window's keys (one binding, chosen by page: never a clash).
+    by_window: bool = False
 
 
 def _page_of(obj: QObject, pages: dict[QWidget, str]) -> str:
@@ -51,17 +63,39 @@ def window_shortcuts(window, pages: list[tuple[str, QWidget]], widget_keys: bool
     by_widget = {page: title for title, page in pages}
     found: list[Shortcut] = []
     seen: set[int] = set()
-    for owner in [*window.findChildren(QAction), *window.findChildren(QShortcut)]:
+    owners = [*window.findChildren(QAction), *window.findChildren(QShortcut)]
+    for owner in owners:
         if id(owner) in seen:
             continue
         seen.add(id(owner))
         text = owner.text().replace("&", "") if isinstance(owner, QAction) else owner.whatsThis()
         for keys in _key_texts(owner):
             found.append(Shortcut(_page_of(owner, by_widget), keys, text, owner))
+    found = _with_page_meanings(found, [o for o in owners if isinstance(o, QAction)], by_widget)
     if widget_keys:
         found.extend(Shortcut(page, keys, text) for page, keys, text in WIDGET_KEYS)
     order = [EVERYWHERE] + [title for title, _page in pages]
     return sorted(found, key=lambda s: (order.index(s.page) if s.page in order else len(order), s.keys, s.text))
+
+
+def _with_page_meanings(found: list[Shortcut], actions: list[QAction], pages: dict[QWidget, str]) -> list[Shortcut]:
+    """`found` plus each page action that a window key runs on its page (run_by_window_keys); the
+    window key's own entry then names the pages where it does something else."""
+    routed: list[Shortcut] = []
+    for action in dict.fromkeys(actions):
+        window_action = action.property(WINDOW_KEYS_PROPERTY)
+        if isinstance(window_action, QAction):
+            page = _page_of(action, pages)
+            text = action.text().replace("&", "")
+            routed.extend(Shortcut(page, keys, text, action, by_window=True) for keys in _key_texts(window_action))
+    if not routed:
+        return found
+    elsewhere = {}
+    for shortcut in routed:
+        elsewhere.setdefault(shortcut.keys, []).append(shortcut.page)
+    found = [Shortcut(s.page, s.keys, f"{s.text} (except on the {' and '.join(elsewhere[s.keys])} page)", s.owner)
+             if s.page == EVERYWHERE and s.keys in elsewhere else s for s in found]
+    return found + routed
 
 
 def ambiguous_shortcuts(shortcuts: list[Shortcut]) -> list[tuple[Shortcut, Shortcut]]:
@@ -72,6 +106,8 @@ def ambiguous_shortcuts(shortcuts: list[Shortcut]) -> list[tuple[Shortcut, Short
         for second in shortcuts[i + 1:]:
             if first.keys != second.keys or first.owner is None or first.owner is second.owner:
                 continue
+            if first.by_window or second.by_window:
+                continue  # the window's slot runs one or the other by page
             if EVERYWHERE in (first.page, second.page) or first.page == second.page:
                 clashes.append((first, second))
     return clashes

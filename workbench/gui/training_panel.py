@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.counted import counted
 from workbench.training.events import DataProgress, Message, RunFinished, RunStarted, TrainStep, Validation
 
 REFRESH_MS = 50
@@ -57,7 +58,7 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.status = QLabel("Not started. Choose a dataset, then press Start training.")
+        self.status = QLabel()  # what to do next: the window says (show_before_training)
         self.status.setObjectName("runStatus")
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
@@ -108,6 +109,7 @@ class TrainingPanel(QWidget):
         layout.addLayout(grid)
 
         self._latest: TrainStep | None = None
+        self._run_requested = False  # until then the status says what to do next (show_before_training)
         self._paused = False
         self.finished_status = ""
         self.timer = QTimer(self)
@@ -120,7 +122,13 @@ class TrainingPanel(QWidget):
         return self._latest.step if self._latest is not None else 0
 
     # --- run lifecycle ---------------------------------------------------------
+    def show_before_training(self, text: str) -> None:
+        """Say what to do next, until the first run is asked for (then the status is the run's)."""
+        if not self._run_requested:
+            self.status.setText(text)
+
     def run_requested(self, run_dir: Path) -> None:
+        self._run_requested = True
         self._latest = None
         self._paused = False
         self.finished_status = ""
@@ -149,8 +157,8 @@ class TrainingPanel(QWidget):
             self.run_dir.setText(event.run_dir)
             self.open_button.setEnabled(True)
             self.status.setText(
-                f"Training on {event.device} ({event.precision}): {event.train_classes} train, "
-                f"{event.val_classes} validation, {event.test_classes} test classes."
+                f"Training on {event.device} ({event.precision}) with {counted(event.train_classes, 'train class')}, "
+                f"{event.val_classes:,} validation and {counted(event.test_classes, 'test class')}."
             )
             self.add_log(f"Run started in {event.run_dir} on {event.device}.")
         elif isinstance(event, Validation):
@@ -184,6 +192,7 @@ class TrainingPanel(QWidget):
             self.status.setText("Training…")
 
     def run_failed(self, message: str) -> None:
+        self._run_requested = True  # the failure stays said
         self.timer.stop()
         self.finished_status = "failed"
         self.status.setText(f"<b>Could not train.</b> {message}")

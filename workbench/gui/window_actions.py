@@ -8,7 +8,9 @@ from PySide6.QtWidgets import QStyle
 from workbench.gui.data_actions import (
     add_dataset, create_demo_dataset, export_adapted_model, get_omniglot, open_dataset_folder, open_dataset_zip,
 )
+from workbench.gui.shortcuts import run_by_window_keys
 from workbench.gui.too_few_classes import training_blocker
+from workbench.gui.training_hint import before_training
 
 
 def make_actions(window) -> None:
@@ -51,6 +53,7 @@ def make_actions(window) -> None:
     window.save_project_action = QAction("&Save project", window)
     window.save_project_action.setShortcut(QKeySequence.StandardKey.Save)
     window.save_project_action.triggered.connect(window.save_current)
+    run_by_window_keys(window.label_page.save_session_action, window.save_project_action)  # as save_current does
     window.save_project_as_action = QAction("Save project &as…", window)
     window.save_project_as_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
     window.save_project_as_action.triggered.connect(lambda: window.projects.save(ask=True))
@@ -139,6 +142,9 @@ def update_actions(window) -> None:
     window.start_action.setEnabled(not running and (has_data or scanning))
     window.start_action.setToolTip("Start training (Ctrl+R)" if has_data or scanning
                                    else blocker or "Choose a dataset first.")
+    start_keys = window.start_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    page.training_panel.show_before_training(
+        before_training(scan, window.dataset_view.counts, scanning, blocker, start_keys))
     window.pause_action.setEnabled(page.training)
     window.pause_action.setText("&Resume" if page.paused else "&Pause")
     window.pause_action.setIcon(window.style().standardIcon(

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
 
+from workbench.gui.counted import counted
 from workbench.gui.inspect.class_names import display_names
 from workbench.inspect.evaluation import Inspection
 
@@ -109,7 +110,7 @@ class ConfusionModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return value
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{value} queries of {self.classes[index.row()]} predicted as {self.classes[index.column()]}"
+            return f"{counted(value, 'query')} of {self.classes[index.row()]} predicted as {self.classes[index.column()]}"
         if role == Qt.ItemDataRole.BackgroundRole and value:
             if diagonal:
                 return QColor(46, 125, 50, 60 + int(120 * min(1.0, value / max(1, sum(self.matrix[index.row()])))))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from workbench.data.images import ImageDecodeError
 from workbench.data.views import orient_array
 from workbench.errors import WorkbenchError
+from workbench.gui.counted import counted
 from workbench.gui.qt_images import array_to_pixmap, cache_pixmap, placeholder_pixmap
 from workbench.gui.inspect.cell_view import HINT as CELL_HINT, CellView
 from workbench.gui.inspect.confusion_view import (
@@ -220,9 +221,10 @@ class InspectPage(QWidget):
         self.body.setEnabled(True)
         source = inspection.class_source
         self.summary.setText(
-            f"Accuracy <b>{accuracy_text(inspection)}%</b> (mean over {len(inspection.episodes)} episodes, "
-            f"95% interval) · {inspection.ways}-way {inspection.shots}-shot, {inspection.queries} queries per class "
-            f"· {len(inspection.classes)} classes ({source}) · {inspection.query_count} queries, "
+            f"Accuracy <b>{accuracy_text(inspection)}%</b> (mean over {counted(len(inspection.episodes), 'episode')}, "
+            f"95% interval) · {inspection.ways}-way {inspection.shots}-shot, "
+            f"{counted(inspection.queries, 'query')} per class "
+            f"· {counted(len(inspection.classes), 'class')} ({source}) · {counted(inspection.query_count, 'query')}, "
             f"{sum(1 for r in inspection.episodes for p, t in zip(r.predicted, r.query_labels) if p != t)} wrong "
             f"· saved in {EVALUATION_FILE}".replace("%%", "%") + f"<br>{calibration_text(inspection)}")
         self.per_class_model.set_inspection(inspection)
@@ -290,8 +292,8 @@ class InspectPage(QWidget):
         row, column = self.confusion_model.classes.index(true_class), self.confusion_model.classes.index(predicted_class)
         times = self.confusion_model.matrix[row][column]
         verdict = "predicted right" if right else f"predicted as <b>{predicted_name}</b>"
-        self.cell.show_queries(f"{len(queries)} images of <b>{true_name}</b> {verdict} "
-                               f"({times} times over the episodes), the most confident first",
+        self.cell.show_queries(f"{counted(len(queries), 'image')} of <b>{true_name}</b> {verdict} "
+                               f"({counted(times, 'time')} over the episodes), the most confident first",
                                queries, self.image, self.setup.cache.image_paths, right)
 
     # --- embeddings -----------------------------------------------------------

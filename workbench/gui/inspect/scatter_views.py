@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from workbench.gui.counted import counted
 from workbench.gui.inspect.colour_bar import AccuracyScale, ColourBar
 from workbench.gui.inspect.confusion_view import short_name
 from workbench.gui.themes import right_text_color, wrong_text_color
@@ -219,7 +220,7 @@ class TaskView(QWidget):
                           "data": index, "symbol": "o"})
         self.scatter.addPoints(spots)
         self.plot.autoRange()
-        self.status.setText(f"{len(xy)} episodes, each placed by the mean feature of its support images; colour = "
-                            f"accuracy (red {100 * scale.low:.0f}% → green {100 * scale.high:.0f}%; "
+        self.status.setText(f"{counted(len(xy), 'episode')}, each placed by the mean feature of its support images; "
+                            f"colour = accuracy (red {100 * scale.low:.0f}% → green {100 * scale.high:.0f}%; "
                             f"mean {100 * float(np.mean(accuracies)):.1f}%). "
                             "Click one to see its embedding.")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from workbench.data.demo import user_data_dir
 from workbench.errors import WorkbenchError
+from workbench.gui.counted import counted
 from workbench.gui.unsaved_guard import DISCARD, SAVE, ask_to_save
 from workbench.labelling.session import LabelSession
 from workbench.labelling.session_file import LoadedSession, load_session, save_session
@@ -116,8 +117,8 @@ class SessionKeeper(QObject):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
             answer = QMessageBox.question(
                 self.page, "Restore the labels?",
-                f"This folder's labels were autosaved on {when}: {len(found.labels):,} labelled image(s) in "
-                f"{len(found.classes)} class(es).\n\nRestore them?",
+                f"This folder's labels were autosaved on {when}: {counted(len(found.labels), 'labelled image')} in "
+                f"{counted(len(found.classes), 'class')}.\n\nRestore them?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
             return loaded if answer == QMessageBox.StandardButton.Yes else None
         return None

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from workbench.errors import WorkbenchError
+from workbench.gui.counted import counted
 from workbench.labelling.export import export_to_class_folders, write_csv
 
 
@@ -25,7 +26,7 @@ def export_csv(page, path: str | None = None) -> None:
     except WorkbenchError as exc:
         page.banner.show_message(str(exc), "error")
         return
-    page.banner.show_message(f"Wrote {rows} rows (path, label, confidence, source) to {path}.", "success")
+    page.banner.show_message(f"Wrote {counted(rows, 'row')} (path, label, confidence, source) to {path}.", "success")
 
 
 def export_to_folders(page, target: str | None = None, move: bool = False) -> None:
@@ -40,7 +41,7 @@ def export_to_folders(page, target: str | None = None, move: bool = False) -> No
         if not target:
             return
         if move and QMessageBox.question(
-                page, "Move images?", f"Move {len(page.session.labels)} labelled image(s) out of "
+                page, "Move images?", f"Move {counted(len(page.session.labels), 'labelled image')} out of "
                 f"{page.session.folder} into {target}/<class>/? This cannot be undone.") != QMessageBox.StandardButton.Yes:
             return
     try:
@@ -56,7 +57,7 @@ def export_to_folders(page, target: str | None = None, move: bool = False) -> No
             session.labels.pop(path, None)
             session.predictions.pop(path, None)
         page.set_session(session)
-    done = f"{'Moved' if move else 'Copied'} {len(report.done)} image(s) into class folders under {target}"
+    done = f"{'Moved' if move else 'Copied'} {counted(len(report.done), 'image')} into class folders under {target}"
     if report.failed:
         src, reason = report.failed[0]
         page.banner.show_message(f"{done}; {len(report.failed)} could not be {'moved' if move else 'copied'} and "

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
 from workbench.adaptation.for_run import policy_for_run
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
+from workbench.gui.counted import counted
 from workbench.gui.labelling import export_actions, page_layout
 from workbench.gui.labelling.adapting import ModelJobs
 from workbench.gui.labelling.autosave import SessionKeeper
@@ -22,9 +23,8 @@ from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.operations import Operation
 from workbench.labelling.session import ACCEPTED, HUMAN, LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
-from workbench.labelling.suggestions import (
-    accept_predictions, confident_predictions, describe_acceptance, least_confident,
-)
+from workbench.labelling.suggestions import (accept_predictions, confident_predictions, describe_acceptance,
+                                             least_confident)
 from workbench.labelling.suspects import current_suspects, relabel_as_likely
 from workbench.runs.model_loading import load_trained
 
@@ -231,9 +231,9 @@ class LabelPage(QWidget):
         if error:  # the page stays usable for labelling
             self.banner.show_message(error, "error")
         elif problems:
-            first = next(iter(problems.items()))
-            self.banner.show_message(f"{len(problems)} image(s) cannot be read and are left out "
-                                     f"(first: {first[0]}: {first[1]}).", "warning")
+            first, many = next(iter(problems.items())), len(problems) != 1
+            self.banner.show_message(f"{counted(len(problems), 'image')} cannot be read and {'are' if many else 'is'} left "
+                                     f"out (first: {first[0]}: {first[1]}).", "warning")
         if self.jobs.requests.take_waiting() or self.auto_adapt.isChecked():
             self._request_adapt(quiet=True)
         self.update_state()
@@ -349,8 +349,8 @@ class LabelPage(QWidget):
             self.model.set_suspects(result.suspects)
             self._update_summary()
             self.adapt_status.setText(
-                f"Adapted to {result.support_count} labelled image(s) in {len(result.classes)} classes; "
-                f"predicted {len(result.predictions)} in {latency_ms:.0f} ms.")
+                f"Adapted to {counted(result.support_count, 'labelled image')} in {counted(len(result.classes), 'class')}; "
+                f"predicted {len(result.predictions):,} in {latency_ms:.0f} ms.")
             self.adapt_status.setToolTip(f"Adapted with {result.reason}." if result.reason else "")
         self._adapt_ended()
         self.predictionsUpdated.emit()
@@ -383,7 +383,7 @@ class LabelPage(QWidget):
         self.class_filter.setCurrentIndex(0)
         self.confidence_filter.setCurrentIndex(0)
         self.select_paths(paths)
-        self._status(f"Selected the {len(paths)} least confident image(s), least first "
+        self._status(f"Selected the {counted(len(paths), 'least confident image')}, least first "
                      f"({self.session.predictions[paths[0]].confidence:.0%}): label these next.")
         return paths
 
@@ -478,7 +478,7 @@ class LabelPage(QWidget):
         predicted = sum(1 for p in session.predictions if p not in session.labels)
         suspects = len(self.suspects())
         doubts = f" · ⚠ {suspects:,} label{'s look' if suspects != 1 else ' looks'} wrong" if suspects else ""
-        self.summary.setText(f"{session.folder}: {len(session.images):,} images · {human:,} labelled by hand · "
+        self.summary.setText(f"{session.folder}: {counted(len(session.images), 'image')} · {human:,} labelled by hand · "
                              f"{accepted:,} accepted predictions · {predicted:,} predicted · "
                              f"showing {self.proxy.rowCount():,}{doubts}")
 
