@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) main.py
 
+# One worker per core (pytest-xdist), a test module's tests on one worker so its shared fixtures are
+# built once; the 15 slowest tests are listed at the end, so the next slow one is seen.
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n auto --dist loadscope --durations=15
 
 test-core: $(STAMP)
-	$(PY) -m pytest -q -m "not gui"
+	$(PY) -m pytest -q -n auto --dist loadscope -m "not gui"
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/omniglot_first_path.py

@@ -45,16 +45,21 @@ from workbench.training.runner import train_run  # noqa: E402
 
 def sizes(dry_run: bool) -> dict:
     if dry_run:
-        return {"classes": 20, "images": 16, "steps": 3, "warmup": 1, "proto_batch": 2, "maml_batch": 2, "repeats": 1,
-                "torchrun_steps": 2}
-    return {"classes": 200, "images": 20, "steps": 60, "warmup": 10, "proto_batch": 32, "maml_batch": 32, "repeats": 4, "torchrun_steps": 40}
+        # The smallest images and episodes the runner takes: bf16 on a CPU is emulated and slow, and the
+        # dry run only proves that every path runs, not how fast.
+        return {"classes": 10, "images": 8, "image_size": 16, "queries": 2, "val_episodes": 1, "steps": 3, "warmup": 1,
+                "proto_batch": 2, "maml_batch": 2, "repeats": 1, "torchrun_steps": 2}
+    return {"classes": 200, "images": 20, "image_size": 28, "queries": 15, "val_episodes": 4, "steps": 60, "warmup": 10,
+            "proto_batch": 32, "maml_batch": 32, "repeats": 4, "torchrun_steps": 40}
 
 
-def train_for(data: Path, algorithm: str, precision: str, device: str, meta_batch: int, steps: int, warmup: int,
+def train_for(data: Path, algorithm: str, precision: str, device: str, meta_batch: int, n: dict,
               out: Path, vectorise: str = "auto") -> dict:
     hparams = {"vectorise": vectorise, "inner_steps": 1} if algorithm == "maml" else {}
+    steps, warmup = n["steps"], n["warmup"]
     config = RunConfig(data=[str(data)], algorithm=algorithm, hparams=hparams, steps=steps, meta_batch=meta_batch,
-                       device=device, precision=precision, val_every=steps, val_episodes=4, checkpoint_every=steps + 1,
+                       queries=n["queries"], image_size=n["image_size"], device=device, precision=precision,
+                       val_every=steps, val_episodes=n["val_episodes"], checkpoint_every=steps + 1,
                        invert=True, split=SplitSpec(mode="class", val_fraction=0.1, test_fraction=0.1))
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
@@ -73,9 +78,10 @@ def train_for(data: Path, algorithm: str, precision: str, device: str, meta_batc
     return row
 
 
-def maml_paths(device: str, meta_batch: int, repeats: int, out: Path, quick: bool) -> list[dict]:
+def maml_paths(device: str, n: dict, out: Path, quick: bool) -> list[dict]:
     command = [sys.executable, str(ROOT / "benchmarks" / "maml_throughput.py"), "--device", device, "--precisions", "fp32,bf16",
-               "--meta-batch", str(meta_batch), "--repeats", str(repeats), "--out", str(out), *(["--no-ceiling"] if quick else [])]
+               "--meta-batch", str(n["maml_batch"]), "--repeats", str(n["repeats"]), "--queries", str(n["queries"]),
+               "--out", str(out), *(["--no-ceiling", "--synthetic"] if quick else [])]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=400)
     if result.returncode != 0:
         return [{"error": (result.stderr.strip().splitlines() or ["failed"])[-1]}]
@@ -83,12 +89,13 @@ def maml_paths(device: str, meta_batch: int, repeats: int, out: Path, quick: boo
     return [{k: r[k] for k in keep if k in r} for r in json.loads(out.read_text())["results"]]
 
 
-def torchrun(data: Path, device: str, meta_batch: int, steps: int, out: Path) -> dict:
+def torchrun(data: Path, device: str, meta_batch: int, n: dict, out: Path) -> dict:
+    steps = n["torchrun_steps"]
     env = {**os.environ, "WORKBENCH_SHARE_GPUS": "1", "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(ROOT / "main.py"),
                "train", "--data", str(data), "--algorithm", "protonet", "--meta-batch", str(meta_batch), "--steps", str(steps),
-               "--device", device, "--val-every", str(steps), "--val-episodes", "4", "--checkpoint-every", str(steps + 1),
-               "--invert", "--image-size", "28", "--out", str(out), "--json"]
+               "--device", device, "--val-every", str(steps), "--val-episodes", str(n["val_episodes"]), "--checkpoint-every", str(steps + 1),
+               "--invert", "--image-size", str(n["image_size"]), "--queries", str(n["queries"]), "--out", str(out), "--json"]
     started = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     if result.returncode != 0:
@@ -119,14 +126,14 @@ def main() -> int:
         for precision in ("fp32", "bf16"):
             vectorise_modes = ("on", "groups", "off") if algorithm == "maml" else ("auto",)
             for vectorise in vectorise_modes:
-                row = train_for(data, algorithm, precision, device, batch, n["steps"], n["warmup"],
+                row = train_for(data, algorithm, precision, device, batch, n,
                                 work / f"{algorithm}-{precision}-{vectorise}", vectorise)
                 row.update(algorithm=algorithm, precision=precision, meta_batch=batch,
                            path={"on": "vectorised", "groups": "groups", "off": "loop"}.get(vectorise, "-"))
                 record["train"].append(row)
                 print(json.dumps(row), flush=True)
-    record["maml_paths"] = maml_paths(device, n["maml_batch"], n["repeats"], work / "maml_throughput.json", a.dry_run)
-    record["torchrun"] = torchrun(data, device, max(2, n["proto_batch"]), n["torchrun_steps"], work / "torchrun-run")
+    record["maml_paths"] = maml_paths(device, n, work / "maml_throughput.json", a.dry_run)
+    record["torchrun"] = torchrun(data, device, max(2, n["proto_batch"]), n, work / "torchrun-run")
     record["seconds"] = round(time.perf_counter() - started, 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1) + "\n")

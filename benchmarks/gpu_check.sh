@@ -6,7 +6,7 @@
 # installed; `--dry-run` does the same, tiny, on the CPU.
 #
 #   bash benchmarks/gpu_check.sh            # figures in benchmarks/results/gpu_check.json
-#   bash benchmarks/gpu_check.sh --dry-run  # any machine, under a minute
+#   bash benchmarks/gpu_check.sh --dry-run  # any machine, well under a minute
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

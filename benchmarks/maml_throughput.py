@@ -46,8 +46,9 @@ from workbench.data.splits import class_views  # noqa: E402
 from workbench.device import describe_device, resolve_device, resolve_precision  # noqa: E402
 
 
-def load_episodes(count: int, ways: int, shots: int, queries: int, device: torch.device) -> tuple[list, str]:
-    if OMNIGLOT_SMALL1.exists():
+def load_episodes(count: int, ways: int, shots: int, queries: int, device: torch.device,
+                  synthetic: bool = False) -> tuple[list, str]:
+    if OMNIGLOT_SMALL1.exists() and not synthetic:
         source, label = OMNIGLOT_SMALL1, f"Omniglot {OMNIGLOT_SMALL1.name}"
     else:
         source = make_glyph_dataset(Path(tempfile.mkdtemp(prefix="glyphs-")), groups=2, classes_per_group=10, images_per_class=shots + queries)
@@ -183,13 +184,14 @@ def main() -> int:
     parser.add_argument("--keep-denormals", action="store_true",
                         help="do not flush denormal floats to zero (second-order MAML makes many; on x86 CPUs each costs ~100x)")
     parser.add_argument("--no-ceiling", action="store_true", help="skip counting FLOPs and the dense-rate ceiling (quick checks)")
+    parser.add_argument("--synthetic", action="store_true", help="synthetic glyphs even where Omniglot is present (quick checks)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "maml_throughput.json"))
     args = parser.parse_args()
     device = resolve_device(args.device)
     flushed = False if args.keep_denormals else torch.set_flush_denormal(True)
     precisions = list(dict.fromkeys(resolve_precision(p, device) for p in args.precisions.split(",")))
     machine = machine_description(device)
-    episodes, data = load_episodes(args.meta_batch * 2, 5, 1, args.queries, device)
+    episodes, data = load_episodes(args.meta_batch * 2, 5, 1, args.queries, device, args.synthetic)
     rows = [measure(p, device, episodes, args) for p in precisions]
     machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     setting = {

@@ -1,7 +1,14 @@
 import os
 import tempfile
 
-import pytest
+# Under pytest-xdist (`make test` runs one worker per core) each worker computes on one thread, and so
+# does every command it starts: workers that each asked for every core would fight over them. Set
+# before torch is first imported, which reads these once.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_name] = "1"
+
+import pytest  # noqa: E402
 
 from tests.synthetic import OMNIGLOT_SMALL1, make_glyph_dataset
 
@@ -33,3 +40,11 @@ def omniglot_small1():
     if not OMNIGLOT_SMALL1.exists():
         pytest.skip(f"Omniglot data not found at {OMNIGLOT_SMALL1} (../shared/data/omniglot is absent)")
     return OMNIGLOT_SMALL1
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules with a test marked slow run first: with one worker per core (`make test`), a long module
+    started last would leave the other workers idle while it finishes. The sort is stable, so each
+    module's tests stay together and in their written order."""
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)

@@ -10,6 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "workbench", "plugins", "resources")
 
@@ -20,6 +22,7 @@ def run(*args, cwd, timeout=300, env=None):
     return result
 
 
+@pytest.mark.slow
 def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     # Build from a copy, so the build leaves no build/ or egg-info behind in the repository.
     source = tmp_path / "source"

@@ -52,6 +52,7 @@ def test_algorithms_json_says_which_settings_can_change_after_training():
     assert maml["eval_inner_steps"]["after_training"] is True and maml["inner_lr"]["after_training"] is False
 
 
+@pytest.mark.slow
 def test_load_trained_applies_after_training_settings_and_refuses_others(trained_run):  # noqa: F811
     algorithm, config = load_trained(str(trained_run), "cpu", {"test_shifts": "2"})
     assert algorithm.hparams["test_shifts"] == 2 and config.hparams["test_shifts"] == "2"

@@ -48,6 +48,7 @@ def test_registry_lists_protonet_and_maml_with_hyperparameters():
 
 
 @pytest.mark.parametrize("name", ALGORITHMS)
+@pytest.mark.slow
 def test_loss_falls_on_a_learnable_task(name, sampler_factory):
     torch.manual_seed(0)
     algorithm = make(name)

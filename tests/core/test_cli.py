@@ -27,6 +27,7 @@ def trained_run(glyphs_shared, tmp_path_factory):
     return run
 
 
+@pytest.mark.slow
 def test_train_writes_a_run_and_reports_progress(trained_run):
     config = json.loads((trained_run / "config.json").read_text())
     assert config["hparams"] == {"lr": "0.002"} or config["hparams"] == {"lr": 0.002}

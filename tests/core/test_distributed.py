@@ -61,6 +61,7 @@ def runs(glyphs_shared, tmp_path_factory):
 
 
 @pytest.mark.parametrize("algorithm", [*ALGORITHMS, "example_cosine"])
+@pytest.mark.slow
 def test_every_process_steps_with_the_whole_batch_gradient(algorithm, runs):
     root, _ = runs
     report = json.loads((root / "two" / "gradients.json").read_text())[algorithm]

@@ -55,6 +55,7 @@ def workbench_probabilities(run, support, query, mode="auto"):
 
 
 @pytest.mark.parametrize("algorithm", ["protonet", "maml"])
+@pytest.mark.slow
 def test_onnx_export_predicts_what_the_workbench_predicts(algorithm, trained, folders, tmp_path):
     import onnx
     import onnxruntime

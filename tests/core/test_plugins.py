@@ -60,6 +60,7 @@ def user_folders(tmp_path):
     return config, plugins
 
 
+@pytest.mark.slow
 def test_example_plugin_is_listed_and_trains(glyphs, tmp_path):
     listed = {a["name"]: a for a in json.loads(cli("algorithms", "--json").stdout)}
     assert {"protonet", "maml", "example_cosine"} <= set(listed)
@@ -115,6 +116,7 @@ def test_the_gradient_example_plugin_trains_adapts_and_exports(glyphs):
         assert torch.allclose(module(episode.query_x), probs, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_broken_plugin_is_reported_and_the_rest_works(user_folders):
     config, folder = user_folders
     PluginSettings(project_folder=True, folders=[str(folder)]).save(config / "plugins.json")

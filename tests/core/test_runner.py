@@ -130,6 +130,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(glyphs
     assert status["status"] == "failed" and "finite" in status["message"]
 
 
+@pytest.mark.slow
 def test_resume_continues_where_the_run_stopped(glyphs_shared, tmp_path):
     config = config_for(glyphs_shared, steps=40)
     uninterrupted = [e for e in train_run(config, tmp_path / "whole") if isinstance(e, TrainStep)]

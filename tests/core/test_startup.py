@@ -62,6 +62,7 @@ def test_help_and_argument_errors_import_no_torch(cache_env, args):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_stale_or_damaged_catalogue_is_rebuilt(cache_env, tmp_path):
     good = json.loads(probe("algorithms", "--json", env=cache_env)[0].stdout)
     (cache,) = (tmp_path / "cache").glob("builtin-algorithms-*.json")

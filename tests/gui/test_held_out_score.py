@@ -45,6 +45,7 @@ def opened(window, data, qtbot, **protocol) -> None:
     set_small_protocol(window, **{"ways": 3, "shots": 1, "queries": 2, "val_episodes": 2, **protocol})
 
 
+@pytest.mark.slow
 def test_a_finished_run_shows_its_test_score_and_the_runs_table_too(window, glyphs_shared, qtbot):
     opened(window, glyphs_shared, qtbot, steps=6, val_every=3)
     choose_purpose(window, qtbot, "measure")

@@ -41,6 +41,7 @@ def evaluated_window(window_factory, runs_root, qtbot):
     return window
 
 
+@pytest.mark.slow
 def test_evaluating_a_run_shows_accuracy_per_class_confusion_and_mistakes(window_factory, two_runs, qtbot):
     run_dir = str(two_runs / "run-a")
     window = evaluated_window(window_factory, two_runs, qtbot)
@@ -177,6 +178,7 @@ def test_a_corrupted_project_file_gives_a_message(window, tmp_path):
     assert "'datasets'" in window.banner.text and str(wrong) in window.banner.text
 
 
+@pytest.mark.slow
 def test_dark_theme_applies_and_is_remembered(window_factory, qtbot):
     window = window_factory()
     window.theme_actions["dark"].trigger()

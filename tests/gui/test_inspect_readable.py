@@ -32,6 +32,7 @@ def test_names_are_unique_and_elided_in_the_middle():
     assert len(long) == 24 and long.endswith("character14") and "…" in long
 
 
+@pytest.mark.slow
 def test_inspect_shows_unique_names_each_mistake_once_and_never_a_stale_run(window, runs_two_test_groups, qtbot):
     window.set_runs_root(runs_two_test_groups)
     page = window.inspect_page

@@ -148,6 +148,7 @@ def test_hyperparameter_form_follows_the_algorithm(window, qtbot):
     assert panel.hyperparams()["inner_steps"] == 50
 
 
+@pytest.mark.slow
 def test_train_live_then_stop_shows_curves_and_predictions(window, omniglot_zip, qtbot, tmp_path):
     window.data_panel.set_paths([str(omniglot_zip)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
@@ -184,6 +185,7 @@ def test_train_live_then_stop_shows_curves_and_predictions(window, omniglot_zip,
     canvas.grab()  # paints without error
 
 
+@pytest.mark.slow
 def test_pause_and_resume(window, omniglot_zip, qtbot):
     window.data_panel.set_paths([str(omniglot_zip)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
@@ -201,6 +203,7 @@ def test_pause_and_resume(window, omniglot_zip, qtbot):
     assert window.last_finished.status == "cancelled"
 
 
+@pytest.mark.slow
 def test_closing_mid_run_asks_then_stops_cleanly(window, omniglot_zip, qtbot, monkeypatch):
     window.data_panel.set_paths([str(omniglot_zip)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)

@@ -31,6 +31,7 @@ def stopped_run(data, run_dir, steps=14):
     return run_dir
 
 
+@pytest.mark.slow
 def test_resume_from_the_runs_page_shows_the_whole_run_on_the_training_page(window, glyphs_shared, tmp_path, qtbot):
     run_dir = stopped_run(glyphs_shared, tmp_path / "runs" / "stopped")
     status = RunFolder(run_dir).read_status()

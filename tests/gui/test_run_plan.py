@@ -23,6 +23,7 @@ def test_steps_follow_the_algorithm_until_the_person_sets_them(window, qtbot):
     assert steps.value() == 1234  # the person's number stays
 
 
+@pytest.mark.slow
 def test_the_estimate_comes_from_earlier_runs(window_factory, glyphs_shared, tmp_path, qtbot):
     window = window_factory()
     window.algorithm_panel.set_algorithm("protonet")

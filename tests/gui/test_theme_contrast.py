@@ -68,6 +68,7 @@ def unreadable(window) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_plots_and_banners_are_readable_in_both_themes_and_after_switching(window_factory, qtbot):
     window = window_factory()
     try:
@@ -109,6 +110,7 @@ def test_a_failed_start_clears_training_from_the_status_bar(window, tmp_path, qt
     assert "Training" not in window.statusBar().currentMessage()
 
 
+@pytest.mark.slow
 def test_the_red_and_green_of_right_and_wrong_read_on_both_themes(window, qtbot):
     """The worst mistakes' "99% sure", a failed evaluation and the embedding's legend are coloured text
     on the window's own background: the light theme's deep red was unreadable on the dark grey."""

@@ -167,7 +167,9 @@ def test_pause_and_stop_answer_within_a_second_during_one_slow_episode(window, t
     window.data_panel.set_paths([str(tmp_path / "data")])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     small_protocol(window, steps=3, algorithm="maml")
-    window.protocol_panel.image_size.setValue(84)
+    # A long inner loop answers between its steps; the backward through it cannot be interrupted, so
+    # the images stay small enough that one backward is well under a second on a loaded 2-core machine.
+    window.protocol_panel.image_size.setValue(56)
     window.algorithm_panel.form.editors["inner_steps"].setValue(40)
     window.start_training()
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)

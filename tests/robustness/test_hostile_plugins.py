@@ -107,6 +107,7 @@ def test_a_plugin_that_never_finishes_importing_is_given_up_and_listing_goes_on(
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.slow
 def test_training_a_built_in_goes_on_without_a_plugin_that_hangs(tmp_path):
     data = tiny_dataset(tmp_path / "data")
     folder = plugin_folder(tmp_path, spins=HANGERS["spins"])

@@ -63,6 +63,7 @@ def train_losses(run: Path) -> dict[int, str]:
     return {int(r["step"]): r["loss"] for r in rows}
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_breaks_the_run(data, tmp_path):
     run = tmp_path / "run"
     steps = 40
