@@ -11,7 +11,8 @@ the cases of benchmarks/adapt_quality.py: (a) fixed 5-way 1-shot episodes on uns
 Three rows need no training of their own and are scored on the defaults' run: each query predicted
 from the labelled images alone (`--no-refine`), no test-time shift averaging (`--set test_shifts=0`),
 and the final weights instead of the best-validation ones.
-Results go to benchmarks/results/default_effects.json and a Markdown table on stdout.
+Results go to benchmarks/results/default_effects.json (with `--only`, default_effects_rows_*.json)
+and a Markdown table on stdout.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ TRAINED = [
     ("no per-image distortion (`--no-augment`)", ["--no-augment"]),
     ("training episodes as wide as the test's (`--train-ways 20`)", ["--train-ways", "20"]),
     ("20% of the classes held out for a test score (`--purpose measure`)", ["--purpose", "measure"]),
+    ("no training episodes from one alphabet (`--group-episodes 0`)", ["--group-episodes", "0"]),
 ]
 
 
@@ -126,8 +128,10 @@ def main() -> int:
         table.append(f"| {row['row']} | " + " | ".join(cell(row["cases"][c], None if i == 0 else base[c]) for c in "abc")
                      + f" | {'' if val is None else f'{val:.1%}'} | {t.get('seconds', '')} |")
     print("\n".join(table))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": cpu_name(), "steps": args.steps, "rows": rows}, indent=2))
+    # A run of some rows keeps its own file, so the full table's results stay.
+    results = RESULTS.with_name(f"default_effects_rows_{'_'.join(map(str, sorted(chosen)))}.json") if args.only else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"machine": cpu_name(), "steps": args.steps, "rows": rows}, indent=2))
     return 0
 
 

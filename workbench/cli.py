@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError
+from workbench.runs.group_episodes import DEFAULT_GROUP_EPISODES
 from workbench.runs.image_size import DEFAULT_IMAGE_SIZE
 
 # Kept here, not imported from workbench.adaptation, so `--help` needs no torch.
@@ -208,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--invert", action=argparse.BooleanOptionalAction, default=None,
                        help="invert pixel values (1 − x), for dark strokes on a light background such as Omniglot or scans "
                             "(default: decided from the images; saved with the run: evaluate, adapt and export use it too)")
+    train.add_argument("--group-episodes", type=float, default=DEFAULT_GROUP_EPISODES, metavar="SHARE",
+                       help="share of training episodes whose classes all come from one group, the folder above "
+                            "the classes (an Omniglot alphabet: look-alike classes); 0 to 1, 0 turns it off "
+                            f"(default {DEFAULT_GROUP_EPISODES:g})")
     train.add_argument("--purpose", choices=("use", "measure"), default="use",
                        help="use (default): train on every class, keeping 10%% back to pick the best weights; "
                             "measure: also hold 20%% of the classes out for a test score (`evaluate`)")
@@ -367,7 +372,7 @@ def config_from_args(args: argparse.Namespace):
         data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
         ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
         image_size=args.image_size, channels=args.channels, rotations=_auto(args.rotations), mirror=_auto(args.mirror),
-        augment=args.augment, invert=_auto(args.invert), purpose=args.purpose, split=split,
+        augment=args.augment, invert=_auto(args.invert), group_episodes=args.group_episodes, purpose=args.purpose, split=split,
         steps=args.steps or _default_steps(args.algorithm), meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
         val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
         time_limit_s=args.time_limit, max_cache_mb=args.cache_mb, tensorboard=args.tensorboard,

@@ -118,3 +118,47 @@ def test_mirroring_makes_new_classes_shown_as_the_model_saw_them(cache):
         assert torch.equal(episode.support_x[label], orient(original, view))
         assert (orient_array(original.numpy(), view) == episode.support_x[label].numpy()).all()
     assert describe(5) == " (mirror, rot 90)" and describe(0) == ""
+
+
+def test_group_episodes_draw_every_class_from_one_group(cache):
+    views = class_views(list(range(cache.num_classes)), False)
+    grouped = EpisodeSampler(cache, views, 4, 1, 1, seed=3, group_share=1.0)
+    mixed = EpisodeSampler(cache, views, 4, 1, 1, seed=3, group_share=0.0)
+
+    def groups_of(episode):
+        return {name.split("/")[0] for name in episode.class_names}
+
+    assert all(len(groups_of(grouped.sample())) == 1 for _ in range(20))
+    assert any(len(groups_of(mixed.sample())) == 2 for _ in range(20))
+    # Both groups are used, not always the first.
+    assert {groups_of(grouped.sample()).pop() for _ in range(20)} == {"group_0", "group_1"}
+
+
+def test_group_episodes_fall_back_to_all_classes_when_no_group_is_wide_enough(cache):
+    views = class_views(list(range(cache.num_classes)), False)
+    sampler = EpisodeSampler(cache, views, 8, 1, 1, seed=3, group_share=1.0)  # each group has 6 classes
+    names = sampler.sample().class_names
+    assert len({name.split("/")[0] for name in names}) == 2
+
+
+def test_group_episodes_share_is_checked():
+    from workbench.runs.config import RunConfig
+
+    assert RunConfig(data=["x"], group_episodes=0.5).group_episodes == 0.5
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ConfigError, match="Group episodes must be a share from 0 to 1"):
+            RunConfig(data=["x"], group_episodes=bad)
+
+
+def test_group_episodes_are_saved_and_old_run_configs_read_as_without_them():
+    import json
+
+    from workbench.runs.config import RunConfig
+
+    config = RunConfig(data=["x"], group_episodes=0.25)
+    assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    old = config.to_dict()
+    del old["group_episodes"]  # a run folder written before the setting existed trained without them
+    assert RunConfig.from_dict(old).group_episodes == 0.0
+    with pytest.raises(ConfigError, match="field 'group_episodes' must be a number"):
+        RunConfig.from_dict({**config.to_dict(), "group_episodes": "half"})

@@ -23,7 +23,10 @@ class EpisodeSampler:
     `problems`. Each class of an episode is rotated by its own view's turns, so
     a rotated class is a new class, never a rotated task. With an
     `augmentation`, every image also gets its own small random distortion
-    (training only). With `invert`, the model sees 1 - x (see pixels.py). The random state can
+    (training only). With `invert`, the model sees 1 - x (see pixels.py). With `group_share`,
+    that share of episodes draws all its classes from one group (an Omniglot alphabet, a
+    family of look-alike classes) that has enough of them: such episodes ask for the fine
+    distinctions a person's own folder of one kind of image asks for. The random state can
     be saved and restored, so a resumed run draws the same episodes.
     """
 
@@ -38,6 +41,7 @@ class EpisodeSampler:
         part_name: str = "",
         augmentation: Augmentation | None = None,
         invert: bool = False,
+        group_share: float = 0.0,
     ) -> None:
         if ways < 2:
             raise DataError("An episode needs at least 2 ways (classes).")
@@ -75,12 +79,22 @@ class EpisodeSampler:
         self.rng = np.random.default_rng(seed)
         self.augmentation = augmentation
         self.invert = invert
+        self.group_share = group_share
+        self.group_pools = _group_pools(self.pool, cache.class_groups, ways) if group_share > 0 else []
+
+    def _choose_views(self) -> list[tuple[int, int]]:
+        # The rng is only asked about groups when they are used, so runs without them draw as before.
+        if self.group_pools and self.rng.random() < self.group_share:
+            # A group is picked in proportion to its views, so every view stays about equally likely.
+            sizes = np.array([len(views) for views in self.group_pools], dtype=float)
+            views = self.group_pools[self.rng.choice(len(sizes), p=sizes / sizes.sum())]
+        else:
+            views = self.pool
+        return [views[i] for i in self.rng.choice(len(views), size=self.ways, replace=False)]
 
     def sample(self) -> Episode:
-        chosen = self.rng.choice(len(self.pool), size=self.ways, replace=False)
         support, query, names, support_rows, query_rows, turns_of = [], [], [], [], [], []
-        for view in chosen:
-            c, turns = self.pool[view]
+        for c, turns in self._choose_views():
             rows = self.cache.class_images[c]
             picked = rows[self.rng.choice(len(rows), size=self.shots + self.queries, replace=False)]
             images = self.cache.gather(picked)
@@ -115,3 +129,13 @@ class EpisodeSampler:
 
     def load_state_dict(self, state: dict) -> None:
         self.rng.bit_generator.state = state["bit_generator"]
+
+
+def _group_pools(pool: list[tuple[int, int]], class_groups: list[str], ways: int) -> list[list[tuple[int, int]]]:
+    """The pool's views by group, for the groups with at least `ways` of them (ungrouped classes form none)."""
+    by_group: dict[str, list[tuple[int, int]]] = {}
+    for view in pool:
+        group = class_groups[view[0]]
+        if group:
+            by_group.setdefault(group, []).append(view)
+    return [views for _, views in sorted(by_group.items()) if len(views) >= ways]

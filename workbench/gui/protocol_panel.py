@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from workbench.data.splits import SplitSpec
 from workbench.gui.auto_check_box import AutoCheckBox
+from workbench.runs.group_episodes import DEFAULT_GROUP_EPISODES
 from workbench.runs.image_size import DEFAULT_IMAGE_SIZE
 
 
@@ -99,10 +100,19 @@ class ProtocolPanel(QWidget):
         self.augment.setToolTip("Each training image gets its own small random shift, rotation, scale and shear, "
                                 "so the model learns features that survive handwriting-like variation. "
                                 "Validation and test images are never distorted.")
+        self.group_share = _spin(0, 100, round(DEFAULT_GROUP_EPISODES * 100),
+                                 "Share of training episodes whose classes all come from one group (the folder "
+                                 "above the classes: an Omniglot alphabet, one kind of image). Such episodes "
+                                 "teach the fine distinctions between look-alike classes that a folder of one "
+                                 "kind of image asks for. Groups with fewer classes than the train ways are "
+                                 "skipped; data without groups trains as before.", " %")
+        self.group_share.setSingleStep(10)
+        self.group_share.setSpecialValueText("off")
         inner = QVBoxLayout(box)
         inner.addLayout(_grid([
             [("N ways", self.ways), ("K shots", self.shots), ("Q queries", self.queries)],
             [("Train ways", self.train_ways), ("Image size", self.image_size), ("Channels", self.channels)],
+            [("From one group", self.group_share)],
         ]))
         inner.addWidget(self.rotations)
         inner.addWidget(self.mirror)
@@ -246,6 +256,7 @@ class ProtocolPanel(QWidget):
             "mirror": self.mirror.value(),
             "augment": self.augment.isChecked(),
             "invert": self.invert.value(),
+            "group_episodes": self.group_share.value() / 100,
             "split": self.split_spec(),
             "purpose": self.purpose.currentData(),
             "steps": self.steps.value(),

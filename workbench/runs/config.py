@@ -8,12 +8,14 @@ from typing import Any
 
 from workbench.data.splits import SplitSpec
 from workbench.errors import ConfigError
+from workbench.runs.group_episodes import DEFAULT_GROUP_EPISODES
 
 AUTO = "auto"
 AUTO_FLAGS = ("rotations", "mirror", "invert")  # decided from the images when "auto" (data/look.py)
 PURPOSES = ("use", "measure")
 # What a field that a config.json lacks meant when that file was written (before the default changed).
-WRITTEN_BEFORE_DEFAULTS = {"rotations": False, "mirror": False, "augment": False, "invert": False, "purpose": "measure"}
+WRITTEN_BEFORE_DEFAULTS = {"rotations": False, "mirror": False, "augment": False, "invert": False, "purpose": "measure",
+                           "group_episodes": 0.0}
 SEED_MAX = 2**32 - 1  # numpy's seeds; torch's are wider
 MAX_CACHE_MB = 1e9  # a petabyte: anything above is a typo, and would overflow the byte count
 
@@ -37,6 +39,7 @@ class RunConfig:
     mirror: bool | str = "auto"  # mirror images of training classes as new classes (x2); auto: for drawings
     augment: bool = True  # small random shifts/rotations/scales of each training image
     invert: bool | str = "auto"  # model sees 1 - x; auto: for dark strokes on light paper (Omniglot, scans)
+    group_episodes: float = DEFAULT_GROUP_EPISODES  # share of training episodes drawn from one group (the folder above the classes)
     # "use": every class trains (a little held back to pick the best weights); "measure": classes are held out for test.
     purpose: str = "measure"
     split: SplitSpec = field(default_factory=SplitSpec)
@@ -61,6 +64,8 @@ class RunConfig:
             ("train_queries", self.train_queries >= 0, "train queries must be 0 (same as queries) or more"),
             ("channels", self.channels in (1, 3), "channels must be 1 (grayscale) or 3 (RGB)"),
             ("image_size", 16 <= self.image_size <= 512, "image size must be between 16 and 512 pixels"),
+            ("group_episodes", math.isfinite(self.group_episodes) and 0 <= self.group_episodes <= 1,
+             "group episodes must be a share from 0 to 1"),
             ("steps", self.steps >= 1, "steps must be at least 1"),
             ("meta_batch", self.meta_batch >= 1, "meta-batch must be at least 1"),
             ("val_every", self.val_every >= 1, "validation interval must be at least 1"),

@@ -55,8 +55,12 @@ def prepare_data(config: RunConfig, wide_ways: int = 0, wide_queries: int = 0):
         cache, class_views(split.train, config.rotations, config.mirror), config.train_ways, config.shots,
         config.train_queries, seed=config.seed, part_name="train",
         augmentation=Augmentation() if config.augment else None, invert=config.invert,
+        group_share=config.group_episodes,
     )
     problems += train.problems
+    if config.group_episodes > 0:
+        choices.append(_group_choice(train, config, cache))
+        yield Message(choices[-1])
     val = _optional_sampler(cache, split.val, config, config.seed + 1, "validation", problems)
     # A model trained to use holds no test classes back: nothing to warn about.
     test = _optional_sampler(cache, split.test, config, config.seed + 2, "test", problems) if split.test else None
@@ -88,6 +92,17 @@ def _decide(config: RunConfig, cache: ImageCache, train_classes: list[int], wide
         # Wider episodes with fewer queries each, never more than asked for (classes may have few images).
         train_queries = min(wide_queries, config.queries) if train_ways > config.ways and wide_queries else config.queries
     return replace(config, train_ways=train_ways, train_queries=train_queries), choices
+
+
+def _group_choice(train: EpisodeSampler, config: RunConfig, cache: ImageCache) -> str:
+    """In words: which groups the training episodes drawn from one group come from, or why none."""
+    if not train.group_pools:
+        return (f"No group of the data has {config.train_ways} training classes, so every training episode "
+                f"mixes classes of all groups.")
+    names = sorted({cache.class_groups[pool[0][0]] for pool in train.group_pools})
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"{config.group_episodes:.0%} of training episodes draw all {config.train_ways} classes from one group "
+            f"({len(names)} groups have enough: {shown}).")
 
 
 def _decode(scan: DatasetScan, config: RunConfig):
