@@ -45,6 +45,7 @@ from workbench.gui.training_page import TrainingPage, TrainingRun
 from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.gui.window_actions import make_actions, make_menus, update_actions
 from workbench.gui.window_layout import build_layout
+from workbench.gui.wheel_guard import guard_wheel
 from workbench.runs.config import RunConfig
 from workbench.device import describe_device, resolve_device
 from workbench.training.events import RunFinished
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         make_actions(self)
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
+        guard_wheel(self)  # the wheel scrolls the settings; a box changes on it only when focused
         self._make_status_bar()
         self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self._connect()
