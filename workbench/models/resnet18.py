@@ -19,7 +19,6 @@ features are the 512 globally averaged channels of the last stage.
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 from workbench.errors import ConfigError
@@ -39,6 +38,8 @@ class ResNet18(nn.Module):
             raise ConfigError(f"ResNet-18 takes 1 (grayscale) or 3 (RGB) channels, not {in_channels}.")
         if image_size < MIN_IMAGE_SIZE:
             raise ConfigError(f"Image size must be at least {MIN_IMAGE_SIZE} pixels for ResNet-18 (got {image_size}).")
+        import torchvision  # here, not at the top: importing it costs seconds, and every model lists this module
+
         self.in_channels = in_channels
         self.net = torchvision.models.resnet18(weights=None)
         self.net.fc = nn.Identity()
@@ -71,6 +72,8 @@ class ResNet18(nn.Module):
 
 def imagenet_state_dict() -> dict:
     """torchvision's ImageNet ResNet-18 weights from the hub cache or the internet, else ConfigError."""
+    import torchvision
+
     weights = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
     try:
         return weights.get_state_dict(progress=False, check_hash=True)

@@ -43,13 +43,18 @@ RATE_SMOOTHING = 0.9  # exponential smoothing of episodes/s for a steady ETA
 
 
 def environment(device: torch.device, precision: str) -> dict:
-    import torchvision
+    # The installed version, read without importing torchvision (seconds, for one string).
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        torchvision_version = version("torchvision")
+    except PackageNotFoundError:
+        torchvision_version = None
     return {
         "workbench": workbench.__version__,
         "python": sys.version.split()[0],
         "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
+        "torchvision": torchvision_version,
         "platform": platform.platform(),
         "device": str(device),
         "device_name": describe_device(device),
