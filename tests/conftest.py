@@ -21,6 +21,9 @@ with open(os.path.join(os.environ["WORKBENCH_CONFIG_DIR"], "plugins.json"), "w",
     _settings.write('{"project_folder": true}\n')
 os.environ.pop("WORKBENCH_PLUGIN_PATH", None)
 os.environ.pop("WORKBENCH_NO_PLUGINS", None)
+# A finished run fits its confidence calibration on 50 validation episodes, most of a tiny test run's time;
+# the tests check that the fit is made and used, not how good it is, so a few episodes do (commands inherit it).
+os.environ["WORKBENCH_CALIBRATION_EPISODES"] = "10"
 
 
 @pytest.fixture

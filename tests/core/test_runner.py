@@ -28,11 +28,11 @@ def config_for(data, **overrides):
 
 
 def test_a_short_run_writes_a_folder_a_person_can_read(glyphs_shared, tmp_path):
-    events = list(train_run(config_for(glyphs_shared), tmp_path / "run"))
+    events = list(train_run(config_for(glyphs_shared, steps=6, val_every=2, checkpoint_every=2), tmp_path / "run"))
     kinds = [type(e) for e in events]
     assert RunStarted in kinds and kinds[-1] is RunFinished
     steps = [e for e in events if isinstance(e, TrainStep)]
-    assert [s.step for s in steps] == list(range(1, 31))
+    assert [s.step for s in steps] == list(range(1, 7))
     assert all(s.episodes_per_s > 0 and s.eta_s >= 0 for s in steps)
     assert len([e for e in events if isinstance(e, Validation)]) == 3
     predictions = [e for e in events if isinstance(e, EpisodePredictions)]
@@ -44,10 +44,10 @@ def test_a_short_run_writes_a_folder_a_person_can_read(glyphs_shared, tmp_path):
     env = json.loads((run / "environment.json").read_text())
     assert {"torch", "python", "device", "precision"} <= set(env)
     rows = list(csv.DictReader((run / "metrics.csv").open()))
-    assert len([r for r in rows if r["phase"] == "train"]) == 30 and len([r for r in rows if r["phase"] == "val"]) == 3
+    assert len([r for r in rows if r["phase"] == "train"]) == 6 and len([r for r in rows if r["phase"] == "val"]) == 3
     assert json.loads((run / "status.json").read_text())["status"] == "completed"
     assert torch.load(run / "model.pt", weights_only=True)
-    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 30
+    assert torch.load(run / "checkpoints" / "last.pt", weights_only=True)["step"] == 6
     calibration = RunFolder(run).read_calibration()  # what adapt will calibrate confidences with
     # ProtoNet's predictions refined with the queries have a calibration of their own (adaptation/refine.py).
     assert set(calibration["temperatures"]) == set(calibration["powers"]) == {"model", "pixels", "model+refined"}
@@ -62,6 +62,19 @@ def test_a_calibration_file_from_before_powers_or_damaged_costs_only_what_is_wro
     assert folder.read_calibration() == {"temperatures": {"model": 0.09}, "powers": {"model": 0.3}}
     (tmp_path / "calibration.json").write_text("{not json")
     assert folder.read_calibration() == {"temperatures": {}, "powers": {}}
+
+
+def test_calibration_takes_its_episode_count_from_the_environment_when_set(monkeypatch):
+    from workbench.adaptation.run_calibration import CALIBRATION_EPISODES
+    from workbench.training.recalibrate import EPISODES_VARIABLE, calibration_episodes
+
+    monkeypatch.delenv(EPISODES_VARIABLE, raising=False)
+    assert calibration_episodes() == CALIBRATION_EPISODES == 50
+    monkeypatch.setenv(EPISODES_VARIABLE, "3")
+    assert calibration_episodes() == 3
+    for unusable in ("0", "-2", "many", ""):
+        monkeypatch.setenv(EPISODES_VARIABLE, unusable)
+        assert calibration_episodes() == CALIBRATION_EPISODES
 
 
 def test_an_existing_run_folder_is_not_overwritten(glyphs_shared, tmp_path):
@@ -132,22 +145,24 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(glyphs
 
 @pytest.mark.slow
 def test_resume_continues_where_the_run_stopped(glyphs_shared, tmp_path):
-    config = config_for(glyphs_shared, steps=40)
+    # Cancelled half-way, at a validation and checkpoint step, as with longer runs.
+    config = config_for(glyphs_shared, steps=8, val_every=2, checkpoint_every=2)
     uninterrupted = [e for e in train_run(config, tmp_path / "whole") if isinstance(e, TrainStep)]
     control = RunControl()
     partial = []
     for event in train_run(config, tmp_path / "parts", control):
         if isinstance(event, TrainStep):
             partial.append(event)
-            if event.step == 20:
+            if event.step == 4:
                 control.cancel()
     resumed = [e for e in train_run(config, tmp_path / "parts", resume=True) if isinstance(e, TrainStep)]
-    assert resumed[0].step == 21 and resumed[-1].step == 40
+    assert resumed[0].step == 5 and resumed[-1].step == 8
     # Same seed, same sampler and optimiser state: the resumed losses equal the uninterrupted ones.
-    for a, b in zip(uninterrupted[20:], resumed):
+    assert len(uninterrupted[4:]) == len(resumed) == 4
+    for a, b in zip(uninterrupted[4:], resumed):
         assert a.loss == pytest.approx(b.loss, rel=1e-4, abs=1e-5)
     steps = [int(r["step"]) for r in RunFolder(tmp_path / "parts").read_metrics() if r["phase"] == "train"]
-    assert steps == list(range(1, 41))
+    assert steps == list(range(1, 9))
 
 
 def test_cancel_while_loading_data_writes_nothing(glyphs_shared, tmp_path):

@@ -7,7 +7,9 @@ fits it again on the same validation episodes the run would have used, without t
 
 from __future__ import annotations
 
-from workbench.adaptation.run_calibration import fit_run_temperatures
+import os
+
+from workbench.adaptation.run_calibration import CALIBRATION_EPISODES, fit_run_temperatures
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import ConfigError
 from workbench.runs.config import RunConfig
@@ -16,6 +18,18 @@ from workbench.runs.model_loading import load_trained
 from workbench.training.prepare_data import PreparedData, prepare_data
 
 CALIBRATION_SEED_OFFSET = 5  # the calibration episodes differ from the validation curve's (seed + 1)
+EPISODES_VARIABLE = "WORKBENCH_CALIBRATION_EPISODES"
+
+
+def calibration_episodes() -> int:
+    """How many validation episodes calibration fits on: CALIBRATION_EPISODES, or the whole number >= 1 in
+    WORKBENCH_CALIBRATION_EPISODES. The test suite sets a few: its runs are tiny, and each of the 50 episodes
+    costs 9 forward passes per image with test-time shifts, most of such a run's time."""
+    try:
+        episodes = int(os.environ.get(EPISODES_VARIABLE, ""))
+    except ValueError:
+        return CALIBRATION_EPISODES
+    return episodes if episodes >= 1 else CALIBRATION_EPISODES
 
 
 def calibration_sampler(data: PreparedData, config: RunConfig) -> EpisodeSampler | None:
@@ -43,6 +57,6 @@ def recalibrate_run(run_dir: str, device: str = "auto") -> dict:
         raise ConfigError(f"The run {folder.path.name} has no validation classes to calibrate on; "
                           "its confidences are calibrated on the labelled images alone when adapting.")
     algorithm.train_mode(False)
-    report = fit_run_temperatures(algorithm, sampler)
+    report = fit_run_temperatures(algorithm, sampler, calibration_episodes())
     folder.write_calibration(report)
     return report

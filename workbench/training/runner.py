@@ -21,10 +21,10 @@ from typing import Callable
 import torch
 
 import workbench
-from workbench.adaptation.run_calibration import CALIBRATION_EPISODES, fit_run_temperatures
+from workbench.adaptation.run_calibration import fit_run_temperatures
 from workbench.algorithms.base import Algorithm
 from workbench.training.prepare_data import PreparedData, prepare_data
-from workbench.training.recalibrate import calibration_sampler
+from workbench.training.recalibrate import calibration_episodes, calibration_sampler
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import NonFiniteLossError, RunFolderError, WorkbenchError
 from workbench.training import distributed, tensorboard_log
@@ -234,10 +234,11 @@ def _calibrate(algorithm: Algorithm, data: PreparedData, config: RunConfig, fold
         yield Message("No validation classes: confidences are calibrated on the labelled images alone when adapting.",
                       "warning")
         return
-    yield Message(f"Calibrating confidence on {CALIBRATION_EPISODES} validation episodes.")
+    episodes = calibration_episodes()
+    yield Message(f"Calibrating confidence on {episodes} validation episodes.")
     algorithm.load_state_dict(folder.load_model())  # the weights a person will use: the best validated ones
     algorithm.train_mode(False)
-    report = fit_run_temperatures(algorithm, sampler, between=control.checkpoint)
+    report = fit_run_temperatures(algorithm, sampler, episodes, between=control.checkpoint)
     folder.write_calibration(report)
     model_t = report["temperatures"]["model"]
     yield Message(f"Confidence calibrated: temperature {model_t:.3g}, expected calibration error "
