@@ -38,6 +38,21 @@ def glyphs_shared(tmp_path_factory):
     return make_glyph_dataset(tmp_path_factory.mktemp("glyphs_shared"), groups=3, classes_per_group=8, images_per_class=10)
 
 
+@pytest.fixture(scope="session")
+def cli_protonet_run(glyphs_shared, tmp_path_factory):
+    """A short ProtoNet run trained through `main.py train` (rotations, meta-batch 2, group 2 held out), once per
+    worker for the modules that test commands on a trained run; each module takes a copy (tests/shared_runs.py)."""
+    from tests.headless import main_py
+
+    run = tmp_path_factory.mktemp("cli-protonet") / "run"
+    result = main_py("train", "--data", glyphs_shared, "--algorithm", "protonet", "--ways", 3, "--shots", 1, "--queries", 3,
+                     "--image-size", 28, "--steps", 10, "--out", run, "--channels", 1, "--seed", 1, "--device", "cpu",
+                     "--split", "group", "--test-groups", "group_2", "--val-fraction", 0.25, "--val-every", 5,
+                     "--val-episodes", 5, "--set", "lr=0.002", "--rotations", "--meta-batch", 2)
+    assert result.returncode == 0, result.stderr
+    return run
+
+
 @pytest.fixture
 def omniglot_small1():
     if not OMNIGLOT_SMALL1.exists():

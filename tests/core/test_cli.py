@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.headless import main_py
+from tests.shared_runs import copy_of_run
 from tests.synthetic import distinct_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,14 +18,9 @@ cli = main_py
 
 
 @pytest.fixture(scope="module")
-def trained_run(glyphs_shared, tmp_path_factory):
-    run = tmp_path_factory.mktemp("cli") / "run"
-    result = cli("train", "--data", glyphs_shared, "--algorithm", "protonet", "--ways", 3, "--shots", 1, "--queries", 3,
-                 "--image-size", 28, "--steps", 40, "--out", run, "--channels", 1, "--seed", 1, "--device", "cpu",
-                 "--split", "group", "--test-groups", "group_2", "--val-fraction", 0.25, "--val-every", 20,
-                 "--val-episodes", 5, "--set", "lr=0.002", "--rotations", "--meta-batch", 2)
-    assert result.returncode == 0, result.stderr
-    return run
+def trained_run(cli_protonet_run, tmp_path_factory):
+    """The short ProtoNet run `main.py train` made (tests/conftest.py), this module's own copy."""
+    return copy_of_run(cli_protonet_run, tmp_path_factory, "cli")
 
 
 @pytest.mark.slow
