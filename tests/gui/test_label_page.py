@@ -8,7 +8,9 @@ import shutil
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
 
+from tests.gui.dialogs import click, key, press
 from workbench import catalogue
 from workbench.data.splits import SplitSpec
 from workbench.gui.labelling.grid_model import CONFIDENCE_ROLE, LABEL_ROLE, PATH_ROLE, PREDICTED_ROLE, SOURCE_ROLE
@@ -168,11 +170,22 @@ def test_label_adapt_accept_undo_export_and_reopen(page_factory, qtbot, unlabell
     assert page.accept_all_button.text() == f"Accept {len(expected)} at ≥ {threshold}%"
     assert "expected to be wrong" in page.accept_all_button.toolTip()
     assert page.adapt_status.toolTip().startswith("Adapted with ")  # what adapting chose, and why
+    # Accept all asks first, saying how many images it labels and how many of those labels are expected
+    # wrong (the sum of 1 - confidence: the confidences are calibrated); Cancel changes nothing.
+    wrong = sum(1 - shown[p]["confidence"] for p in expected)
+    cancel = click(QMessageBox.StandardButton.Cancel)
+    answered = press(cancel)
     qtbot.mouseClick(page.accept_all_button, Qt.MouseButton.LeftButton)
+    assert len(answered) == 1
+    assert f"Label {len(expected)} image" in cancel.text and f"about {wrong:.1f} of these" in cancel.text
+    assert not any(r["source"] == ACCEPTED for r in rows(page).values()) and not page.undo_stack.canRedo()
+    accept = click(QMessageBox.StandardButton.Ok)
+    answered = press(accept)
+    qtbot.mouseClick(page.accept_all_button, Qt.MouseButton.LeftButton)
+    assert len(answered) == 1 and answered[0].button(QMessageBox.StandardButton.Ok).text() == "Accept"
     accepted = {p for p, r in rows(page).items() if r["source"] == ACCEPTED}
     assert accepted == expected and all(rows(page)[p]["label"] == shown[p]["predicted"] for p in accepted)
-    page.grid.setFocus()
-    qtbot.keyClick(page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the box took the page's focus
     assert not any(r["source"] == ACCEPTED for r in rows(page).values())
     qtbot.keyClick(page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert {p for p, r in rows(page).items() if r["source"] == ACCEPTED} == expected
@@ -296,7 +309,8 @@ def test_the_main_window_has_a_label_tab_that_offers_a_finished_run(window, qtbo
     page.open_folder(str(unlabelled))
     # The event the training thread sends when a run completes (here for the run trained above).
     window.training_page.show_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5, str(trained_run)))
-    assert page.offer.isVisible() and trained_run.name in page.offer_label.text()
-    qtbot.mouseClick(page.offer_button, Qt.MouseButton.LeftButton)
-    assert page.model_run_dir == str(trained_run) and not page.offer.isVisible()
+    assert page.banner.isVisible() and trained_run.name in page.banner.text
+    assert page.banner.action_button.text() == "Use this model for labelling"
+    qtbot.mouseClick(page.banner.action_button, Qt.MouseButton.LeftButton)
+    assert page.model_run_dir == str(trained_run) and not page.banner.isVisible()
     qtbot.waitUntil(lambda: page.images_ready, timeout=WAIT_MS)

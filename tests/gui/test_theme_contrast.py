@@ -1,11 +1,13 @@
-"""Every plot item (title, axes, axis labels, legend) and the banner's close button are readable in
-both themes, at start and after switching at run time: WCAG contrast of at least 4.5 against what
-they are drawn on. Also: messages about an earlier state do not stay on screen."""
+"""Every plot item (title, axes, axis labels, legend) and every message strip (its text, close cross
+and button, on the window and on the Label page) are readable in both themes, at start and after
+switching at run time: WCAG contrast of at least 4.5 against what they are drawn on. Also: messages
+about an earlier state do not stay on screen."""
 
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel
 
 from tests.gui.conftest import SCAN_TIMEOUT_MS
 
@@ -56,15 +58,46 @@ def unreadable(window) -> list[str]:
                 ratio = contrast(QColor(label.opts["color"]), fill)
                 if ratio < 4.5:
                     bad.append(f"legend box {label.text}: {ratio:.1f}")
-    banner = window.banner
-    for level in ("error", "warning", "success", "info"):
-        banner.show_message("A message.", level)
-        banner.close_button.ensurePolished()
-        cross = banner.close_button.palette().color(QPalette.ColorRole.ButtonText)
-        from workbench.gui.banner import COLORS
-        if contrast(cross, COLORS[level][0]) < 4.5:
-            bad.append(f"banner {level} close button: {contrast(cross, COLORS[level][0]):.1f}")
-    banner.clear()
+    return bad + unreadable_banners(window)
+
+
+def background_of(strip) -> QColor:
+    """The colour a strip is filled with, read from what it draws (left of its text, mid height)."""
+    return strip.grab().toImage().pixelColor(5, strip.height() // 2)
+
+
+def text_colour(widget) -> QColor:
+    widget.ensurePolished()
+    return widget.palette().color(widget.foregroundRole())
+
+
+def unreadable_banners(window) -> list[str]:
+    """Every message strip of the window, at every level, with a button: its text, its close cross and
+    its button's text against what each is drawn on."""
+    from workbench.gui.banner import MessageBanner
+
+    bad = []
+    banners = window.findChildren(MessageBanner)
+    assert window.banner in banners and window.label_page.banner in banners
+    shown = window.tabs.currentWidget()
+    for banner in banners:
+        page = next((p for _title, p in window.pages() if p.isAncestorOf(banner)), None)
+        if page is not None:
+            window.tabs.setCurrentWidget(page)
+        for level in ("error", "warning", "success", "info"):
+            banner.show_message("A message.", level, ("Do it", lambda: None))
+            QApplication.processEvents()
+            background = background_of(banner)
+            for part, widget in (("text", banner.label), ("close button", banner.close_button)):
+                ratio = contrast(text_colour(widget), background)
+                if ratio < 4.5:
+                    bad.append(f"{banner.parentWidget().objectName() or 'banner'} {level} {part}: {ratio:.1f}")
+            button = banner.action_button
+            ratio = contrast(text_colour(button), background_of(button))
+            if ratio < 4.5:
+                bad.append(f"banner {level} button: {ratio:.1f}")
+        banner.clear()
+    window.tabs.setCurrentWidget(shown)
     return bad
 
 
@@ -78,6 +111,31 @@ def test_plots_and_banners_are_readable_in_both_themes_and_after_switching(windo
         assert started_dark.theme == "dark" and unreadable(started_dark) == []
         window.theme_actions["light"].trigger()
         assert unreadable(window) == [] and unreadable(started_dark) == []
+    finally:
+        window.set_theme("light")
+
+
+def readable_strip_texts(window, words: str) -> list[float]:
+    """The contrast of each shown text that contains `words` against the strip it sits on."""
+    QApplication.processEvents()
+    return [round(contrast(text_colour(label), background_of(label.parentWidget())), 2)
+            for label in window.findChildren(QLabel) if words in label.text() and label.isVisible()]
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_the_label_pages_training_finished_message_reads_after_switching_theme(window, qtbot, tmp_path, theme):
+    """The strip that offers a finished run on the Label page, shown, then the theme switched under it."""
+    from workbench.training.events import RunFinished
+
+    other = "light" if theme == "dark" else "dark"
+    try:
+        window.theme_actions[other].trigger()
+        window.training_page.show_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5,
+                                                    str(tmp_path / "runs" / "protonet-1")))
+        window.tabs.setCurrentWidget(window.label_page)
+        window.theme_actions[theme].trigger()
+        ratios = readable_strip_texts(window.label_page, "Training finished")
+        assert ratios and min(ratios) >= 4.5, ratios
     finally:
         window.set_theme("light")
 

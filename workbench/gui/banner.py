@@ -1,50 +1,45 @@
-"""An inline message strip at the top of the window: errors and outcomes without modal dialogs."""
+"""An inline message strip at the top of the window or a page: errors and outcomes without modal dialogs."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
 # level -> (background, border, text colour); the strip keeps its light colours in the dark theme
-# too, so its text and its close button are given dark colours explicitly (never the palette's).
+# too, so its text, its close button and its button are given dark-on-light colours explicitly
+# (never the palette's, whose dark-theme text is near white).
 COLORS = {
     "error": ("#fdecea", "#e57373", "#8e1b1b"),
     "warning": ("#fff8e1", "#ffb300", "#6d4c00"),
     "success": ("#e8f5e9", "#66bb6a", "#1b5e20"),
     "info": ("#e3f2fd", "#64b5f6", "#0d3c61"),
 }
+BUTTON_BACKGROUND = "#ffffff"
 _PREFIX = {"error": "Error: ", "warning": "Warning: ", "success": "", "info": ""}
-KEEP = 5  # messages remembered
-EARLIER_SHOWN = 2  # earlier messages listed when expanded
 
 
 class MessageBanner(QFrame):
-    """Shows the newest message (error, warning, success or info) until closed or replaced.
+    """Shows one message (error, warning, success or info) until it is closed or a newer one replaces it.
 
     Errors the user can fix (a wrong path, a bad setting) land here instead of in
     a modal dialog, so they are readable next to the field they are about and
-    never stop the window. A message may carry one button (e.g. Resume). Older
-    messages collapse into "n earlier" below the newest: one strip, never a pile.
+    never stop the window. A message may carry one button (e.g. Resume) and say
+    what it is `about`, so that it can be taken back when that is gone
+    (`clear(about=...)`). `shown` fires with each new message.
     """
+
+    shown = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBanner")
         self.level = ""
-        self.history: list[tuple[str, str]] = []  # (level, text), newest first
+        self.about = ""
         self._label = QLabel()
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._earlier = QLabel()
-        self._earlier.setWordWrap(True)
-        self._earlier.setObjectName("earlierMessages")
-        self._earlier.hide()
-        self.earlier_button = QToolButton()
-        self.earlier_button.setAutoRaise(True)
-        self.earlier_button.setCheckable(True)
-        self.earlier_button.toggled.connect(self._show_earlier)
         self.action_button = QPushButton()
         self.action_button.hide()
         self.action_button.clicked.connect(self._run_action)
@@ -52,16 +47,11 @@ class MessageBanner(QFrame):
         self.close_button = QToolButton()
         self.close_button.setText("✕")
         self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss these messages")
-        self.close_button.clicked.connect(self.clear)
-        text = QVBoxLayout()
-        text.setContentsMargins(0, 0, 0, 0)
-        text.addWidget(self._label)
-        text.addWidget(self._earlier)
+        self.close_button.setToolTip("Dismiss this message")
+        self.close_button.clicked.connect(lambda: self.clear())
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 4, 4, 4)
-        layout.addLayout(text, 1)
-        layout.addWidget(self.earlier_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._label, 1)
         layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
@@ -70,35 +60,30 @@ class MessageBanner(QFrame):
     def text(self) -> str:
         return self._label.text()
 
+    @property
+    def label(self) -> QLabel:
+        return self._label
+
     def show_message(self, text: str, level: str = "error",
-                     action: tuple[str, Callable[[], object]] | None = None) -> None:
-        """Show `text` on top; `action` is (button text, what it does) for one button beside it."""
+                     action: tuple[str, Callable[[], object]] | None = None, about: str = "") -> None:
+        """Show `text` instead of the message before; `action` is (button text, what it does) for one
+        button beside it."""
         background, border, color = COLORS.get(level, COLORS["info"])
-        self.level = level
+        self.level = level if level in COLORS else "info"
+        self.about = about
         self.setStyleSheet(
             f"#messageBanner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
             f"#messageBanner QLabel, #messageBanner QToolButton {{ color: {color}; }}"
-            f"#messageBanner #earlierMessages {{ color: {color}; font-size: 90%; }}"
+            f"#messageBanner QPushButton {{ color: {color}; background: {BUTTON_BACKGROUND}; "
+            f"border: 1px solid {border}; border-radius: 3px; padding: 3px 10px; }}"
+            f"#messageBanner QPushButton:hover {{ background: {background}; }}"
         )
-        shown = _PREFIX.get(level, "") + text
-        self.history = [(level, shown)] + [item for item in self.history if item[1] != shown][: KEEP - 1]
-        self._label.setText(shown)
+        self._label.setText(_PREFIX.get(self.level, "") + text)
         self._action = action[1] if action else None
         self.action_button.setText(action[0] if action else "")
         self.action_button.setVisible(action is not None)
-        self._refresh_earlier()
         self.show()
-
-    def _refresh_earlier(self) -> None:
-        earlier = self.history[1:]
-        self.earlier_button.setVisible(bool(earlier))
-        self.earlier_button.setText(f"{len(earlier)} earlier {'▴' if self.earlier_button.isChecked() else '▾'}")
-        self.earlier_button.setToolTip("Show or hide the earlier messages.")
-        self._earlier.setText("\n".join(f"• {text}" for _level, text in earlier[:EARLIER_SHOWN]))
-        self._earlier.setVisible(bool(earlier) and self.earlier_button.isChecked())
-
-    def _show_earlier(self, _checked: bool) -> None:
-        self._refresh_earlier()
+        self.shown.emit()
 
     def _run_action(self) -> None:
         action = self._action
@@ -106,11 +91,13 @@ class MessageBanner(QFrame):
         if action is not None:
             action()
 
-    def clear(self) -> None:
+    def clear(self, about: str | None = None) -> None:
+        """Take the message away (only if it is `about` that, when given)."""
+        if about is not None and about != self.about:
+            return
         self.level = ""
-        self.history = []
+        self.about = ""
         self._action = None
         self._label.clear()
         self.action_button.hide()
-        self.earlier_button.setChecked(False)
         self.hide()

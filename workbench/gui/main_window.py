@@ -30,6 +30,7 @@ from workbench.gui.dataset_view import DatasetView
 from workbench.gui.inspect.inspect_page import InspectPage
 from workbench.gui.last_session import remember_datasets, remember_label_model, reopen
 from workbench.gui.labelling import LabelPage
+from workbench.gui.messages import PageMessages
 from workbench.gui.plugins_dialog import PluginsDialog
 from workbench.gui.project_controller import PROJECT_SUFFIX, ProjectController
 from workbench.gui.protocol_panel import ProtocolPanel
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
         guard_wheel(self)  # the wheel scrolls the settings; a box changes on it only when focused
+        self.messages = PageMessages(self.tabs, self.banner, self.label_page, self.label_page.banner)
         self._make_status_bar()
         self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self._connect()
@@ -164,6 +166,7 @@ class MainWindow(QMainWindow):
         self.projects.titleChanged.connect(self._update_title)
         self.status_job.changed.connect(self.update_actions)
         self.training_page.test_score.scored.connect(lambda _run_dir: self.runs_page.refresh())
+        self.training_page.runStarted.connect(lambda _event: self.runs_page.refresh())  # its folder is there now
         self.runs_page.resumeRequested.connect(self.trainer.resume)
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
@@ -282,6 +285,18 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.label_page:
             return self.label_page.save_session()
         return self.projects.save()
+
+    def start_afresh(self) -> None:
+        """Every page as in a new window: no dataset, run, labels, evaluation or message of the project before
+        (its unsaved work was asked about first). The settings on the left stay as they are."""
+        self.data_panel.set_paths([])
+        self.training_page.reset()
+        self.label_page.reset()
+        self.runs_page.table.clearSelection()
+        self.inspect_page.reset()
+        self.messages.clear_all()
+        self.tabs.setCurrentWidget(self.dataset_view)
+        self.update_actions()
 
     def _update_title(self) -> None:
         # [*] is where Qt shows the unsaved-changes marker while the window is modified.

@@ -48,7 +48,7 @@ class ProjectController(QObject):
         if not self.window.guard.confirm("starting a new project"):
             return
         self.project, self.path = Project(), None
-        self.window.data_panel.set_paths([])
+        self.window.start_afresh()
         self.titleChanged.emit()
         self.window.statusBar().showMessage("New project: choose a dataset to begin.", 8000)
 
@@ -67,6 +67,7 @@ class ProjectController(QObject):
         except WorkbenchError as exc:
             window.banner.show_message(str(exc), "error")
             return False
+        window.start_afresh()  # nothing of the project before stays on screen
         self.project, self.path = project, str(Path(path).resolve())
         if project.runs_root:
             window.set_runs_root(project.runs_root)

@@ -154,6 +154,18 @@ class TrainingPage(QWidget):
         self.run = run
         run.worker.start()
 
+    def reset(self) -> None:
+        """Show no run (a new project): no curves, predictions, test score or run status."""
+        if self.running:
+            return  # the run in progress stays shown; the window asks to stop it first
+        self.curves.clear()
+        self.predictions.clear()
+        self.predictions.set_images(None)
+        self.last_finished = None
+        self.test_score.clear()
+        self._held_out = 0
+        self.training_panel.reset()
+
     def toggle_pause(self) -> None:
         run = self.run
         if run is None or not run.started_training:

@@ -143,6 +143,23 @@ class TrainingPanel(QWidget):
         self.log.clear()
         self.timer.start()
 
+    def reset(self) -> None:
+        """Back to before the first run (a new project): no run folder, progress, figures or log."""
+        self.timer.stop()
+        self._run_requested = False
+        self._latest = None
+        self._paused = False
+        self.finished_status = ""
+        self.run_dir.clear()
+        self.open_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.eta.setText("ETA —")
+        self.rate.setText("— episodes/s")
+        self.best.setText("Best validation: —")
+        self.log.clear()
+
     def handle(self, event) -> None:
         if isinstance(event, TrainStep):
             self._latest = event  # shown by the timer

@@ -171,6 +171,22 @@ class InspectPage(QWidget):
                 return
         self.evaluate(run_dir)
 
+    def reset(self) -> None:
+        """No run opened (a new project); an evaluation under way is cancelled and its result dropped."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job.succeeded.disconnect()  # what it finds is about the project before
+            self.job.failed.disconnect()
+        self.run_dir = None
+        self.setup = None
+        self._image_cache.clear()
+        self.title.setText("<h3>No run opened</h3>")
+        self.title.setToolTip("")
+        self.summary.clear()
+        self.hint.show()
+        self._clear_results("No run opened.")
+        self.evaluate_button.setEnabled(False)
+
     def evaluate(self, run_dir: str) -> None:
         if self.busy:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
 
@@ -13,7 +13,8 @@ from workbench.adaptation.for_run import policy_for_run
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.counted import counted
-from workbench.gui.labelling import export_actions, page_layout
+from workbench.gui.labelling import export_actions, page_layout, page_view
+from workbench.gui.labelling.accept_dialog import confirm_accept_all
 from workbench.gui.labelling.adapting import ModelJobs
 from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.commands import OperationCommand
@@ -21,14 +22,14 @@ from workbench.gui.labelling.grid_model import PATH_ROLE, SUSPECTS, GridFilterPr
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.operations import Operation
-from workbench.labelling.session import ACCEPTED, HUMAN, LabelSession
+from workbench.labelling.session import LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
-from workbench.labelling.suggestions import (accept_predictions, confident_predictions, describe_acceptance,
-                                             least_confident)
+from workbench.labelling.suggestions import accept_predictions, least_confident
 from workbench.labelling.suspects import current_suspects, relabel_as_likely
 from workbench.runs.model_loading import load_trained
 
 SESSION_FILTER = f"Labelling sessions (*{SUFFIX});;JSON files (*.json)"
+OFFER = "offered run"  # what the banner's "Use this model for labelling" message is about
 
 
 class LabelPage(QWidget):
@@ -94,7 +95,8 @@ class LabelPage(QWidget):
 
     def set_session(self, session: LabelSession, warnings: list[str] | None = None) -> None:
         """Show `session` (a new folder or a reopened file); the undo history starts afresh."""
-        self.banner.clear()
+        if self.banner.about != OFFER:  # a finished run is still worth using on the new folder
+            self.banner.clear()
         self.undo_stack.clear()
         self.session = session
         self.last_result = None
@@ -157,15 +159,33 @@ class LabelPage(QWidget):
                 self.banner.show_message(f"The session's model run folder {run_dir} is gone; choose another run "
                                          "under Model to adapt.", "warning")
 
+    def reset(self) -> None:
+        """No folder, model or message: the page of a new project (the window asked about unsaved labels first)."""
+        self.keeper.timer.stop()
+        self.undo_stack.clear()
+        self.session, self.session_path, self.last_result = None, None, None
+        self.has_model, self.model_run_dir, self.model_description, self.offered_run = False, None, "", None
+        self.model.set_session(None)
+        self.class_list.set_classes([], {})
+        page_layout.fill_class_buttons(self, [])
+        page_layout.fill_class_filter(self, [])
+        self.stack.setCurrentWidget(self.hint)
+        self.progress.hide()
+        self.adapt_status.setText("")
+        self.banner.clear()
+        self.modelChosen.emit("")
+        self._update_summary()
+        self.update_state()
+
     def start_dir(self) -> str:
         return str(Path(self.session.folder).parent) if self.session else str(Path.cwd())
 
     # --- model ---------------------------------------------------------------
     def offer_run(self, run_dir: str) -> None:
-        """A run just finished training: offer to use it here (a strip with one button)."""
-        self.offered_run = str(run_dir)
-        self.offer_label.setText(f"Training finished: {Path(run_dir).name}.")
-        self.offer.show()
+        """A run just finished training: offer to use it here (the page's message, with one button)."""
+        self.offered_run = run_dir = str(run_dir)
+        self.banner.show_message(f"Training finished: {Path(run_dir).name}.", "info",
+                                 ("Use this model for labelling", lambda: self.load_run(run_dir)), about=OFFER)
 
     def load_run(self, run_dir: str | None = None) -> bool:
         """Load the best weights of a trained run folder and use that model; False (and a banner) if it cannot."""
@@ -202,7 +222,7 @@ class LabelPage(QWidget):
         self.model_run_dir = run_dir
         self.model_description = adapter.description
         if run_dir and self.offered_run == run_dir:
-            self.offer.hide()
+            self.banner.clear(about=OFFER)
         self.modelChosen.emit(run_dir or "")
         if self.session is not None:
             self.session.model_run_dir = run_dir
@@ -388,23 +408,7 @@ class LabelPage(QWidget):
         return paths
 
     def select_paths(self, paths: list[str]) -> None:
-        selection = QItemSelection()
-        first = None
-        for path in paths:
-            row = self.model.row_of.get(path)
-            if row is None:
-                continue
-            index = self.proxy.mapFromSource(self.model.index(row))
-            if index.isValid():
-                selection.select(index, index)
-                first = first or index
-        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
-        self.grid.selectionModel().select(selection, flags)
-        if first is not None:
-            self.grid.setCurrentIndex(first)
-            self.grid.selectionModel().select(selection, flags)
-            self.grid.scrollTo(first)
-        self.grid.setFocus()
+        page_view.select_paths(self, paths)
 
     def accept_selected(self) -> None:
         paths = self.grid.selected_paths()
@@ -414,7 +418,10 @@ class LabelPage(QWidget):
         self._try(lambda: accept_predictions(self.session, 0.0, paths))
 
     def accept_all(self) -> None:
-        self._try(lambda: accept_predictions(self.session, self.threshold.value() / 100.0))
+        """Every prediction at or above the threshold becomes a label, once the person agrees."""
+        threshold = self.threshold.value() / 100.0
+        if self.session is None or confirm_accept_all(self, self.session, threshold):
+            self._try(lambda: accept_predictions(self.session, threshold))
 
     # --- labels that look wrong (the audit of each adapt: labelling/suspects.py) ---
     def suspects(self) -> dict:
@@ -469,71 +476,11 @@ class LabelPage(QWidget):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        session = self.session
-        if session is None:
-            self.summary.setText("")
-            return
-        human = sum(1 for label in session.labels.values() if label.source == HUMAN)
-        accepted = sum(1 for label in session.labels.values() if label.source == ACCEPTED)
-        predicted = sum(1 for p in session.predictions if p not in session.labels)
-        suspects = len(self.suspects())
-        doubts = f" · ⚠ {suspects:,} label{'s look' if suspects != 1 else ' looks'} wrong" if suspects else ""
-        self.summary.setText(f"{session.folder}: {counted(len(session.images), 'image')} · {human:,} labelled by hand · "
-                             f"{accepted:,} accepted predictions · {predicted:,} predicted · "
-                             f"showing {self.proxy.rowCount():,}{doubts}")
+        page_view.show_summary(self)
 
     def update_state(self) -> None:
-        has_session = self.session is not None
-        selected = bool(self.grid.selectionModel().selectedIndexes()) if has_session else False
-        has_predictions = has_session and bool(self.session.predictions)
-        self.model_label.setText(self.model_description or
-                                 "No model yet. Choose a trained run folder, or train one on the Training tab.")
-        for action in (self.save_session_action, self.export_csv_action):
-            action.setEnabled(has_session)
-        self.folders_button.setEnabled(has_session)
-        self.add_class_button.setEnabled(has_session)
-        has_classes = has_session and bool(self.session.classes)
-        self.rename_class_button.setEnabled(has_classes)
-        self.remove_class_button.setEnabled(has_classes)
-        self.adapt_button.setEnabled(has_session and self.has_model)
-        self.adapt_action.setEnabled(has_session and self.has_model)
-        self.suggest_button.setEnabled(has_predictions)
-        self.accept_all_button.setEnabled(has_predictions)
-        # What Accept all would do, before it is done (confidences are calibrated, so the expected count means it).
-        threshold = self.threshold.value() / 100.0
-        count = len(confident_predictions(self.session, threshold)) if has_predictions else 0
-        self.accept_all_button.setText(f"Accept {count:,} at ≥ {threshold:.0%}" if has_predictions
-                                       else "Accept all ≥ threshold")
-        self.accept_all_button.setToolTip(
-            describe_acceptance(self.session, threshold) + " Undoable."
-            if has_predictions else "Take every prediction at or above the threshold as a label (undoable).")
-        self.accept_selected_button.setEnabled(has_predictions and selected)
-        self._update_audit()
-
-    def _update_audit(self) -> None:
-        """The audit box: how many labels look wrong, and what Relabel would do to the selection."""
-        suspects = self.suspects()
-        self.audit_box.setVisible(bool(suspects))
-        if not suspects:
-            return
-        count = len(suspects)
-        self.audit_label.setText(f"⚠ {count} label{'s look' if count != 1 else ' looks'} wrong: adapted without "
-                                 f"{'them' if count != 1 else 'it'}, the model puts {'them' if count != 1 else 'it'} "
-                                 "in another class. Review, then relabel or keep.")
-        chosen = [suspects[p] for p in self.grid.selected_paths() if p in suspects]
-        likely = {s.likely for s in chosen}
-        self.relabel_button.setEnabled(bool(chosen))
-        if len(likely) == 1:
-            name = next(iter(likely))
-            key = self.session.classes.index(name) + 1
-            self.relabel_button.setText(f"Relabel as {name}")
-            self.relabel_button.setToolTip(f"Label the selected image{'s' if len(chosen) != 1 else ''} '{name}', the "
-                                           "class it looks like" + (f" (or press {key})" if key <= 9 else "")
-                                           + ". Undoable.")
-        else:
-            self.relabel_button.setText(f"Relabel {len(chosen)} as likely classes" if chosen else "Relabel as likely class")
-            self.relabel_button.setToolTip("Label each selected image that looks wrong as the class it looks like "
-                                           "(select one marked ⚠ first). Undoable.")
+        """Enable what can be done now, and say what Accept all and Relabel would do (page_view.py)."""
+        page_view.show_state(self)
 
     def _status(self, text: str) -> None:
         self.adapt_status.setText(text)

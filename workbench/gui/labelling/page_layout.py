@@ -85,17 +85,6 @@ def make_actions(page) -> None:
 
 def build(page) -> None:
     page.banner = MessageBanner()
-    page.offer = QFrame()
-    page.offer.setObjectName("labelOffer")
-    page.offer.setStyleSheet("#labelOffer { background: #e3f2fd; border: 1px solid #64b5f6; border-radius: 4px; }")
-    page.offer_label = ElidedLabel()
-    page.offer_button = QPushButton("Use this model for labelling")
-    page.offer_button.clicked.connect(lambda: page.offered_run and page.load_run(page.offered_run))
-    offer_layout = QHBoxLayout(page.offer)
-    offer_layout.setContentsMargins(10, 4, 6, 4)
-    offer_layout.addWidget(page.offer_label, 1)
-    offer_layout.addWidget(page.offer_button)
-    page.offer.hide()
 
     toolbar = QToolBar()
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -121,7 +110,6 @@ def build(page) -> None:
     layout = QVBoxLayout(page)
     layout.setContentsMargins(6, 6, 6, 6)
     layout.addWidget(page.banner)
-    layout.addWidget(page.offer)
     layout.addWidget(toolbar)
     split = QSplitter(Qt.Orientation.Horizontal)
     split.addWidget(_build_side(page))

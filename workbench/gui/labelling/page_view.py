@@ -1,0 +1,103 @@
+"""What the Label page shows about its state: which buttons work now, what Accept all would do, the
+line under the grid, the box of labels that look wrong, and the selection. Its behaviour is in page.py."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+from workbench.gui.counted import counted
+from workbench.labelling.session import ACCEPTED, HUMAN
+from workbench.labelling.suggestions import confident_predictions, describe_acceptance
+
+
+def show_summary(page) -> None:
+    """The line under the grid: the folder and how many images are labelled, accepted, predicted, shown."""
+    session = page.session
+    if session is None:
+        page.summary.setText("")
+        return
+    human = sum(1 for label in session.labels.values() if label.source == HUMAN)
+    accepted = sum(1 for label in session.labels.values() if label.source == ACCEPTED)
+    predicted = sum(1 for p in session.predictions if p not in session.labels)
+    suspects = len(page.suspects())
+    doubts = f" · ⚠ {suspects:,} label{'s look' if suspects != 1 else ' looks'} wrong" if suspects else ""
+    page.summary.setText(f"{session.folder}: {counted(len(session.images), 'image')} · {human:,} labelled by hand · "
+                         f"{accepted:,} accepted predictions · {predicted:,} predicted · "
+                         f"showing {page.proxy.rowCount():,}{doubts}")
+
+
+def show_state(page) -> None:
+    """Enable what can be done now; say what Accept all would do before it is done."""
+    has_session = page.session is not None
+    selected = bool(page.grid.selectionModel().selectedIndexes()) if has_session else False
+    has_predictions = has_session and bool(page.session.predictions)
+    page.model_label.setText(page.model_description or
+                             "No model yet. Choose a trained run folder, or train one on the Training tab.")
+    for action in (page.save_session_action, page.export_csv_action):
+        action.setEnabled(has_session)
+    page.folders_button.setEnabled(has_session)
+    page.add_class_button.setEnabled(has_session)
+    has_classes = has_session and bool(page.session.classes)
+    page.rename_class_button.setEnabled(has_classes)
+    page.remove_class_button.setEnabled(has_classes)
+    page.adapt_button.setEnabled(has_session and page.has_model)
+    page.adapt_action.setEnabled(has_session and page.has_model)
+    page.suggest_button.setEnabled(has_predictions)
+    page.accept_all_button.setEnabled(has_predictions)
+    # What Accept all would do, before it is done (confidences are calibrated, so the expected count means it).
+    threshold = page.threshold.value() / 100.0
+    count = len(confident_predictions(page.session, threshold)) if has_predictions else 0
+    page.accept_all_button.setText(f"Accept {count:,} at ≥ {threshold:.0%}" if has_predictions
+                                   else "Accept all ≥ threshold")
+    page.accept_all_button.setToolTip(
+        describe_acceptance(page.session, threshold) + " Undoable."
+        if has_predictions else "Take every prediction at or above the threshold as a label (undoable).")
+    page.accept_selected_button.setEnabled(has_predictions and selected)
+    show_audit(page)
+
+
+def show_audit(page) -> None:
+    """The audit box: how many labels look wrong, and what Relabel would do to the selection."""
+    suspects = page.suspects()
+    page.audit_box.setVisible(bool(suspects))
+    if not suspects:
+        return
+    count = len(suspects)
+    page.audit_label.setText(f"⚠ {count} label{'s look' if count != 1 else ' looks'} wrong: adapted without "
+                             f"{'them' if count != 1 else 'it'}, the model puts {'them' if count != 1 else 'it'} "
+                             "in another class. Review, then relabel or keep.")
+    chosen = [suspects[p] for p in page.grid.selected_paths() if p in suspects]
+    likely = {s.likely for s in chosen}
+    page.relabel_button.setEnabled(bool(chosen))
+    if len(likely) == 1:
+        name = next(iter(likely))
+        key = page.session.classes.index(name) + 1
+        page.relabel_button.setText(f"Relabel as {name}")
+        page.relabel_button.setToolTip(f"Label the selected image{'s' if len(chosen) != 1 else ''} '{name}', the "
+                                       "class it looks like" + (f" (or press {key})" if key <= 9 else "")
+                                       + ". Undoable.")
+    else:
+        page.relabel_button.setText(f"Relabel {len(chosen)} as likely classes" if chosen else "Relabel as likely class")
+        page.relabel_button.setToolTip("Label each selected image that looks wrong as the class it looks like "
+                                       "(select one marked ⚠ first). Undoable.")
+
+
+def select_paths(page, paths: list[str]) -> None:
+    """Select `paths` in the grid, scroll to the first and give the grid the keyboard."""
+    selection = QItemSelection()
+    first = None
+    for path in paths:
+        row = page.model.row_of.get(path)
+        if row is None:
+            continue
+        index = page.proxy.mapFromSource(page.model.index(row))
+        if index.isValid():
+            selection.select(index, index)
+            first = first or index
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+    page.grid.selectionModel().select(selection, flags)
+    if first is not None:
+        page.grid.setCurrentIndex(first)
+        page.grid.selectionModel().select(selection, flags)
+        page.grid.scrollTo(first)
+    page.grid.setFocus()
