@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-"$PYTHON" -c "import torch, torchvision, numpy, PIL" || { echo "error: needs torch, torchvision, numpy and pillow" >&2; exit 2; }
+# One interpreter checks the packages and names the device: each start imports torch again (seconds).
+"$PYTHON" -c "import torch, torchvision, numpy, PIL; print('torch', torch.__version__, '| CUDA:', torch.cuda.is_available() and torch.cuda.get_device_name(0))" \
+    || { echo "error: needs torch, torchvision, numpy and pillow" >&2; exit 2; }
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" WORKBENCH_NO_PLUGINS=1
 export WORKBENCH_CONFIG_DIR="${WORKBENCH_CONFIG_DIR:-$(mktemp -d)}" WORKBENCH_CACHE_DIR="${WORKBENCH_CACHE_DIR:-$(mktemp -d)}"
-"$PYTHON" -c "import torch; print('torch', torch.__version__, '| CUDA:', torch.cuda.is_available() and torch.cuda.get_device_name(0))"
 exec timeout 600 "$PYTHON" benchmarks/gpu_check.py "$@"
