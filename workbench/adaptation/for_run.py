@@ -19,13 +19,13 @@ def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed:
     """How `run_dir`'s model adapts: `mode`, with the calibration fitted at the end of its training;
     `refine`: whether the images to be predicted refine the prototypes (adaptation/refine.py).
 
-    In `auto`, the pretrained network is a candidate for colour images only: on drawings and
-    characters it was measured slower by two orders of magnitude and less accurate than a model
-    meta-trained on them (docs/benchmarks.md); `--mode pretrained` uses it on anything.
+    In `auto`, the pretrained network is a candidate whatever the run was trained on (grayscale images
+    are repeated to three channels): a person's images are often of a domain the run never saw, where
+    ImageNet features beat the run's model (docs/benchmarks.md). Its features are cached on disk by
+    image (adaptation/feature_cache.py), so a folder pays for them once.
     """
     folder = RunFolder(run_dir)
-    photos = folder.read_config(check_algorithm=False).channels == 3
-    wants_pretrained = mode == "pretrained" or (mode == "auto" and photos)
+    wants_pretrained = mode in ("pretrained", "auto")
     calibration = folder.read_calibration()
     return AdaptPolicy(algorithm, mode, calibration["temperatures"], pretrained_space() if wants_pretrained else None, seed,
                        fine_tune, powers=calibration["powers"], refine=refine)

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import torch
 
+from workbench.adaptation.feature_cache import cache_for_space
 from workbench.adaptation.spaces import CosinePrototypes
 from workbench.errors import ConfigError
 from workbench.models.pretrained import DEFAULT_INPUT_SIZE, pretrained_feature_extractor
@@ -28,4 +29,5 @@ def load_pretrained_space(input_size: int = DEFAULT_INPUT_SIZE) -> CosinePrototy
         with torch.no_grad():
             return extractor(images.float().cpu())
 
-    return CosinePrototypes("pretrained", TITLE, encode, extractor, IMAGES_PER_PASS)
+    return CosinePrototypes("pretrained", TITLE, encode, extractor, IMAGES_PER_PASS,
+                            cache=cache_for_space(f"lite0-{input_size}px"))

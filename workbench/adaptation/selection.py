@@ -26,7 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workbench.adaptation.agreement import MIN_IMAGES, MIN_SPACES
 from workbench.adaptation.calibration import fit_temperature, power_logits
+from workbench.adaptation.familiarity import UNFAMILIAR, unfamiliarity
+from workbench.adaptation.evidence import (
+    UnlabelledEvidence, calibration_of, capped_scale, fitted_probabilities, space_probabilities, weigh,
+)
 from workbench.adaptation.refine import MIN_UNLABELLED, REFINED, refined_prototypes
 from workbench.adaptation.spaces import (
     FINE_TUNE_AUGMENTATION, FeatureSpace, FineTuned, FittedSpace, LogitsFn, ModelAdapt, ModelFeatures, RawPixels,
@@ -43,6 +48,11 @@ MODE_HELP = ("auto: choose per support set by cross-validation on the labelled i
 PSEUDO_COPIES = 3  # distorted copies per labelled image when a class has one image only
 FITTED_FOLDS = 3  # refits of a fitted space in leave-one-out (one image of each class held out per fold)
 PRIOR_WEIGHT = 20.0  # pseudo-samples of the run's own temperature in each fit
+AGREEMENT_WEIGHT = 25.0  # held-out labelled predictions the unlabelled images' agreement counts as
+# Raw pixels lost to the pretrained features on every domain measured, often by little, so per-episode noise
+# in the evidence chose them half the time at one shot (docs/benchmarks.md): they win only by this much.
+PIXELS_HANDICAP = 0.15
+CAP_MARGIN = 0.02  # mean confidence may exceed the agreement's accuracy estimate by this much
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class SpaceScore:
     temperature: float
     held_out: int
     power: float = 1.0
+    estimate: float | None = None  # accuracy on the unlabelled images, from how the spaces agree (evidence.py)
+    cross_validated: float | None = None  # accuracy on held-out labelled images (or copies), when tested so
 
 
 @dataclass
@@ -175,29 +187,47 @@ class AdaptPolicy:
         return candidates
 
     def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int,
-              encoded: dict[str, torch.Tensor] | None = None) -> Adapted:
-        """Choose (in `auto`), fit and calibrate. `encoded`: support features already computed, by space name."""
+              encoded: dict[str, torch.Tensor] | None = None, unlabelled_x: torch.Tensor | None = None,
+              unlabelled_encoded: dict[str, torch.Tensor] | None = None) -> Adapted:
+        """Choose (in `auto`), fit and calibrate. `encoded`: support features already computed, by space name;
+        `unlabelled_x`: images waiting for a label (a sample is enough), whose features by space name may be
+        in `unlabelled_encoded`: in `auto` they weigh the spaces (adaptation/evidence.py)."""
         support_x, support_y = support_x.cpu(), support_y.cpu().long()
-        encoded = encoded or {}
+        encoded = dict(encoded or {})
         counts = torch.bincount(support_y, minlength=ways)
         one_shot = int(counts.min()) < 2
-        held_x, held_y = (_distorted_copies(support_x, support_y, self.seed) if one_shot else (None, None))
-        scores, fitted, left_out = [], {}, {}
-        for space in self.spaces(one_shot):
+        candidates = self.spaces(one_shot)
+        for space in candidates:
+            if isinstance(space, FeatureSpace) and space.name not in encoded:
+                encoded[space.name] = space.encode(support_x)
+        evidence = self._evidence(candidates, encoded, support_x, support_y, ways, unlabelled_x, unlabelled_encoded)
+        distance = (unfamiliarity(self.algorithm, support_x if unlabelled_x is None else torch.cat([support_x, unlabelled_x]))
+                    if self.mode == "auto" and len(candidates) > 1 else None)
+        # On images unlike the run's own, its model reads them as its training domain: it may witness, not win.
+        eligible = [s.name for s in candidates if not (s.name == "model" and distance is not None and distance > UNFAMILIAR)]
+        by_agreement = one_shot and evidence is not None
+        held_x, held_y = (_distorted_copies(support_x, support_y, self.seed) if one_shot and not by_agreement
+                          else (None, None))
+        scores, left_out = [], {}
+        for space in candidates:
+            if by_agreement:
+                scores.append(self._prior_score(space, evidence))
+                continue
             if isinstance(space, FeatureSpace):
-                features = encoded[space.name] if space.name in encoded else space.encode(support_x)
-                held_logits, labels = _feature_cv(space, features, support_y, ways, held_x, held_y)
-                fitted[space.name] = (space, features)
+                held_logits, labels = _feature_cv(space, encoded[space.name], support_y, ways, held_x, held_y)
                 if not one_shot:
                     left_out[space.name] = held_logits
             else:
                 held_logits, labels = _fitted_cv(space, support_x, support_y, ways, held_x, held_y)
-            scores.append(self._score(space, held_logits, labels, one_shot))
-        best = max(scores, key=lambda s: (round(s.accuracy, 6), s.name == "model", -s.nll))
-        chosen = next(s for s in self.spaces(one_shot) if s.name == best.name)
+            scores.append(self._score(space, held_logits, labels, one_shot, evidence))
+        handicap = PIXELS_HANDICAP if any(s.name == "pretrained" for s in candidates) else 0.0
+        best = max((s for s in scores if s.name in eligible),
+                   key=lambda s: (round(s.accuracy - (handicap if s.name == "pixels" else 0.0), 6), s.name == "model",
+                                  -s.nll))
+        chosen = next(s for s in candidates if s.name == best.name)
         features_logits_fn, space, prototypes = None, None, None
         if isinstance(chosen, FeatureSpace):
-            space, features = fitted[best.name]
+            space, features = chosen, encoded[best.name]
             features_logits_fn = lambda query: space.logits(query, features, support_y, ways)  # noqa: E731
             logits_fn = lambda query_x: features_logits_fn(space.encode(query_x))  # noqa: E731
             module = space.module(features, support_y, ways)
@@ -209,14 +239,42 @@ class AdaptPolicy:
         refined = best.name + REFINED
         refined_calibration = ((self.temperatures[refined], self.powers.get(refined, 1.0))
                                if refined in self.temperatures else None)
-        return Adapted(logits_fn, best.name, chosen.title, best.temperature, _reason(best, scores, one_shot), tuple(scores),
-                       features_logits_fn, left_out.get(best.name), module, best.power, space, prototypes, counts,
-                       refined_calibration=refined_calibration)
+        adapted = Adapted(logits_fn, best.name, chosen.title, best.temperature,
+                          _reason(best, scores, one_shot, evidence) + _domain_words(distance), tuple(scores),
+                          features_logits_fn,
+                          left_out.get(best.name), module, best.power, space, prototypes, counts,
+                          refined_calibration=refined_calibration)
+        return _capped(adapted, evidence) if evidence is not None else adapted
+
+    def _evidence(self, candidates, encoded, support_x, support_y, ways, unlabelled_x, unlabelled_encoded):
+        """What the unlabelled images say about each candidate (`auto` only); None when they cannot say."""
+        unlabelled_encoded = unlabelled_encoded or {}
+        if self.mode != "auto" or (unlabelled_x is None and not unlabelled_encoded):
+            return None
+        readable = [s for s in candidates if isinstance(s, FeatureSpace) or s.name == "model"]
+        images = len(unlabelled_x) if unlabelled_x is not None else len(next(iter(unlabelled_encoded.values())))
+        if len(readable) < MIN_SPACES or images < MIN_IMAGES:
+            return None
+        probabilities = {}
+        for space in readable:
+            if isinstance(space, FeatureSpace):
+                rows = unlabelled_encoded.get(space.name)
+                if rows is None:
+                    if unlabelled_x is None:
+                        return None
+                    rows = space.encode(unlabelled_x)
+                probabilities[space.name] = space_probabilities(space, encoded[space.name], support_y, ways, rows,
+                                                                self.temperatures, self.powers)
+            elif unlabelled_x is not None:
+                probabilities[space.name] = fitted_probabilities(space, support_x, support_y, ways, unlabelled_x,
+                                                                 self.temperatures, self.powers)
+        evidence = weigh(probabilities, ways)
+        return evidence if evidence.estimates is not None else None
 
     def adapt_and_predict(self, support_x: torch.Tensor, support_y: torch.Tensor, ways: int,
                           query_x: torch.Tensor) -> tuple[Adapted, torch.Tensor]:
         """Adapt, refined with the queries where `refines`, and the queries' calibrated probabilities (on the CPU)."""
-        adapted = self.adapt(support_x, support_y, ways)
+        adapted = self.adapt(support_x, support_y, ways, unlabelled_x=query_x.cpu() if len(query_x) else None)
         with torch.no_grad():
             if self.refines(adapted) and len(query_x):
                 features = adapted.encode(query_x.cpu())
@@ -233,7 +291,8 @@ class AdaptPolicy:
         """The feature spaces this policy may use, for callers that cache features per image."""
         return [s for s in self.spaces(one_shot=True) if isinstance(s, FeatureSpace)]
 
-    def _score(self, space, held_logits: torch.Tensor, labels: torch.Tensor, one_shot: bool) -> SpaceScore:
+    def _score(self, space, held_logits: torch.Tensor, labels: torch.Tensor, one_shot: bool,
+               evidence: UnlabelledEvidence | None = None) -> SpaceScore:
         prior = self.temperatures.get(space.name)
         power = self.powers.get(space.name, 1.0)
         shaped = power_logits(held_logits.float(), power)
@@ -245,7 +304,34 @@ class AdaptPolicy:
             temperature = fit_temperature(shaped, labels, prior, PRIOR_WEIGHT if prior else 0.0)
         accuracy = (held_logits.argmax(1) == labels).float().mean().item()
         nll = F.cross_entropy(shaped / temperature, labels).item()
-        return SpaceScore(space.name, space.title, accuracy, nll, temperature, len(labels), power)
+        estimate = evidence.estimates.get(space.name) if evidence is not None else None
+        # Held-out labels and the unlabelled images' agreement, each weighed by how many predictions it rests on.
+        ranked = accuracy if estimate is None else (
+            (len(labels) * accuracy + AGREEMENT_WEIGHT * estimate) / (len(labels) + AGREEMENT_WEIGHT))
+        return SpaceScore(space.name, space.title, ranked, nll, temperature, len(labels), power, estimate, accuracy)
+
+    def _prior_score(self, space, evidence: UnlabelledEvidence) -> SpaceScore:
+        """A space scored on the unlabelled images alone, calibrated as measured beforehand (one shot)."""
+        temperature, power = calibration_of(space.name, self.temperatures, self.powers)
+        estimate = evidence.estimates[space.name] if space.name in evidence.estimates else 0.0
+        return SpaceScore(space.name, space.title, estimate, 0.0, temperature, evidence.images, power, estimate)
+
+
+def _capped(adapted: Adapted, evidence: UnlabelledEvidence) -> Adapted:
+    """`adapted` with its temperatures raised so that its mean confidence on the unlabelled images is no
+    higher than the accuracy their agreement supports (confidence never exceeds the evidence)."""
+    ceiling = evidence.estimates.get(adapted.space)
+    probabilities = evidence.probabilities.get(adapted.space)
+    if ceiling is None or probabilities is None:
+        return adapted
+    log_p = probabilities.clamp_min(1e-12).log()
+    factor = capped_scale(lambda k: (log_p / k).softmax(1), ceiling + CAP_MARGIN)
+    if factor == 1.0:
+        return adapted
+    refined = adapted.refined_calibration
+    return replace(adapted, temperature=adapted.temperature * factor,
+                   refined_calibration=None if refined is None else (refined[0] * factor, refined[1]),
+                   reason=f"{adapted.reason}; confidence lowered to the {ceiling:.0%} the unlabelled images support")
 
 
 def _distorted_copies(support_x, support_y, seed):
@@ -281,13 +367,34 @@ def _fitted_cv(space: FittedSpace, support_x, support_y, ways, held_x, held_y):
     return torch.cat(logits), torch.cat(labels)
 
 
-def _reason(best: SpaceScore, scores: list[SpaceScore], one_shot: bool) -> str:
+def _reason(best: SpaceScore, scores: list[SpaceScore], one_shot: bool,
+            evidence: UnlabelledEvidence | None = None) -> str:
+    if evidence is not None and one_shot:
+        others = ", ".join(f"{s.title} {s.accuracy:.0%}" for s in scores if s is not best)
+        return (f"{best.title}: about {best.accuracy:.0%} right on the {evidence.images} unlabelled images, judged by "
+                f"how often the feature spaces agree on them, against {others}; {_calibration_words(best)}")
     how = "distorted copies of the labelled images" if one_shot else "leave-one-out on the labelled images"
     if len(scores) == 1:
         return f"{best.title}; confidence calibrated on {how} ({_calibration_words(best)})"
-    others = ", ".join(f"{s.title} {s.accuracy:.0%}" for s in scores if s is not best)
-    return (f"{best.title}: {best.accuracy:.0%} right in {how} ({best.held_out} predictions), "
+
+    def words(score: SpaceScore) -> str:
+        if score.estimate is None:
+            return f"{score.accuracy:.0%}"
+        return f"{score.cross_validated:.0%} held out, about {score.estimate:.0%} by agreement"
+
+    others = ", ".join(f"{s.title} {words(s)}" for s in scores if s is not best)
+    agreement = ("" if best.estimate is None else
+                 f" and about {best.estimate:.0%} on {evidence.images} unlabelled images by how the spaces agree")
+    right = best.accuracy if best.cross_validated is None else best.cross_validated
+    return (f"{best.title}: {right:.0%} right in {how} ({best.held_out} predictions){agreement}, "
             f"against {others}; {_calibration_words(best)}")
+
+
+def _domain_words(distance: float | None) -> str:
+    if distance is None or distance <= UNFAMILIAR:
+        return ""
+    return (f"; the images are unlike the run's training images (batch-norm divergence {distance:.2g} > {UNFAMILIAR:g}), "
+            "so its model only helped judge the others")
 
 
 def _calibration_words(score: SpaceScore) -> str:

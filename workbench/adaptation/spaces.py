@@ -119,14 +119,19 @@ class CosinePrototypes(FeatureSpace):
     """Cosine similarity to class means of a fixed network's L2-normalised features."""
 
     def __init__(self, name: str, title: str, encoder: Callable[[torch.Tensor], torch.Tensor],
-                 network: nn.Module | None = None, images_per_pass: int | None = None) -> None:
+                 network: nn.Module | None = None, images_per_pass: int | None = None, cache=None) -> None:
         """`encoder(images)` gives the features; `network`, when given, is the module it runs (for export);
-        `images_per_pass` when the network's own input size, not the images', decides what a fast pass is."""
+        `images_per_pass` when the network's own input size, not the images', decides what a fast pass is;
+        `cache`, a FeatureCache (adaptation/feature_cache.py), when the network is slow enough to remember."""
         self.name, self.title, self.encoder, self.network = name, title, encoder, network
-        self.images_per_pass = images_per_pass
+        self.images_per_pass, self.cache = images_per_pass, cache
 
     def encode(self, images):
-        return F.normalize(_in_chunks(self.encoder, images, size=self.images_per_pass), dim=1)
+        def chunked(rows: torch.Tensor) -> torch.Tensor:
+            return _in_chunks(self.encoder, rows, size=self.images_per_pass)
+
+        features = chunked(images) if self.cache is None else self.cache.encode(chunked, images)
+        return F.normalize(features, dim=1)
 
     has_prototypes = True
 

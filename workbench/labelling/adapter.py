@@ -41,6 +41,7 @@ class AdaptResult:
     suspects: dict[str, Suspect] = field(default_factory=dict)
 
 
+EVIDENCE_IMAGES = 300  # unlabelled images that weigh the adapt spaces; more say little more and cost more
 PREDICT_CHUNK = 512  # unlabelled images per forward pass when the chosen space is not a cached one
 
 
@@ -122,7 +123,13 @@ class Adapter:
         if self.uses_feature_cache:
             self.embed_all()
             encoded = {name: features[support_rows] for name, features in self.features.items()}
-        adapted = self.policy.adapt(self.images[support_rows], support_y, len(used), encoded)
+        # A sample of the images waiting for a label weighs the adapt spaces (adaptation/evidence.py).
+        sample = query_rows[::max(1, -(-len(query_rows) // EVIDENCE_IMAGES))]
+        sample_encoded = ({name: features[sample] for name, features in self.features.items()}
+                          if self.features is not None and sample else None)
+        adapted = self.policy.adapt(self.images[support_rows], support_y, len(used), encoded,
+                                    unlabelled_x=self.images[sample] if sample else None,
+                                    unlabelled_encoded=sample_encoded)
         cached = adapted.uses_features and self.features is not None and adapted.space in self.features
         unlabelled = None
         if query and self.policy.refines(adapted):  # the images waiting for a label refine the prototypes

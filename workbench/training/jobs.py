@@ -232,6 +232,18 @@ def adapt_folders(run_dir: str, support: str, query: str, device: str = "auto",
     return predict_folders(policy_for_run(run_dir, algorithm, mode, refine=refine), config, support, query, report)
 
 
+EVIDENCE_IMAGES = 300  # query images, spread over the folder, that weigh the adapt spaces (adaptation/evidence.py)
+
+
+def evidence_sample(files: list[Path], config: RunConfig) -> torch.Tensor | None:
+    """Up to EVIDENCE_IMAGES of the query files, evenly spread (a sorted folder of subfolders is sorted by
+    class), as the model sees them; None when none decodes. Unreadable ones are reported by the full pass."""
+    step = max(1, -(-len(files) // EVIDENCE_IMAGES))
+    parts = [x for kept, x, _ in decoded_chunks(files[::step], config.image_size, config.channels, config.invert)
+             if kept]
+    return torch.cat(parts) if parts else None
+
+
 def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query: str,
                     report: Callable[[str], None] | None = None) -> FolderAnswer:
     """adapt_and_predict with the model already loaded (a batch of folders loads it once), and the
@@ -240,7 +252,7 @@ def predict_folders(policy: AdaptPolicy, config: RunConfig, support: str, query:
     names, paths, support_x, support_y, problems = read_support_files(support, config.image_size, config.channels,
                                                                      config.invert)
     files, query_problems = query_paths(query)
-    predictor = policy.adapt(support_x, support_y, len(names))
+    predictor = policy.adapt(support_x, support_y, len(names), unlabelled_x=evidence_sample(files, config))
     suspects = audit_support(policy, predictor, names, paths, support_x, support_y)
     chunks = decoded_chunks(files, config.image_size, config.channels, config.invert)
     if policy.refines(predictor):
