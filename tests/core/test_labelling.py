@@ -207,3 +207,26 @@ def test_accepting_says_how_many_accepted_labels_are_expected_wrong(unlabelled):
     assert describe_acceptance(session, 0.9) == ("Accept 2 predictions at 90% or more; "
                                                  "about 0.1 of them are expected to be wrong.")
     assert "No unlabelled image" in describe_acceptance(session, 0.99)
+
+
+def test_accept_all_never_takes_a_set_expected_less_than_ninety_percent_right(unlabelled):
+    from workbench.labelling.suggestions import acceptable_predictions, describe_acceptance, expected_wrong
+
+    session = make_session(unlabelled)
+    session.predictions = {"c0_1.png": Prediction("round", 0.99), "c1_1.png": Prediction("square", 0.97),
+                           "c2_1.png": Prediction("square", 0.80), "c0_2.png": Prediction("round", 0.60)}
+    # At 50% all four are confident, but together expected 84% right: the least sure is left out.
+    taken = acceptable_predictions(session, 0.5)
+    assert sorted(taken) == ["c0_1.png", "c1_1.png", "c2_1.png"]
+    assert 1 - expected_wrong(session, taken) / len(taken) >= 0.9
+    words = describe_acceptance(session, 0.5)
+    assert words.startswith("Accept 3 predictions at 50% or more") and "1 less confident prediction is left" in words
+    accept_predictions(session, 0.5).apply(session)
+    assert "c0_2.png" not in session.labels and session.labels["c2_1.png"].source == ACCEPTED
+    # Accept selected is the person's own choice: it takes what they selected, however unsure.
+    accept_predictions(session, 0.0, ["c0_2.png"], floor=0.0).apply(session)
+    assert session.labels["c0_2.png"].name == "round"
+    # Nothing sure enough: a clear message, not an empty step.
+    session.predictions["c1_2.png"] = Prediction("square", 0.7)
+    with pytest.raises(LabellingError, match="Accept selected"):
+        accept_predictions(session, 0.5)

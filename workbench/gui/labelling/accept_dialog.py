@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from workbench.gui.counted import counted
 from workbench.labelling.session import LabelSession
-from workbench.labelling.suggestions import confident_predictions, expected_wrong
+from workbench.labelling.suggestions import acceptable_predictions, expected_wrong, held_back_words
 
 ACCEPT = QMessageBox.StandardButton.Ok
 CANCEL = QMessageBox.StandardButton.Cancel
@@ -15,14 +15,15 @@ CANCEL = QMessageBox.StandardButton.Cancel
 
 def acceptance_question(session: LabelSession, threshold: float) -> tuple[str, str] | None:
     """(question, details) about accepting every prediction at `threshold` or more; None if there is none."""
-    chosen = confident_predictions(session, threshold)
+    chosen = acceptable_predictions(session, threshold)
     if not chosen:
         return None
     wrong = expected_wrong(session, chosen)
     question = f"Label {counted(len(chosen), 'image')} with the class the model predicts?"
     details = (f"Each is predicted at {threshold:.0%} or more. From the model's calibrated confidences, about "
                f"{wrong:.1f} of these {counted(len(chosen), 'label')} are expected to be wrong. "
-               "They are marked as accepted predictions, and Undo (Ctrl+Z) takes them back.")
+               "They are marked as accepted predictions, and Undo (Ctrl+Z) takes them back."
+               + held_back_words(session, threshold))
     return question, details
 
 

@@ -415,7 +415,7 @@ class LabelPage(QWidget):
         if not paths:
             self._status("Select images with predictions first.")
             return
-        self._try(lambda: accept_predictions(self.session, 0.0, paths))
+        self._try(lambda: accept_predictions(self.session, 0.0, paths, floor=0.0))  # the person chose them
 
     def accept_all(self) -> None:
         """Every prediction at or above the threshold becomes a label, once the person agrees."""

@@ -7,7 +7,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
 from workbench.gui.counted import counted
 from workbench.labelling.session import ACCEPTED, HUMAN
-from workbench.labelling.suggestions import confident_predictions, describe_acceptance
+from workbench.labelling.suggestions import acceptable_predictions, describe_acceptance
 
 
 def show_summary(page) -> None:
@@ -46,7 +46,7 @@ def show_state(page) -> None:
     page.accept_all_button.setEnabled(has_predictions)
     # What Accept all would do, before it is done (confidences are calibrated, so the expected count means it).
     threshold = page.threshold.value() / 100.0
-    count = len(confident_predictions(page.session, threshold)) if has_predictions else 0
+    count = len(acceptable_predictions(page.session, threshold)) if has_predictions else 0
     page.accept_all_button.setText(f"Accept {count:,} at ≥ {threshold:.0%}" if has_predictions
                                    else "Accept all ≥ threshold")
     page.accept_all_button.setToolTip(
