@@ -21,9 +21,10 @@ from workbench.runs.image_size import DEFAULT_IMAGE_SIZE
 
 # Kept here, not imported from workbench.adaptation, so `--help` needs no torch.
 ADAPT_MODES = ("auto", "model", "finetune", "pretrained", "pixels")
-ADAPT_MODE_HELP = ("how to adapt: auto (default) chooses per support set by cross-validation on the labelled images "
-                   "between the run's model, its features fine-tuned (2+ images per class), a pretrained network and "
-                   "raw pixels; or force one of them")
+ADAPT_MODE_HELP = ("how to adapt: auto (default) chooses per support set between the run's model, a pretrained "
+                   "network and raw pixels, by how they predict the labelled images (2+ per class) and how they agree "
+                   "on the unlabelled ones; or force one of them (finetune: the run's features fine-tuned on the "
+                   "labelled images)")
 REFINE_HELP = ("let the images to be predicted refine each class's prototype by how likely they belong to it, "
                "with metric models and pretrained features (default on; --no-refine predicts each image from the "
                "labelled ones alone, as an exported model does)")

@@ -20,6 +20,7 @@ import torch
 
 MIN_IMAGES = 10  # fewer unlabelled images than this say too little to weigh spaces by
 MIN_SPACES = 3
+LEARNING_RATE = 0.05  # Adam step on the accuracies' logits
 TIE_PULL = 1e-4  # two spaces agreeing 60% of the time could be 100% and 60%, or 77% and 77%
 
 
@@ -44,17 +45,21 @@ def estimated_accuracies(predictions: dict[str, torch.Tensor], ways: int, steps:
     # Accuracies live in (chance, 1): a space right less often than chance is no better than chance here.
     start = torch.tensor([_closed_form(rates, names, n) for n in names]).clamp(chance + 1e-3, 1 - 1e-3)
     logit = torch.logit((start - chance) / (1 - chance)).requires_grad_(True)
-    optimiser = torch.optim.Adam([logit], lr=0.05)
-    for _ in range(steps):
+    # Adam's update by hand on this handful of numbers: a torch optimiser would import torch's compiler
+    # (seconds) into a process that only adapts.
+    moment, square = torch.zeros_like(logit), torch.zeros_like(logit)
+    for step in range(1, steps + 1):
         accuracy = chance + (1 - chance) * torch.sigmoid(logit)
         p, q = accuracy[first], accuracy[second]
         expected = p * q + (1 - p) * (1 - q) / max(ways - 1, 1)
         # A space at chance agrees with the others at chance whatever they are, leaving them one equation
         # short: a faint pull toward each other picks the even split instead of an arbitrary one.
         loss = ((expected - observed) ** 2).sum() + TIE_PULL * ((logit - logit.mean()) ** 2).sum()
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+        (gradient,) = torch.autograd.grad(loss, logit)
+        moment.mul_(0.9).add_(gradient, alpha=0.1)
+        square.mul_(0.999).addcmul_(gradient, gradient, value=0.001)
+        with torch.no_grad():
+            logit -= LEARNING_RATE * (moment / (1 - 0.9 ** step)) / ((square / (1 - 0.999 ** step)).sqrt() + 1e-8)
     final = (chance + (1 - chance) * torch.sigmoid(logit)).detach()
     return {name: float(final[i]) for i, name in enumerate(names)}
 

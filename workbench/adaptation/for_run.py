@@ -15,7 +15,7 @@ def pretrained_space():
 
 
 def policy_for_run(run_dir: str, algorithm: Algorithm, mode: str = "auto", seed: int = 0,
-                   fine_tune: bool = True, refine: bool = True) -> AdaptPolicy:
+                   fine_tune: bool = False, refine: bool = True) -> AdaptPolicy:
     """How `run_dir`'s model adapts: `mode`, with the calibration fitted at the end of its training;
     `refine`: whether the images to be predicted refine the prototypes (adaptation/refine.py).
 

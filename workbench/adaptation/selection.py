@@ -149,12 +149,13 @@ class AdaptPolicy:
 
     `temperatures`, `powers`: per space, what the run measured on its validation episodes (may be empty).
     `pretrained`: the pretrained feature space when it is available (it is optional).
-    `fine_tune`: whether `auto` may fine-tune (seconds per adapt on a CPU; interactive labelling leaves it out).
+    `fine_tune`: whether `auto` also cross-validates fine-tuning: off by default, as it costs seconds per adapt
+    on a CPU and was chosen in 2-11 of 100 five-shot episodes without a measurable gain (docs/benchmarks.md).
     `refine`: whether the images to be predicted refine the prototypes (`refines`, adaptation/refine.py).
     """
 
     def __init__(self, algorithm: Algorithm, mode: str = "auto", temperatures: dict[str, float] | None = None,
-                 pretrained: FeatureSpace | None = None, seed: int = 0, fine_tune: bool = True,
+                 pretrained: FeatureSpace | None = None, seed: int = 0, fine_tune: bool = False,
                  powers: dict[str, float] | None = None, refine: bool = True) -> None:
         if mode not in MODES:
             raise ConfigError(f"Unknown adapt mode '{mode}': use one of {', '.join(MODES)}.")
@@ -203,8 +204,10 @@ class AdaptPolicy:
         evidence = self._evidence(candidates, encoded, support_x, support_y, ways, unlabelled_x, unlabelled_encoded)
         distance = (unfamiliarity(self.algorithm, support_x if unlabelled_x is None else torch.cat([support_x, unlabelled_x]))
                     if self.mode == "auto" and len(candidates) > 1 else None)
-        # On images unlike the run's own, its model reads them as its training domain: it may witness, not win.
-        eligible = [s.name for s in candidates if not (s.name == "model" and distance is not None and distance > UNFAMILIAR)]
+        # On images unlike the run's own, its model reads them as its training domain: where a network made
+        # for any images is a candidate, the model may witness, not win.
+        unfamiliar = distance is not None and distance > UNFAMILIAR and any(s.name == "pretrained" for s in candidates)
+        eligible = [s.name for s in candidates if not (s.name == "model" and unfamiliar)]
         by_agreement = one_shot and evidence is not None
         held_x, held_y = (_distorted_copies(support_x, support_y, self.seed) if one_shot and not by_agreement
                           else (None, None))
@@ -240,7 +243,7 @@ class AdaptPolicy:
         refined_calibration = ((self.temperatures[refined], self.powers.get(refined, 1.0))
                                if refined in self.temperatures else None)
         adapted = Adapted(logits_fn, best.name, chosen.title, best.temperature,
-                          _reason(best, scores, one_shot, evidence) + _domain_words(distance), tuple(scores),
+                          _reason(best, scores, one_shot, evidence) + _domain_words(distance, unfamiliar), tuple(scores),
                           features_logits_fn,
                           left_out.get(best.name), module, best.power, space, prototypes, counts,
                           refined_calibration=refined_calibration)
@@ -390,11 +393,11 @@ def _reason(best: SpaceScore, scores: list[SpaceScore], one_shot: bool,
             f"against {others}; {_calibration_words(best)}")
 
 
-def _domain_words(distance: float | None) -> str:
+def _domain_words(distance: float | None, model_left_out: bool) -> str:
     if distance is None or distance <= UNFAMILIAR:
         return ""
-    return (f"; the images are unlike the run's training images (batch-norm divergence {distance:.2g} > {UNFAMILIAR:g}), "
-            "so its model only helped judge the others")
+    said = f"; the images are unlike the run's training images (batch-norm divergence {distance:.2g} > {UNFAMILIAR:g})"
+    return said + (", so its model only helped judge the others" if model_left_out else "")
 
 
 def _calibration_words(score: SpaceScore) -> str:

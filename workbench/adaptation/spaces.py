@@ -27,6 +27,7 @@ from torch import nn
 
 from workbench.algorithms.base import Algorithm
 from workbench.algorithms.heads import class_prototypes
+from workbench.adaptation.feature_cache import FeatureCache
 from workbench.adaptation.space_modules import FAR, CosineHead, NearestPixels, centred_unit
 from workbench.data.augment import Augmentation
 from workbench.models.pass_size import images_per_pass
@@ -156,9 +157,12 @@ class ModelFeatures(FeatureSpace):
         self.algorithm = algorithm
         self.title = f"the run's model ({algorithm.title})"
         self.has_prototypes = algorithm.prototype_logits is not None
+        # In memory only: `auto` reads a sample of the images to be predicted before predicting them all.
+        self.cache = FeatureCache()
 
     def encode(self, images):
-        return _in_chunks(self.algorithm.adapt_features, images, self.algorithm.device)
+        return self.cache.encode(lambda rows: _in_chunks(self.algorithm.adapt_features, rows, self.algorithm.device),
+                                 images)
 
     def logits(self, query, support, support_y, ways):
         return self.algorithm.feature_logits(query, support, support_y, ways)

@@ -43,9 +43,16 @@ class ProtoNet(PrototypeAlgorithm):
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)  # builds self.backbone
-        self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["lr"])
-        every = self.hparams["lr_decay_every"]
-        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, every, 0.5) if every else None
+        self.optimizer = None  # made on first use: a process that only adapts never builds one (optimizers)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Adam and its halving schedule, made on first use: building a process's first torch optimiser
+        imports torch's compiler, 2-5 s that `adapt` and the Label page need not wait for."""
+        if self.optimizer is None:
+            self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["lr"])
+            every = self.hparams["lr_decay_every"]
+            self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, every, 0.5) if every else None
+        return {"adam": self.optimizer}
 
     @property
     def metric(self) -> str:
