@@ -41,6 +41,7 @@ class AdaptResult:
     suspects: dict[str, Suspect] = field(default_factory=dict)
 
 
+EMBED_CHUNK = 256  # images encoded between two progress reports
 EVIDENCE_IMAGES = 300  # unlabelled images that weigh the adapt spaces; more say little more and cost more
 PREDICT_CHUNK = 512  # unlabelled images per forward pass when the chosen space is not a cached one
 
@@ -157,14 +158,24 @@ class Adapter:
         return AdaptResult(predictions, tuple(used), len(support), time.perf_counter() - begin, adapted.reason,
                            suspects)
 
-    def embed_all(self) -> None:
-        """Compute the features of every decoded image not encoded yet, in every cached space."""
+    def embed_all(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Compute the features of every decoded image not encoded yet, in every cached space;
+        `progress(done, total)` every EMBED_CHUNK images (the pretrained network takes a while per image
+        the first time a folder is seen)."""
         if not self.uses_feature_cache:
             return
         features = self.features or {}
-        for space in self.policy.feature_spaces():
+        spaces = self.policy.feature_spaces()
+        total = sum(len(self.images) - (len(features[s.name]) if s.name in features else 0) for s in spaces)
+        finished = 0
+        for space in spaces:
             done = len(features[space.name]) if space.name in features else 0
-            if done < len(self.images):
-                new = space.encode(self.images[done:])
-                features[space.name] = torch.cat([features[space.name], new]) if done else new
+            parts = [features[space.name]] if done else []
+            for start in range(done, len(self.images), EMBED_CHUNK):
+                parts.append(space.encode(self.images[start:start + EMBED_CHUNK]))
+                finished += len(parts[-1])
+                if progress:
+                    progress(finished, total)
+            if parts:
+                features[space.name] = torch.cat(parts)
         self.features = features

@@ -19,7 +19,7 @@ def decode_for_model(adapter: Adapter, folder: str, paths: list, progress) -> tu
     adapt is as quick as the rest). The problems (path -> reason) and an error message, or ''."""
     try:
         adapter.load_images(folder, paths, progress=progress)
-        adapter.embed_all()
+        adapter.embed_all(progress=progress)  # the bar starts again for the features
     except (RuntimeError, ValueError, MemoryError) as exc:  # e.g. a model that cannot take these images
         return dict(adapter.problems), f"The model could not read these images: {str(exc).splitlines()[0]}"
     return dict(adapter.problems), ""
@@ -65,7 +65,7 @@ class ModelJobs(QObject):
         self.requests.supersede()
         self.requests.loading()
         worker = create_worker(decode_for_model, self.adapter, folder, list(paths), PROGRESS,
-                               title="Decoding the images for the model", parent=self)
+                               title="Reading the images for the model", parent=self)
         worker.progressed.connect(self._on_decoding)
         worker.succeeded.connect(self._on_decoded)
         worker.failed.connect(self._on_decode_failed)

@@ -236,7 +236,7 @@ class LabelPage(QWidget):
     def _load_images(self) -> None:
         self.progress.setRange(0, max(len(self.session.images), 1))
         self.progress.setValue(0)
-        self.progress.setFormat("Decoding images for the model… %p%")
+        self.progress.setFormat("Reading images for the model… %p%")
         self.progress.show()
         self.jobs.load(self.session.folder, list(self.session.images))
         self.update_state()
