@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _cross_domain import fashion_folder  # noqa: E402
+from _omniglot import cpu_name  # noqa: E402
 
 
 def split(source: Path, target: Path, ways: int, shots: int, queries: int) -> tuple[Path, Path]:
@@ -76,7 +76,7 @@ def main() -> None:
             print(f"{'cold' if attempt == 0 else 'warm'} cache: {times[-1]:.1f} s", flush=True)
     result = {"run": args.run, "mode": args.mode, "ways": args.ways, "shots": args.shots, "queries": args.queries,
               "cold_s": round(times[0], 2), "warm_s": [round(t, 2) for t in times[1:]], "said": chosen,
-              "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+              "machine": f"{cpu_name()}, {os.cpu_count()} cores",
               "load_average": os.getloadavg()[0]}
     print(f"said: {chosen}")
     out = ROOT / "benchmarks" / "results" / "adapt_speed.json"
