@@ -30,7 +30,8 @@ from workbench.adaptation.agreement import MIN_IMAGES, MIN_SPACES
 from workbench.adaptation.calibration import fit_temperature, power_logits
 from workbench.adaptation.familiarity import UNFAMILIAR, unfamiliarity
 from workbench.adaptation.evidence import (
-    UnlabelledEvidence, calibration_of, capped_scale, fitted_probabilities, space_probabilities, weigh,
+    MEASURED_TEMPERATURES, UnlabelledEvidence, calibration_of, capped_scale, fitted_probabilities,
+    space_probabilities, weigh,
 )
 from workbench.adaptation.refine import MIN_UNLABELLED, REFINED, refined_prototypes
 from workbench.adaptation.spaces import (
@@ -300,9 +301,11 @@ class AdaptPolicy:
         power = self.powers.get(space.name, 1.0)
         shaped = power_logits(held_logits.float(), power)
         if one_shot:
-            # Distorted copies are easier than new images: their temperature is a lower bound.
+            # Distorted copies are easier than new images: their temperature is a lower bound, and so is
+            # the one measured on other domains for a space no run measures (the pretrained network).
+            floor = prior or MEASURED_TEMPERATURES.get(space.name)
             fitted = fit_temperature(shaped, labels)
-            temperature = max(fitted, prior) if prior else fitted
+            temperature = max(fitted, floor) if floor else fitted
         else:
             temperature = fit_temperature(shaped, labels, prior, PRIOR_WEIGHT if prior else 0.0)
         accuracy = (held_logits.argmax(1) == labels).float().mean().item()
