@@ -134,3 +134,16 @@ def test_a_damaged_feature_cache_is_rebuilt_not_trusted(tmp_path):
     cache = FeatureCache(path)
     features = cache.encode(lambda x: x.flatten(1)[:, :4], torch.rand(3, 1, 28, 28))
     assert features.shape == (3, 4) and cache.misses == 3
+
+
+def test_forced_pretrained_at_one_shot_is_no_surer_than_its_measured_temperature():
+    from workbench.adaptation.evidence import MEASURED_TEMPERATURES
+
+    algorithm = protonet()
+    sx, sy, _, _ = quadrant_episode(seed=2)
+    # Distorted copies of one image per class are easy: fitted on them alone, the temperature collapses.
+    adapted = AdaptPolicy(algorithm, "pretrained", {}, pretrained=coarse_space()).adapt(sx, sy, 4)
+    assert adapted.temperature >= MEASURED_TEMPERATURES["pretrained"]
+    # The run's own measurement, where it has one, is the floor instead.
+    own = AdaptPolicy(algorithm, "pretrained", {"pretrained": 0.5}, pretrained=coarse_space()).adapt(sx, sy, 4)
+    assert own.temperature >= 0.5
