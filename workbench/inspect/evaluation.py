@@ -275,12 +275,13 @@ def inspect_run(
     from workbench.runs.folder import RunFolder
 
     config = RunFolder.open(run_dir).read_config()
+    own_domain = not data or list(data) == list(config.data)
     data = list(data or config.data)
     setup = prepare_evaluation(
         run_dir, data, ways or config.ways, shots or config.shots, queries, seed, device, classes,
         cache_progress=(lambda d, t: progress("decoding", d, t)) if progress else None, cancelled=cancelled)
     records, vectors = run_episodes(setup, episodes, (lambda d, t: progress("episodes", d, t)) if progress else None,
-                                    cancelled, policy_for_run(run_dir, setup.algorithm, seed=seed))
+                                    cancelled, policy_for_run(run_dir, setup.algorithm, seed=seed, own_domain=own_domain))
     inspection = summarize(setup, records, vectors, run_dir, data, seed)
     if save:
         inspection.save()

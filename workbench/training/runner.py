@@ -119,6 +119,9 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         if session and not session.is_main:
             folder = distributed.FollowerFolder(run_dir)
     algorithm = build_algorithm(config, device, precision)  # checks hyperparameters before any work
+    # Made now, not in the first step (an algorithm may make its optimisers on first use, and a process's
+    # first optimiser imports torch's compiler: seconds in which Stop would wait).
+    algorithm.optimizers()
     data = yield from _prepare_unless_cancelled(config, control, algorithm, resume)
     if data is None:
         yield RunFinished("cancelled", "Stopped while loading the data, before training began; no run was saved.",
