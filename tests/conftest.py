@@ -15,6 +15,8 @@ from tests.synthetic import OMNIGLOT_SMALL1, make_glyph_dataset
 # Tests never read or write the user's own settings (plugin folders etc.): a fresh config folder per session,
 # inherited by the CLI subprocesses the tests start.
 os.environ["WORKBENCH_CONFIG_DIR"] = tempfile.mkdtemp(prefix="workbench-test-config-")
+# Nor the user's caches (the plugin catalogue, the pretrained network's features by image).
+os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-test-cache-")
 # The suite exercises the example plugins, which a person's default settings leave off
 # (tests/core/test_plugins.py checks that default with a settings folder of its own).
 with open(os.path.join(os.environ["WORKBENCH_CONFIG_DIR"], "plugins.json"), "w", encoding="utf-8") as _settings:

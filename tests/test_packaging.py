@@ -39,7 +39,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "workbench/_resources/style.qss" in names
     assert {"workbench/_plugins/cosine_prototypes/__init__.py", "workbench/_plugins/cosine_prototypes/method.py"} <= set(names)
-    assert "workbench/cli.py" in names and "workbench/export/adapted.py" in names
+    assert "workbench/cli/__init__.py" in names and "workbench/export/adapted.py" in names
     assert not any("tests/" in n or "screenshots" in n for n in names)
 
     venv = tmp_path / "venv"

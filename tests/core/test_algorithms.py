@@ -19,7 +19,8 @@ FAST = {
     # that moved takes longer than 40 steps to learn. Conv4 pools to 1x1 (translation-invariant).
     "relation": {"backbone": "conv4"},
     # Fewer unrolled updates than the paper's 12 (its 5-shot setting uses 5): the test budget is 40 meta-updates on a CPU.
-    "meta_lstm": {"inner_steps": 3, "eval_inner_steps": 3},
+    # Half the filters: its LSTM runs once per learner weight, so a quarter of the weights is 4x faster.
+    "meta_lstm": {"inner_steps": 3, "eval_inner_steps": 3, "filters": 16},
     # A smaller controller and memory than the paper's 200 units x 128 rows: enough for 5-way sequences, faster.
     "mann": {"controller_size": 64, "memory_rows": 32},
     # Fewer inner steps than the paper's 5 and a shorter fine-tune at adapt: the same updates, cheaper.

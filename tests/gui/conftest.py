@@ -2,6 +2,7 @@
 
 import os
 
+import gc  # noqa: E402
 import json  # noqa: E402
 # Tests never read or change the user's remembered settings or data folder.
 import tempfile  # noqa: E402
@@ -56,7 +57,6 @@ def window_factory(qtbot, tmp_path):
     def make():
         make_application([])
         win = MainWindow(runs_root=tmp_path / "runs")
-        qtbot.addWidget(win, before_close_func=_forget_unsaved_work)
         win.show()
         made.append(win)
         return win
@@ -67,6 +67,21 @@ def window_factory(qtbot, tmp_path):
         if win.training is not None:
             win.training.stop_and_wait(60_000)
         win.datasets.stop(SCAN_TIMEOUT_MS)
+    destroy_windows(made)
+
+
+def destroy_windows(windows) -> None:
+    """Close and delete windows now. Left to a later event loop, closed windows pile up (thousands of
+    widgets), and every theme switch restyles all of them: a switch took 10 s late in a test session."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for win in windows:
+        _forget_unsaved_work(win)
+        win.close()
+        win.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    windows.clear()
+    gc.collect()  # the plots' parentless context menus go with their Python owners
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
-"""The Label page: open a folder, make classes, label a few images, adapt, auto-label, review the labels
-that look wrong, export."""
+"""The Label page: open a folder, make classes, label a few, adapt, auto-label, review doubtful labels, export."""
 
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from workbench.gui.labelling.adapting import ModelJobs
 from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.commands import OperationCommand
 from workbench.gui.labelling.grid_model import PATH_ROLE, SUSPECTS, GridFilterProxy, ImageGridModel
+from workbench.gui.labelling.page_view import describe_model
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.operations import Operation
@@ -26,6 +26,7 @@ from workbench.labelling.session import LabelSession
 from workbench.labelling.session_file import SUFFIX, load_session, save_session
 from workbench.labelling.suggestions import accept_predictions, least_confident
 from workbench.labelling.suspects import current_suspects, relabel_as_likely
+from workbench.runs.builtin import default_run_dir
 from workbench.runs.model_loading import load_trained
 
 SESSION_FILTER = f"Labelling sessions (*{SUFFIX});;JSON files (*.json)"
@@ -110,6 +111,8 @@ class LabelPage(QWidget):
         if self.has_model:
             session.model_run_dir = session.model_run_dir or self.model_run_dir
             self._load_images()
+        else:
+            self.use_builtin_model()
         self._session_changed(adapt=False)
         if warnings:
             self.banner.show_message(" ".join(warnings), "warning")
@@ -201,11 +204,14 @@ class LabelPage(QWidget):
             return False
         finally:
             QApplication.restoreOverrideCursor()
-        self.set_model(algorithm, config.image_size, config.channels,
-                       f"{algorithm.title}, {config.image_size}×{config.image_size} "
-                       f"{'gray' if config.channels == 1 else 'RGB'}{', inverted' if config.invert else ''}, "
-                       f"from run {Path(run_dir).name}", str(run_dir), invert=config.invert)
+        self.set_model(algorithm, config.image_size, config.channels, describe_model(algorithm, config, run_dir),
+                       str(run_dir), invert=config.invert)
         return True
+
+    def use_builtin_model(self) -> None:
+        """No model chosen yet: the built-in one, so a person labels and adapts with no training at all."""
+        if (run_dir := default_run_dir()) is not None:
+            self.load_run(run_dir)
 
     def set_model(self, algorithm: Algorithm, image_size: int, channels: int, description: str = "",
                   run_dir: str | None = None, invert: bool = False) -> None:

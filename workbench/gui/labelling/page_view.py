@@ -3,11 +3,14 @@ line under the grid, the box of labels that look wrong, and the selection. Its b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
 from workbench.gui.counted import counted
 from workbench.labelling.session import ACCEPTED, HUMAN
 from workbench.labelling.suggestions import acceptable_predictions, describe_acceptance
+from workbench.runs.builtin import builtin_model, builtin_name
 
 
 def show_summary(page) -> None:
@@ -24,6 +27,17 @@ def show_summary(page) -> None:
     page.summary.setText(f"{session.folder}: {counted(len(session.images), 'image')} · {human:,} labelled by hand · "
                          f"{accepted:,} accepted predictions · {predicted:,} predicted · "
                          f"showing {page.proxy.rowCount():,}{doubts}")
+
+
+def describe_model(algorithm, config, run_dir) -> str:
+    """The Model box's words: which model adapts, and how it sees the images."""
+    seen = (f"{config.image_size}×{config.image_size} {'gray' if config.channels == 1 else 'RGB'}"
+            f"{', inverted' if config.invert else ''}")
+    name = builtin_name(run_dir)
+    if name is not None:
+        return (f"Built-in: {builtin_model(name).title} ({algorithm.title}, {seen}). For photos, adapting weighs "
+                f"pretrained ImageNet features too. Choose run… to use a model you trained.")
+    return f"{algorithm.title}, {seen}, from run {Path(run_dir).name}"
 
 
 def show_state(page) -> None:

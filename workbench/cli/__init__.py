@@ -8,13 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
 
+from workbench.cli.run_commands import cmd_adapt, cmd_calibrate, cmd_evaluate, cmd_export, cmd_table, text_of_name
+from workbench.cli.train_command import EXIT_RUN_FAILED, check_local_data, cmd_train, config_from_args, parse_sets
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.runs.group_episodes import DEFAULT_GROUP_EPISODES
 from workbench.runs.image_size import DEFAULT_IMAGE_SIZE
@@ -30,7 +29,9 @@ REFINE_HELP = ("let the images to be predicted refine each class's prototype by 
                "labelled ones alone, as an exported model does)")
 
 EXIT_USER_ERROR = 2
-EXIT_RUN_FAILED = 1
+# Names the tests and other modules import from here.
+__all__ = ["main", "build_parser", "config_from_args", "parse_sets", "check_local_data", "text_of_name", "ADAPT_MODES",
+           "EXIT_RUN_FAILED", "EXIT_USER_ERROR"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(handler=cmd_evaluate)
 
     ad = commands.add_parser("adapt", help="adapt a run to labelled folders and label the query images")
-    ad.add_argument("run_dir", metavar="RUN_DIR")
+    ad.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                    help="a trained run folder (default: the built-in model for drawings and symbols, which also "
+                         "weighs pretrained photo features and raw pixels: no training needed)")
     ad.add_argument("--support", metavar="DIR", help="one subfolder of labelled images per class")
     ad.add_argument("--query", metavar="DIR", help="unlabelled images, flat or nested")
     ad.add_argument("--batch", metavar="FILE", help="many folder pairs with the model loaded once: lines SUPPORT_DIR<TAB>QUERY_DIR "
@@ -322,233 +325,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="switch the example plugins shipped in plugins/ on or off (kept in the plugin settings)")
     pl.set_defaults(handler=cmd_plugins)
     return parser
-
-
-# --- train -----------------------------------------------------------------------
-def parse_sets(pairs: list[str]) -> dict[str, str]:
-    values = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise ConfigError(f"--set expects NAME=VALUE, got '{pair}'.")
-        if name.strip() in values and values[name.strip()] != value.strip():  # which one was meant?
-            raise ConfigError(f"--set {name.strip()} is given twice, as '{values[name.strip()]}' and '{value.strip()}'; "
-                              f"give it once.")
-        values[name.strip()] = value.strip()
-    return values
-
-
-def _groups(text: str) -> tuple[str, ...]:
-    return tuple(g.strip() for g in text.split(",") if g.strip())
-
-
-def _default_steps(algorithm: str) -> int:
-    from workbench import catalogue
-
-    return catalogue.get(algorithm).default_steps
-
-
-def _auto(flag: bool | None) -> bool | str:
-    return "auto" if flag is None else flag
-
-
-def config_from_args(args: argparse.Namespace):
-    from workbench.data.splits import SplitSpec
-    from workbench.runs.config import RunConfig
-
-    if not args.data:
-        raise ConfigError("train needs at least one --data PATH (a folder of class folders, or a .zip).")
-    for path in args.data:
-        check_local_data(path)
-    test_fraction = args.test_fraction
-    if test_fraction is None:
-        test_fraction = 0.2 if args.purpose == "measure" else 0.0
-    split = SplitSpec(
-        mode=args.split, val_fraction=0.1 if args.val_fraction is None else args.val_fraction, test_fraction=test_fraction,
-        test_groups=_groups(args.test_groups), val_groups=_groups(args.val_groups), seed=args.seed,
-    )
-    if args.split == "class" and (split.test_groups or split.val_groups):
-        raise ConfigError("--test-groups and --val-groups need --split group.")
-    return RunConfig(
-        data=[str(Path(p).resolve()) for p in args.data], algorithm=args.algorithm, hparams=parse_sets(args.set),
-        ways=args.ways, shots=args.shots, queries=args.queries, train_ways=args.train_ways, train_queries=args.train_queries,
-        image_size=args.image_size, channels=args.channels, rotations=_auto(args.rotations), mirror=_auto(args.mirror),
-        augment=args.augment, invert=_auto(args.invert), group_episodes=args.group_episodes, purpose=args.purpose, split=split,
-        steps=args.steps or _default_steps(args.algorithm), meta_batch=args.meta_batch, seed=args.seed, device=args.device, precision=args.precision,
-        val_every=args.val_every, val_episodes=args.val_episodes, checkpoint_every=args.checkpoint_every,
-        time_limit_s=args.time_limit, max_cache_mb=args.cache_mb, tensorboard=args.tensorboard,
-    )
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from workbench.runs.folder import RunFolder
-    from workbench.training.control import RunControl
-    from workbench.training.events import DataProgress, Message, RunFinished, RunStarted, TrainStep, Validation
-    from workbench.training import distributed
-    from workbench.training.runner import train_run
-
-    main_process = distributed.is_main_process()  # under torchrun only rank 0 prints
-    if args.resume:
-        folder = RunFolder.open(args.resume)
-        config = folder.read_config()
-        run_dir = args.resume
-        for path in config.data:
-            if not os.path.lexists(path):
-                raise ConfigError(f"The run's data {path} is not there any more; resuming trains on the same data, "
-                                  f"so move it back there first.")
-    else:
-        config = config_from_args(args)
-        from workbench import catalogue
-
-        catalogue.get(config.algorithm)  # unknown names fail before any data is read
-        run_dir = args.out or str(Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-{config.algorithm}")
-    control = RunControl()
-    # Ctrl-C, SIGTERM (a scheduler, systemd) and SIGHUP (a closed terminal) all stop cleanly: checkpoint, status, exit.
-    stop_signals = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {number: signal.signal(number, lambda *_: control.cancel_from_signal()) for number in stop_signals}
-    say = (lambda *a: None) if args.quiet or args.json or not main_process else (lambda text: print(text, file=sys.stderr, flush=True))
-    finished = None
-    last_print = 0.0
-    try:
-        for event in train_run(config, run_dir, control, resume=bool(args.resume),
-                               allow_changed_data=args.allow_changed_data,
-                               unique=not args.resume and not args.out):  # a default name may be taken
-            if isinstance(event, RunStarted):
-                say(f"run folder {event.run_dir} | {event.device}, {event.precision} | classes train {event.train_classes}, "
-                    f"val {event.val_classes}, test {event.test_classes}")
-            elif isinstance(event, Message):
-                say(f"{event.level}: {event.text}" if event.level != "info" else event.text)
-            elif isinstance(event, DataProgress) and event.done == event.total:
-                say(f"decoded {event.total} images")
-            elif isinstance(event, TrainStep):
-                now = time.monotonic()
-                if now - last_print >= 2.0 or event.step == event.total_steps:
-                    last_print = now
-                    say(f"step {event.step}/{event.total_steps}  loss {event.loss:.3f}  acc {event.accuracy:.1%}  "
-                        f"{event.episodes_per_s:.1f} episodes/s  ETA {_duration(event.eta_s)}")
-            elif isinstance(event, Validation):
-                say(f"validation at step {event.step}: acc {event.accuracy:.1%} +- {event.ci95:.1%}  loss {event.loss:.3f}  "
-                    f"(best {event.best_accuracy:.1%})")
-            elif isinstance(event, RunFinished):
-                finished = event
-    finally:
-        for number, handler in previous.items():
-            # Stopped by a signal: more presses of Ctrl-C while Python exits would only end it with a
-            # traceback (the run is saved already), so they are ignored from now on.
-            signal.signal(number, signal.SIG_IGN if control.signalled else handler)
-        distributed.finish_run()
-    assert finished is not None
-    if not main_process:
-        pass
-    elif args.json:
-        print(json.dumps({"status": finished.status, "message": finished.message, "step": finished.step,
-                          "best_val_accuracy": finished.best_val_accuracy, "run_dir": finished.run_dir}))
-    else:
-        print(f"{finished.status}: {finished.message} Run folder: {finished.run_dir}", file=sys.stderr)
-    return 0 if finished.status in ("completed", "cancelled") else EXIT_RUN_FAILED
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
-
-
-# --- evaluate / adapt / algorithms --------------------------------------------------
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from workbench.runs.folder import RunFolder
-    from workbench.training.jobs import evaluate_run
-
-    config = RunFolder.open(args.run_dir).read_config()
-    data = args.data or config.data
-    for path in data:
-        if not args.data and not os.path.lexists(path):  # moved or renamed since the run was trained
-            raise ConfigError(f"The run's data {path} is not there any more; give --data PATH where it is now.")
-        check_local_data(path)
-    if args.episodes < 1:
-        raise ConfigError("--episodes must be at least 1.")
-    report = evaluate_run(
-        args.run_dir, data, args.ways or config.ways, args.shots or config.shots, args.queries,
-        args.episodes, args.seed, args.device, args.classes, episode_file=args.episode_file,
-        overrides=parse_sets(args.set), mode=args.mode, refine=args.refine,
-    )
-    for problem in report.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(report.to_json()))
-    else:
-        r = report.result
-        print(f"accuracy {r.accuracy:.2%} +- {r.ci95:.2%} (95% CI) over {r.episodes} episodes "
-              f"from {report.classes} classes ({report.class_source})")
-        if r.calibration is not None:
-            c = r.calibration
-            accepted = (f"{c.accepted_share:.0%} of predictions at >= 90% confidence, {c.accepted_precision:.1%} of them right"
-                        if c.accepted_share else "no prediction at >= 90% confidence")
-            print(f"calibration: expected calibration error {c.ece:.1%}; {accepted}; adapted with "
-                  + ", ".join(f"{name} ({count} episodes)" for name, count in r.chosen))
-    return 0
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from workbench.training.recalibrate import recalibrate_run
-
-    report = recalibrate_run(args.run_dir, args.device)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        for name, t in report["temperatures"].items():
-            print(f"{name}: temperature {t:.3g}, power {report['powers'].get(name, 1.0):g}; expected calibration "
-                  f"error {report['ece_before'][name]:.1%} -> {report['ece_after'][name]:.1%} on "
-                  f"{report['episodes']} validation episodes")
-    return 0
-
-
-def cmd_adapt(args: argparse.Namespace) -> int:
-    from workbench.data.problems import printable
-
-    if args.batch:
-        if args.support or args.query:
-            raise ConfigError("--batch names the folders itself: give either --batch FILE or --support and --query.")
-        from workbench.training.adapt_batch import run_batch
-
-        return run_batch(args.run_dir, args.batch, args.device, parse_sets(args.set), args.json, mode=args.mode,
-                         refine=args.refine)
-    if not (args.support and args.query):
-        raise ConfigError("adapt needs --support DIR and --query DIR (or --batch FILE).")
-    from workbench.training.jobs import adapt_folders
-
-    say = lambda text: print(text, file=sys.stderr)  # noqa: E731
-    answer = adapt_folders(args.run_dir, args.support, args.query, args.device, parse_sets(args.set), args.mode,
-                           report=say, refine=args.refine)
-    predictions = answer.predictions
-    for problem in answer.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    # Support images in the wrong class folder, on stderr in both modes: stdout stays the predictions
-    # (a JSON list, as before); `--batch` answers carry them as "suspect_labels" too.
-    for suspect in answer.suspects:
-        print(f"warning: {suspect.describe()}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([{**p.to_json(), "path": text_of_name(p.path), "label": text_of_name(p.label),
-                           "probabilities": {text_of_name(k): v for k, v in p.probabilities.items()}}
-                          for p in predictions], ensure_ascii=False))
-    else:
-        for p in predictions:  # one line per image, whatever its name holds
-            print(f"{printable(p.label)}\t{p.confidence:.3f}\t{printable(p.path)}")
-    return 0
-
-
-def text_of_name(name: str) -> str:
-    """A file name as valid text: bytes that are not UTF-8 become \\xNN escapes (JSON must be valid UTF-8)."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def check_local_data(path: str) -> None:
-    """A --data PATH that exists on this machine; a URL is said to be one (nothing is ever downloaded)."""
-    if Path(path).exists():
-        return
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path):  # file://, https://, s3://
-        raise ConfigError(f"--data {path} is a URL; the workbench reads only local folders and .zip files, so "
-                          f"download it first and give the local path.")
-    raise ConfigError(f"Dataset path not found: {path}")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -617,36 +393,3 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from workbench.export import export_adapted
-
-    say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
-    result = export_adapted(args.run_dir, args.support, args.format, args.out, progress=say, mode=args.mode)
-    for problem in result.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        print(f"wrote {result.path} ({result.format}, {len(result.classes)} classes: {', '.join(result.classes)}; "
-              f"input {result.channels}x{result.image_size}x{result.image_size} in [0, 1]"
-              f"{', as the files look: the model inverts them itself' if result.inverted_inside else ''}) "
-              f"and {result.classes_path}")
-    return 0
-
-
-def cmd_table(args: argparse.Namespace) -> int:
-    from workbench.atomic import write_text_atomic
-    from workbench.runs.table import runs_table
-
-    text, problems = runs_table(args.runs, args.format)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if args.out:
-        from workbench.validation import check_output_file
-
-        check_output_file(args.out)
-        write_text_atomic(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 0
