@@ -100,6 +100,10 @@ def ship(steps: int) -> int:
     for name in SHIPPED_FILES:
         if (run / name).is_file():
             shutil.copy2(run / name, SHIPPED / name)
+    # The data's names, not where it lay on the machine that trained it (provenance.json has its digests).
+    config = json.loads((SHIPPED / "config.json").read_text())
+    config["data"] = [Path(p).name for p in config["data"]]
+    (SHIPPED / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     status = json.loads((run / "status.json").read_text())
     provenance = {
         "recipe": " ".join(["main.py", *recipe([Path(p.name) for p in DATA], steps, Path("RUN"))[2:]]),

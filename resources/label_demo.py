@@ -3,6 +3,7 @@
     .venv/bin/python resources/label_demo.py --prepare /tmp/label-demo      # draw images, train ProtoNet briefly
     .venv/bin/python resources/label_demo.py /tmp/label-demo                # open the window in that state
     .venv/bin/python resources/label_demo.py /tmp/label-demo audit          # ... with one ring labelled "cross"
+    .venv/bin/python resources/label_demo.py /tmp/label-demo builtin        # ... with the built-in model, no run
 
 The images are procedurally drawn glyphs (tests/synthetic.py), so no data or network is needed.
 """
@@ -42,7 +43,8 @@ def prepare(root: Path) -> None:
     print(f"{folder} and {root / 'run'} ready ({event.message})")
 
 
-def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860), audit: bool = False) -> int:
+def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860), audit: bool = False,
+         builtin: bool = False) -> int:
     import os
 
     os.environ.setdefault("FEWSHOT_WORKBENCH_SETTINGS", str(root / "settings.ini"))  # not the user's own
@@ -70,7 +72,8 @@ def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860), 
         page.label_paths(name, [f"scan_{c:03d}.png", f"scan_{c + 4:03d}.png"])
     if audit:  # a slip of the hand: a third ring labelled "cross", for the label audit to flag
         page.label_paths("cross", ["scan_008.png"])
-    page.load_run(str(root / "protonet-glyphs"))
+    if not builtin:  # else the built-in model the page opened the folder with
+        page.load_run(str(root / "protonet-glyphs"))
 
     def accept_two() -> None:  # two predictions accepted by hand show the ✓ badge
         page.predictionsUpdated.disconnect(accept_two)
@@ -92,14 +95,14 @@ def main() -> int:
     parser.add_argument("root", type=Path)
     parser.add_argument("--prepare", action="store_true")
     parser.add_argument("extra", nargs="*", help="'dark' and/or a window size WxH, as window_state.py takes; "
-                                                 "'audit': one image labelled wrongly")
+                                                 "'audit': one image labelled wrongly; 'builtin': no run")
     args = parser.parse_args()
     if args.prepare:
         prepare(args.root)
         return 0
     sizes = [tuple(int(n) for n in a.split("x")) for a in args.extra if "x" in a]
     return show(args.root, "dark" if "dark" in args.extra else "light", sizes[0] if sizes else (1420, 860),
-                "audit" in args.extra)
+                "audit" in args.extra, "builtin" in args.extra)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,11 @@ OMNIGLOT_SMALL1 = OMNIGLOT / "images_background_small1.zip"
 SCAN_TIMEOUT_MS = 30_000
 
 
+def own_rows(run_table) -> list[int]:
+    """The rows of the Runs page's table that are a person's runs (the built-in models are listed first)."""
+    return [row for row, run in enumerate(run_table.runs) if not run.builtin]
+
+
 def _forget_unsaved_work(win) -> None:
     """What a test left unsaved must not stop its window closing at teardown with a question."""
     win.label_page.undo_stack.setClean()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import QApplication
 
-from tests.gui.conftest import SCAN_TIMEOUT_MS
+from tests.gui.conftest import SCAN_TIMEOUT_MS, own_rows
 from workbench.data.splits import SplitSpec
 from workbench.inspect.evaluation import calibration_of
 from workbench.runs.config import RunConfig
@@ -271,9 +271,10 @@ def test_a_stopped_run_is_resumed_from_the_run_list(window_factory, glyphs_share
     window.set_runs_root(tmp_path / "runs")
     page = window.runs_page
     page.select_paths([str(tmp_path / "runs" / "stopped")])
-    assert page.model.runs[0].status == "cancelled" and page.resume_button.isEnabled()
+    (row,) = own_rows(page.model)
+    assert page.model.runs[row].status == "cancelled" and page.resume_button.isEnabled()
     qtbot.mouseClick(page.resume_button, Qt.MouseButton.LeftButton)
     assert window.training is not None and window.training.resume
     qtbot.waitUntil(lambda: window.training is None, timeout=60_000)
     assert window.last_finished.status == "completed" and window.last_finished.step == 10
-    assert page.model.runs[0].status == "completed"  # the list was read again when the run ended
+    assert page.model.runs[row].status == "completed"  # the list was read again when the run ended

@@ -4,7 +4,7 @@ project shows every page afresh, with nothing of the project before."""
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.conftest import SCAN_TIMEOUT_MS
+from tests.gui.conftest import SCAN_TIMEOUT_MS, own_rows
 from tests.gui.dialogs import click, key, press
 from tests.gui.test_main_window import set_small_protocol
 from workbench.gui.banner import MessageBanner
@@ -24,15 +24,17 @@ def test_a_run_started_on_the_training_page_is_on_the_runs_page_without_f5(windo
     load(window, qtbot, glyphs_shared)
     set_small_protocol(window, ways=3, shots=1, queries=2, steps=3000, val_every=1000, val_episodes=2)
     runs = window.runs_page.model
-    assert runs.rowCount() == 0
+    assert own_rows(runs) == []
     with qtbot.waitSignal(window.training_page.runStarted, timeout=RUN_TIMEOUT_MS):
         qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
-    assert runs.rowCount() == 1 and runs.index(0, 6).data() == "running"
+    (row,) = own_rows(runs)
+    assert runs.index(row, 6).data() == "running"
     qtbot.waitUntil(lambda: window.training_panel.last_step >= 2, timeout=RUN_TIMEOUT_MS)
     qtbot.mouseClick(window.run_controls.buttons[2], Qt.MouseButton.LeftButton)  # Stop
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     key(qtbot, window.tabs, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # the Runs page, no F5
-    assert runs.rowCount() == 1 and runs.index(0, 6).data().startswith("stopped at ")
+    (row,) = own_rows(runs)
+    assert runs.index(row, 6).data().startswith("stopped at ")
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ lands on the Training page with the run's whole history, and no finished scan mo
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.conftest import SCAN_TIMEOUT_MS
+from tests.gui.conftest import SCAN_TIMEOUT_MS, own_rows
 from workbench.data.splits import SplitSpec
 from workbench.runs.folder import RunFolder
 from workbench.runs.config import RunConfig
@@ -39,7 +39,8 @@ def test_resume_from_the_runs_page_shows_the_whole_run_on_the_training_page(wind
     window.tabs.setCurrentWidget(window.runs_page)
     window.runs_page.select_paths([str(run_dir)])
     model = window.runs_page.model
-    assert model.index(0, 6).data() == f"stopped at {STOP_AT}/14"  # the banner's word, not "cancelled"
+    (row,) = own_rows(model)
+    assert model.index(row, 6).data() == f"stopped at {STOP_AT}/14"  # the banner's word, not "cancelled"
     qtbot.mouseClick(window.runs_page.resume_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.training_page
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)

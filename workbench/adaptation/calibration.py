@@ -23,13 +23,16 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from workbench.runs.folder import POWER_RANGE, TEMPERATURE_RANGE
+
 # Cosine similarities differ by hundredths (a small T); squared distances raised to a power can be large.
-MIN_T, MAX_T = 1e-3, 1e4
+MIN_T, MAX_T = TEMPERATURE_RANGE
 ACCEPT_AT = 0.9  # the confidence a person auto-accepts labels at
 
 
 DISTANCE_FLOOR = 1e-4
 POWERS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0)  # the grid the fit chooses from
+assert (min(POWERS), max(POWERS)) == POWER_RANGE  # a run folder accepts exactly what the fit can choose
 
 
 def power_logits(logits: torch.Tensor, power: float) -> torch.Tensor:

@@ -1,20 +1,20 @@
-"""Adapt modes, and `auto`: the feature space chosen per support set by cross-validation on the
-labelled images themselves, with its confidence calibrated.
+"""Adapt modes, and `auto`: the feature space chosen per support set, with its confidence calibrated.
 
-How a support set is cross-validated:
-- every class has at least 2 labelled images: leave one out (each labelled image is
-  predicted from all the others; a fitted space is refitted per fold, a few folds);
-- some class has only 1: distorted copies of each labelled image are the held-out
-  queries (a weaker test: it measures robustness to small changes of the same drawing,
-  so fine-tuning, which trains on exactly such copies, is not a candidate then).
+The candidates: the run's model, raw pixels and (when installed) the pretrained ImageNet features. How
+`auto` weighs them:
+- the images waiting for a label, when given, estimate each space's accuracy from how often the spaces
+  agree (adaptation/agreement.py, evidence.py); at one shot that estimate decides, and distorted copies
+  of the labelled images are the held-out queries only when there are no such images;
+- with 2+ labelled images per class, leave-one-out on them is blended with that estimate;
+- on images unlike the run's own (adaptation/familiarity.py) the model may witness but not win, when the
+  pretrained features are a candidate; on images like them another space must beat it by FAMILIAR_MARGIN,
+  and pixels must beat the pretrained features by PIXELS_HANDICAP.
 
-The space with the best cross-validated accuracy wins; ties go to the run's model, then
-to the lower log-loss. Its logits are shaped by the power the run measured on its validation
-episodes (`calibration.json`, adaptation/calibration.py), and its temperature is fitted on the
-same held-out predictions, pulled toward the temperature the run measured: a handful of labels
-must not undo what thousands of predictions measured, yet on a new domain they are the only
-evidence there is. When the chosen space compares with class prototypes, the images to be
-predicted may then refine them (`Adapted.with_unlabelled`, adaptation/refine.py).
+The chosen space's logits are shaped by the power the run measured on its validation episodes
+(`calibration.json`, adaptation/calibration.py), and its temperature is fitted on the held-out predictions,
+pulled toward the run's; off the run's domain the mean confidence is capped near the agreement's
+accuracy estimate. When the chosen space compares with class prototypes, the images to be predicted may
+then refine them (`Adapted.with_unlabelled`, adaptation/refine.py).
 """
 
 from __future__ import annotations

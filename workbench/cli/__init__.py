@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     ca.set_defaults(handler=cmd_calibrate)
 
     ex = commands.add_parser("export", help="adapt a run to labelled folders and save the classifier as ONNX or TorchScript")
-    ex.add_argument("run_dir", metavar="RUN_DIR")
+    ex.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="a trained run folder (default: the built-in model)")
     ex.add_argument("--support", required=True, metavar="DIR", help="one subfolder of labelled images per class")
     ex.add_argument("--format", choices=("onnx", "torchscript"), default="onnx", help="file format (default onnx)")
     ex.add_argument("--out", required=True, metavar="FILE", help="model file to write; class names go to FILE.classes.json")

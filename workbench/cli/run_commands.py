@@ -118,7 +118,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from workbench.export import export_adapted
 
     say = (lambda text: None) if args.json else (lambda text: print(text, file=sys.stderr, flush=True))
-    result = export_adapted(args.run_dir, args.support, args.format, args.out, progress=say, mode=args.mode)
+    run_dir = run_or_builtin(args.run_dir, args.json)
+    result = export_adapted(run_dir, args.support, args.format, args.out, progress=say, mode=args.mode)
     for problem in result.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if args.json:

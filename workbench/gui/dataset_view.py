@@ -49,7 +49,8 @@ FIRST_HINT = (
     "<b>Start training</b> (Ctrl+R); curves appear on the <b>Training</b> page.</p>"
     "<p><b>3.</b> Label your own images with the trained model on the <b>Label</b> page; compare runs on the "
     "<b>Runs</b> page and look at their mistakes on the <b>Inspect</b> page.</p>"
-    "<p>Or <a href='open-project'>open a saved project</a> (Ctrl+Alt+O).</p>"
+    "<p>Or <a href='open-project'>open a saved project</a> (Ctrl+Alt+O). Only labelling a folder of your own? "
+    "The <b>Label</b> page (Ctrl+3) works at once, with a built-in model: no training needed.</p>"
 )
 
 

@@ -34,6 +34,10 @@ from workbench.runs.config import RunConfig
 from workbench.runs.lock import LOCK_NAME, RunLock, RunLockedError
 
 METRIC_FIELDS = ("step", "phase", "loss", "accuracy", "ci95", "episodes_per_s", "elapsed_s")
+# What the calibration fit can produce (adaptation/calibration.py): a value outside was not fitted here, and
+# one far outside would flatten every probability until float rounding, not the model, picks the label.
+TEMPERATURE_RANGE = (1e-3, 1e4)
+POWER_RANGE = (0.2, 2.0)
 
 
 class RunFolder:
@@ -164,7 +168,8 @@ class RunFolder:
         """{"temperatures": {space: T}, "powers": {space: power}} fitted on the run's validation episodes;
         empty dicts when the run has none (a run from before powers has temperatures only: power 1).
 
-        A damaged file costs only the calibration (confidences are then fitted on the labelled images alone)."""
+        A damaged file, or a value outside what the fit produces, costs only that calibration (confidences are
+        then fitted on the labelled images alone)."""
         found: dict[str, dict[str, float]] = {"temperatures": {}, "powers": {}}
         path = self.path / "calibration.json"
         if not path.exists():
@@ -173,11 +178,11 @@ class RunFolder:
             data = self._read_json(path)
         except RunFolderError:
             return found
-        for key, bound in (("temperatures", 1e6), ("powers", 10.0)):
+        for key, (low, high) in (("temperatures", TEMPERATURE_RANGE), ("powers", POWER_RANGE)):
             values = data.get(key) if isinstance(data, dict) else None
             if isinstance(values, dict):
                 found[key] = {str(k): float(v) for k, v in values.items()
-                              if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < bound}
+                              if isinstance(v, (int, float)) and not isinstance(v, bool) and low <= v <= high}
         if set(found["powers"]) - set(found["temperatures"]):  # a power belongs with the temperature fitted for it
             found["powers"] = {k: v for k, v in found["powers"].items() if k in found["temperatures"]}
         return found

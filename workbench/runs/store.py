@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,7 @@ class RunSummary:
     steps: int
     date: str  # "YYYY-MM-DD HH:MM" the run folder was made
     evaluated: bool
+    builtin: bool = False  # shipped with the workbench: read-only, used for labelling only
 
     @property
     def protocol(self) -> str:
@@ -60,12 +61,21 @@ class RunStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
-    def scan(self) -> list[RunSummary]:
+    def scan(self, builtin: bool = False) -> list[RunSummary]:
+        """The runs, newest first; with `builtin`, the models that ship with the workbench before them."""
+        shipped = builtin_summaries() if builtin else []
         if not self.root.is_dir():
-            return []
+            return shipped
         runs = [summarize(path) for path in sorted(self.root.iterdir())
                 if path.is_dir() and (path / "config.json").is_file()]
-        return sorted(runs, key=lambda run: run.date, reverse=True)
+        return shipped + sorted(runs, key=lambda run: run.date, reverse=True)
+
+
+def builtin_summaries() -> list[RunSummary]:
+    from workbench.runs.builtin import BUILTIN_MODELS
+
+    return [replace(summarize(model.path), name=f"Built-in: {model.title}", builtin=True)
+            for model in BUILTIN_MODELS.values() if (model.path / "config.json").is_file()]
 
 
 def summarize(path: str | Path) -> RunSummary:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel
 from workbench.gui.counted import counted
 from workbench.labelling.session import ACCEPTED, HUMAN
 from workbench.labelling.suggestions import acceptable_predictions, describe_acceptance
-from workbench.runs.builtin import builtin_model, builtin_name
+from workbench.runs.builtin import builtin_model, builtin_name, default_run_dir
 
 
 def show_summary(page) -> None:
@@ -45,8 +45,10 @@ def show_state(page) -> None:
     has_session = page.session is not None
     selected = bool(page.grid.selectionModel().selectedIndexes()) if has_session else False
     has_predictions = has_session and bool(page.session.predictions)
-    page.model_label.setText(page.model_description or
-                             "No model yet. Choose a trained run folder, or train one on the Training tab.")
+    page.model_label.setText(page.model_description or (
+        f"Built-in: {builtin_model().title}, used as soon as you open a folder. Choose run… to use a model "
+        f"you trained." if default_run_dir() else
+        "No model yet. Choose a trained run folder, or train one on the Training tab."))
     for action in (page.save_session_action, page.export_csv_action):
         action.setEnabled(has_session)
     page.folders_button.setEnabled(has_session)

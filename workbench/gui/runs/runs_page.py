@@ -169,9 +169,9 @@ class RunsPage(QWidget):
 
     def refresh(self) -> None:
         selected = set(self.selected_paths())
-        runs = self.store.scan() if self.store else []
+        runs = self.store.scan(builtin=True) if self.store else []
         self.model.set_runs(runs)
-        self.empty_hint.setVisible(not runs)
+        self.empty_hint.setVisible(not any(not run.builtin for run in runs))
         self.select_paths([p for p in selected if any(r.path == p for r in runs)])
         self._update_curves()
         self._update_buttons()
@@ -202,12 +202,14 @@ class RunsPage(QWidget):
         run = next((r for r in self.model.runs if paths and r.path == paths[0]), None)
         usable = one and run is not None and run.status != "damaged"
         self.resume_button.setEnabled(usable and run.status in ("cancelled", "failed", "running"))
-        self.evaluate_button.setEnabled(usable)
+        self.evaluate_button.setEnabled(usable and not run.builtin)  # evaluating writes into the run's folder
         self.label_button.setEnabled(usable)
         if not paths:
             hint = "Select a run to see its curves; Ctrl+click to compare several."
         elif len(paths) > 1:
             hint = f"Comparing {len(paths)} runs. Select one alone to resume, evaluate or label with it."
+        elif run is not None and run.builtin:
+            hint = "Built-in and read-only: use its model for labelling, or train your own on the Training page."
         elif run is not None and run.status == "completed":
             hint = "Completed: evaluate it, or use its model for labelling."
         else:
