@@ -13,6 +13,7 @@ setup(
     packages=[*find_packages(include=["workbench", "workbench.*"]), "workbench._resources", "workbench._plugins",
               *PLUGIN_PACKAGES],
     package_dir={"workbench._resources": "resources", "workbench._plugins": "plugins"},
-    # The style sheet and icons; not the README's screenshots.
-    package_data={"workbench._resources": ["*.qss", "*.svg", "*.png", "icons/*"], "workbench._plugins": ["**/*.json"]},
+    # The style sheet, icons and built-in models (run folders); not the README's screenshots.
+    package_data={"workbench._resources": ["*.qss", "*.svg", "*.png", "icons/*", "models/*/*"],
+                  "workbench._plugins": ["**/*.json"]},
 )

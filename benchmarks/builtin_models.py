@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -109,8 +110,10 @@ def ship(steps: int) -> int:
         "recipe": " ".join(["main.py", *recipe([Path(p.name) for p in DATA], steps, Path("RUN"))[2:]]),
         "data": [{"file": p.name, "sha256": digest(p)} for p in DATA],
         "steps": status.get("step"), "best_val_accuracy": status.get("best_val_accuracy"), "seed": SEED,
-        "machine": f"{cpu_name()}, {platform.system()}", "made_by": "benchmarks/builtin_models.py ship",
-        "held_out_scores": f"benchmarks/results/builtin_models_held_out_{steps}.json",
+        "machine": f"{cpu_name()}, {os.cpu_count()} cores, {platform.system()}", "made_by": "benchmarks/builtin_models.py ship",
+        "training_seconds": summary.get("seconds"),
+        "held_out_scores": f"benchmarks/results/builtin_models_held_out_{steps}.json (the same recipe on "
+                           f"{DATA[0].name} alone, scored on the alphabets of {DATA[1].name})",
     }
     (SHIPPED / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
     print(f"shipped {run} as {SHIPPED}", file=sys.stderr)

@@ -40,6 +40,8 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     assert "workbench/_resources/style.qss" in names
     assert {"workbench/_plugins/cosine_prototypes/__init__.py", "workbench/_plugins/cosine_prototypes/method.py"} <= set(names)
     assert "workbench/cli/__init__.py" in names and "workbench/export/adapted.py" in names
+    assert {f"workbench/_resources/models/drawings/{f}" for f in ("config.json", "model.pt", "calibration.json",
+                                                                  "provenance.json")} <= set(names)
     assert not any("tests/" in n or "screenshots" in n for n in names)
 
     venv = tmp_path / "venv"
@@ -68,3 +70,10 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path):
     style = run(python, "-c", "from workbench.resources import resource_path; p = resource_path('style.qss');"
                 "print(p.is_file(), p)", cwd=elsewhere, env=env).stdout
     assert style.startswith("True") and "_resources" in style
+    # The built-in model labels images with no run trained, from inside the package and offline.
+    from tests.synthetic import make_glyph_dataset
+
+    support = make_glyph_dataset(tmp_path / "support", groups=1, classes_per_group=3, images_per_class=2)
+    query = make_glyph_dataset(tmp_path / "query", groups=1, classes_per_group=3, images_per_class=2)
+    adapted = run(command, "adapt", "--support", support / "group_0", "--query", query, "--json", cwd=elsewhere, env=env)
+    assert len(json.loads(adapted.stdout)) == 6
