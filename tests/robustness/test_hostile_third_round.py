@@ -199,7 +199,9 @@ def test_two_trainings_in_the_same_second_without_out_get_two_run_folders(capsys
 
     data = tiny_dataset(tmp_path / "data")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "datetime", SameSecond)
+    from workbench.cli import train_command
+
+    monkeypatch.setattr(train_command, "datetime", SameSecond)  # where `train` names its default run folder
     first = tmp_path / "runs" / "20250101-120000-protonet"
     code, _, err = run_cli(capsys, "train", "--data", data, *TRAIN)
     assert code == 0 and (first / "model.pt").is_file(), err
