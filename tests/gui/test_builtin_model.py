@@ -21,3 +21,13 @@ def test_the_built_in_model_is_listed_first_read_only_and_used_for_labelling(win
     qtbot.mouseClick(page.label_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.label_page
     assert window.label_page.model_label.text().startswith("Built-in: Drawings and symbols (Prototypical")
+
+
+def test_the_hint_to_choose_a_dataset_leaves_with_the_pages_it_is_for(window, qtbot):
+    from tests.gui.dialogs import key
+    from workbench.gui.window_layout import START_HINT
+
+    assert window.statusBar().currentMessage() == START_HINT
+    key(qtbot, window.tabs, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)  # the Label page
+    assert window.tabs.currentWidget() is window.label_page
+    assert window.statusBar().currentMessage() == ""

@@ -45,7 +45,7 @@ from workbench.gui.training_controller import TrainingController
 from workbench.gui.training_page import TrainingPage, TrainingRun
 from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.gui.window_actions import make_actions, make_menus, update_actions
-from workbench.gui.window_layout import build_layout
+from workbench.gui.window_layout import START_HINT, build_layout
 from workbench.gui.wheel_guard import guard_wheel
 from workbench.runs.config import RunConfig
 from workbench.device import describe_device, resolve_device
@@ -130,8 +130,7 @@ class MainWindow(QMainWindow):
         # Qt and a 100 000-image scan loaded that froze the window for 0.2-0.3 s. Objects
         # that live as long as the window (and each scan) are left out of those walks.
         gc.freeze()
-        self.statusBar().showMessage("Choose a dataset folder (Ctrl+O) or zip (Ctrl+Shift+O), or drop one on the "
-                                     "window, to begin. No data? File › Create demo dataset.")
+        self.statusBar().showMessage(START_HINT)
         reopen(self, datasets=reopen_datasets)  # after the connections: a reopened dataset is scanned as if chosen
 
     # --- building ------------------------------------------------------------

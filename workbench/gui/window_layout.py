@@ -39,8 +39,7 @@ def build_layout(window) -> None:
     for title, page in window.pages():
         window.tabs.addTab(page, title)
     # Settings live with the pages they configure; Label, Runs and Inspect use the whole width.
-    window.tabs.currentChanged.connect(lambda _index: window.settings_side.setVisible(
-        window.tabs.currentWidget() in (window.dataset_view, window.training_page)))
+    window.tabs.currentChanged.connect(lambda _index: show_page_parts(window))
     split = QSplitter(Qt.Orientation.Horizontal)
     split.addWidget(left)
     split.addWidget(window.tabs)
@@ -53,3 +52,16 @@ def build_layout(window) -> None:
     layout.addWidget(window.banner)
     layout.addWidget(split, 1)
     window.setCentralWidget(central)
+
+
+START_HINT = ("Choose a dataset folder (Ctrl+O) or zip (Ctrl+Shift+O), or drop one on the window, to begin. "
+              "No data? File › Create demo dataset.")
+
+
+def show_page_parts(window) -> None:
+    """The training settings beside the pages they configure; the hint about choosing a dataset only there
+    too (the Label, Runs and Inspect pages do not need one)."""
+    settings_page = window.tabs.currentWidget() in (window.dataset_view, window.training_page)
+    window.settings_side.setVisible(settings_page)
+    if not settings_page and window.statusBar().currentMessage() == START_HINT:
+        window.statusBar().clearMessage()
