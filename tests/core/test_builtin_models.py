@@ -3,6 +3,7 @@ and a damaged copy of its weights is refused with a sentence."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,11 @@ def test_export_with_no_run_saves_the_built_in_models_classifier(tmp_path, folde
                      "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["classes"] == ["class_00", "class_01", "class_02"] and out.is_file()
+
+
+def test_calibrating_the_built_in_model_is_refused_and_writes_nothing():
+    calibration = Path(default_run_dir()) / "calibration.json"
+    before = calibration.read_bytes()
+    result = main_py("calibrate", default_run_dir())
+    assert result.returncode == 2 and "built-in model and read-only" in result.stderr
+    assert calibration.read_bytes() == before

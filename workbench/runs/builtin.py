@@ -8,10 +8,11 @@ weighs the pretrained ImageNet features ("photos") and raw pixels, so photograph
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.errors import WorkbenchError
+from workbench.files import read_json
 from workbench.resources import resources_folder
 
 DEFAULT = "drawings"
@@ -60,7 +61,7 @@ def builtin_name(run_dir: str | Path | None) -> str | None:
 def provenance(run_dir: str | Path) -> dict:
     """How a built-in model was made (provenance.json), or {} when it says nothing readable."""
     try:
-        data = json.loads((Path(run_dir) / "provenance.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json(Path(run_dir) / "provenance.json")
+    except (WorkbenchError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -12,6 +12,7 @@ import os
 from workbench.adaptation.run_calibration import CALIBRATION_EPISODES, fit_run_temperatures
 from workbench.data.sampler import EpisodeSampler
 from workbench.errors import ConfigError
+from workbench.runs.builtin import builtin_name
 from workbench.runs.config import RunConfig
 from workbench.runs.folder import RunFolder
 from workbench.runs.model_loading import load_trained
@@ -43,6 +44,8 @@ def calibration_sampler(data: PreparedData, config: RunConfig) -> EpisodeSampler
 
 def recalibrate_run(run_dir: str, device: str = "auto") -> dict:
     """Fit and write the run's calibration.json again from its best weights; returns the report."""
+    if builtin_name(run_dir) is not None:  # it ships inside the package, calibrated where it was trained
+        raise ConfigError(f"{run_dir} is a built-in model and read-only; calibrate a run you trained instead.")
     folder = RunFolder.open(run_dir)
     algorithm, config = load_trained(run_dir, device)
     steps = prepare_data(config)
