@@ -71,7 +71,7 @@ def _chdir(folder: Path):
 @contextlib.contextmanager
 def _stdin(text: str | None):
     before = sys.stdin
-    sys.stdin = io.StringIO(text or "")
+    sys.stdin = io.TextIOWrapper(io.BytesIO((text or "").encode("utf-8")), encoding="utf-8")  # with .buffer, as a real one
     try:
         yield
     finally:

@@ -45,10 +45,30 @@ def check_target(path: str | os.PathLike) -> None:
                                 f"choose a new file name to write to.")
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync it, then rename over `path`."""
+def final_target(path: str | os.PathLike) -> Path:
+    """The file a write to `path` should replace: a link's target, so that the link stays a link.
+
+    Renaming over a link would swap the link itself for a regular file (`--out /dev/stdout` once
+    replaced /dev/stdout that way, and nothing reached the file it pointed to).
+    """
     target = Path(path)
-    check_target(target)
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def same_file_as_stream(path: str | os.PathLike, stream: Any) -> bool:
+    """Whether `path` is the file `stream` writes to (`/dev/stdout`, `/dev/fd/1`, or its name)."""
+    try:
+        wanted, open_one = os.stat(path), os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return False
+    return (wanted.st_dev, wanted.st_ino) == (open_one.st_dev, open_one.st_ino)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync it, then rename over `path` (over its target
+    when `path` is a link)."""
+    check_target(path)
+    target = final_target(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

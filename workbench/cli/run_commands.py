@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from workbench.cli.train_command import check_local_data, parse_sets
 from workbench.errors import ConfigError
@@ -43,6 +44,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"calibration: expected calibration error {c.ece:.1%}; {accepted}; adapted with "
                   + ", ".join(f"{name} ({count} episodes)" for name, count in r.chosen))
     return 0
+
+
+class ThrottledProgress:
+    """`progress(stage, done, total)` said on stderr at most every PERIOD seconds, and only once a pass
+    has run that long: a small folder stays quiet, a folder of thousands shows it is moving."""
+
+    PERIOD = 5.0
+
+    def __init__(self, say) -> None:
+        self.say, self.started, self.last = say, time.monotonic(), time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.PERIOD and done < total:
+            self.last = now
+            self.say(f"{stage} {done:,} of {total:,} query images ({now - self.started:.0f} s)")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -91,7 +108,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
 
     say = lambda text: print(text, file=sys.stderr)  # noqa: E731
     answer = adapt_folders(args.run_dir, args.support, args.query, args.device, parse_sets(args.set), args.mode,
-                           report=say, refine=args.refine)
+                           report=say, refine=args.refine, progress=ThrottledProgress(say))
     predictions = answer.predictions
     for problem in answer.problems:
         print(f"warning: {problem}", file=sys.stderr)
@@ -133,18 +150,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from workbench.atomic import write_text_atomic
+    from workbench.atomic import same_file_as_stream, write_text_atomic
     from workbench.runs.table import runs_table
 
     text, problems = runs_table(args.runs, args.format)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
-    if args.out:
+    if args.out and not same_file_as_stream(args.out, sys.stdout):
         from workbench.validation import check_output_file
 
         check_output_file(args.out)
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)
-    else:
+    else:  # no --out, or --out naming standard output itself (/dev/stdout): replacing it would lose `>>`'s file
         sys.stdout.write(text)
     return 0

@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from workbench.data import problems as P
-from workbench.data.problems import Problem
-from workbench.errors import DataError
+from workbench.data.problems import Problem, printable
+from workbench.errors import DataError, WorkbenchError
 from workbench.files import kind_of
 
 IMAGE_EXTENSIONS = frozenset(
@@ -33,6 +33,24 @@ IGNORED_NAMES = frozenset({
     "__macosx", "$recycle.bin", "system volume information", "lost+found",
 })
 
+
+
+def check_folder(path: str | os.PathLike, error: type[WorkbenchError], what: str) -> Path:
+    """`path` as a Path if it is a folder (links followed); else `error` saying what it is instead:
+    missing, unreadable, a pipe or a device ("not found" for a pipe would send a person looking)."""
+    shown = printable(str(path))
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise error(f"{what} not found: {shown}") from None
+    except ValueError:
+        raise error(f"{what} {shown} holds a NUL character, which no path can.") from None
+    except OSError as exc:
+        raise error(f"{what} {shown} cannot be read: {exc.strerror or exc}.") from None
+    if not stat.S_ISDIR(info.st_mode):
+        kind = "a file" if stat.S_ISREG(info.st_mode) else kind_of(info.st_mode)
+        raise error(f"{what} {shown} is {kind}, not a folder of images.")
+    return Path(path)
 
 def is_litter(name: str) -> bool:
     """True for a file or folder name that the OS or a file server made, never the user's data."""

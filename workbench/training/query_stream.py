@@ -16,7 +16,7 @@ import torch
 from workbench.data.images import ImageDecodeError, load_image_file
 from workbench.data.pixels import to_model_pixels
 from workbench.data.problems import Problem
-from workbench.data.sources import is_image_name, is_litter
+from workbench.data.sources import check_folder, is_image_name, is_litter
 from workbench.errors import DataError
 
 QUERY_CHUNK = 64  # images decoded and predicted at once
@@ -24,9 +24,7 @@ QUERY_CHUNK = 64  # images decoded and predicted at once
 
 def query_paths(folder: str) -> tuple[list[Path], list[Problem]]:
     """Every image file under `folder` (flat or nested, OS litter skipped) in path order, and the files that are not images."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise DataError(f"Query folder not found: {root}")
+    root = check_folder(folder, DataError, "Query folder")
     paths, problems = [], []
     for path in sorted(root.rglob("*")):
         if any(is_litter(part) for part in path.relative_to(root).parts) or not path.is_file():
@@ -39,8 +37,10 @@ def query_paths(folder: str) -> tuple[list[Path], list[Problem]]:
 
 
 def decoded_chunks(paths: list[Path], size: int, channels: int, invert: bool = False,
-                   chunk: int = QUERY_CHUNK) -> Iterator[tuple[list[str], torch.Tensor, list[Problem]]]:
-    """(paths, images as the model sees them, problems) for each run of `chunk` files; unreadable ones are problems."""
+                   chunk: int | None = None) -> Iterator[tuple[list[str], torch.Tensor, list[Problem]]]:
+    """(paths, images as the model sees them, problems) for each run of `chunk` (QUERY_CHUNK) files;
+    unreadable ones are problems."""
+    chunk = chunk or QUERY_CHUNK
     for start in range(0, len(paths), chunk):
         kept, images, problems = [], [], []
         for path in paths[start:start + chunk]:
