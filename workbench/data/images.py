@@ -64,6 +64,10 @@ def _to_mode(image: Image.Image, channels: int) -> Image.Image:
     """Bring any PIL mode to 'L' or 'RGB', compositing transparency on white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         values = np.asarray(image, dtype=np.float64)
+        finite = np.isfinite(values)
+        if not finite.all():  # scaled with them, every pixel would become 0: say so rather than give black
+            raise ImageDecodeError(f"{values.size - int(finite.sum())} of {values.size} pixels are NaN or infinite "
+                                   f"(a float image); write numbers there to use it")
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
         image = Image.fromarray(scaled.astype(np.uint8), mode="L")

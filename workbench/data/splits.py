@@ -34,6 +34,8 @@ class SplitSpec:
             raise ConfigError(f"Unknown split mode '{self.mode}': use 'class' or 'group'.")
         if not 0 <= self.val_fraction < 1 or not 0 <= self.test_fraction < 1 or self.val_fraction + self.test_fraction >= 1:
             raise ConfigError("Validation and test fractions must each be in [0, 1) and sum to less than 1.")
+        if not 0 <= self.seed < 2**32:  # numpy's seeds; a negative one fails deep inside the split
+            raise ConfigError(f"The split's seed must be a whole number from 0 to {2**32 - 1}, not {self.seed}.")
 
     def to_dict(self) -> dict:
         return {

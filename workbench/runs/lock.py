@@ -1,4 +1,4 @@
-"""One writer per run folder: a lock that a second training of the same run cannot take.
+"""One writer per run folder: a lock that a second training, or a calibration, of the same run cannot take.
 
 The lock is `fcntl.flock` on RUN/.writer.lock. The operating system releases it when the
 holder closes it or dies in any way (SIGKILL, power cut of the process), so it never needs
@@ -33,8 +33,9 @@ class RunLockedError(RunFolderError):
 class RunLock:
     """Held while one process writes a run folder; `acquire` raises RunFolderError when another holds it."""
 
-    def __init__(self, folder: str | os.PathLike) -> None:
+    def __init__(self, folder: str | os.PathLike, then: str = "resume") -> None:
         self.path = Path(folder) / LOCK_NAME
+        self.then = then  # what the person may do once the holder is done, for the message
         self._fd: int | None = None
 
     def acquire(self) -> "RunLock":
@@ -46,6 +47,9 @@ class RunLock:
                 os.close(fd)
                 raise OSError(errno.EINVAL, f"{LOCK_NAME} is not a regular file")
         except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise RunFolderError(f"The run folder {self.path.parent} cannot be written ({exc.strerror}); "
+                                     f"copy it to a folder you can write, then {self.then} there.") from None
             raise RunFolderError(f"Cannot lock the run folder {self.path.parent}: {exc.strerror or exc}.") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -54,7 +58,7 @@ class RunLock:
             os.close(fd)
             raise RunLockedError(
                 f"{self.path.parent} is being written by another training{f' (process {holder})' if holder else ''}; "
-                f"wait for it to finish or stop it, then resume."
+                f"wait for it to finish or stop it, then {self.then}."
             ) from None
         except OSError:  # a file system without locks (some network mounts): go on unlocked
             os.close(fd)

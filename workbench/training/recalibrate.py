@@ -15,6 +15,7 @@ from workbench.errors import ConfigError
 from workbench.runs.builtin import builtin_name
 from workbench.runs.config import RunConfig
 from workbench.runs.folder import RunFolder
+from workbench.runs.lock import RunLock
 from workbench.runs.model_loading import load_trained
 from workbench.training.prepare_data import PreparedData, prepare_data
 
@@ -47,6 +48,11 @@ def recalibrate_run(run_dir: str, device: str = "auto") -> dict:
     if builtin_name(run_dir) is not None:  # it ships inside the package, calibrated where it was trained
         raise ConfigError(f"{run_dir} is a built-in model and read-only; calibrate a run you trained instead.")
     folder = RunFolder.open(run_dir)
+    with RunLock(run_dir, then="calibrate again"):  # taken first: a training of this run, or a read-only folder,
+        return _refit(folder, run_dir, device)       # is said before minutes of fitting
+
+
+def _refit(folder: RunFolder, run_dir: str, device: str) -> dict:
     algorithm, config = load_trained(run_dir, device)
     steps = prepare_data(config)
     while True:  # decode the run's data and split it as training did (the split is seeded)
