@@ -2,7 +2,9 @@
 
 A written file gets the permissions the user's umask asks for (as a plain `open` would give), not
 the private 600 of a temporary file, so a shared run folder stays readable. A target that exists
-and is not a regular file (a device, a pipe, /dev/stdout) is never replaced: the write is refused.
+and is not a regular file (a device, a pipe) is never replaced: the write is refused. A link is written
+through (its target replaced, the link kept). Temporary files carry the writer's pid, so the next write of
+the same file removes what a killed writer left.
 """
 
 from __future__ import annotations
@@ -64,35 +66,114 @@ def same_file_as_stream(path: str | os.PathLike, stream: Any) -> bool:
     return (wanted.st_dev, wanted.st_ino) == (open_one.st_dev, open_one.st_ino)
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync it, then rename over `path` (over its target
-    when `path` is a link)."""
-    check_target(path)
-    target = final_target(path)
+def _written_beside(target: Path, data: bytes) -> str:
+    """`data` in a new temporary file in `target`'s folder, fsynced, with the umask's permissions: its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    _sweep_stale(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(fd, FILE_MODE)  # mkstemp makes it 600; the finished file gets what the umask allows
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _remove(tmp)
         if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: name the target
             raise OSError(exc.errno, exc.strerror, str(target)) from exc
         raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(target.parent, os.O_RDONLY)
+    return tmp
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove the temporary files that a killed writer of `target` left (their name holds its pid)."""
+    prefix = f".{target.name}."
+    try:
+        entries = [e.name for e in os.scandir(target.parent) if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:
+        return
+    for name in entries:
+        pid = name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            _remove(target.parent / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, someone else's
+        return True
+    return True
+
+
+def _remove(path: str | os.PathLike) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make renames and removals in `folder` durable."""
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
     except OSError:
+        pass
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync it, then rename over `path` (over its target
+    when `path` is a link)."""
+    check_target(path)
+    target = final_target(path)
+    tmp = _written_beside(target, data)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+    _sync_folder(target.parent)
+
+
+def write_pair_atomic(main: str | os.PathLike, main_data: bytes, companion: str | os.PathLike,
+                      companion_data: bytes) -> None:
+    """Replace two files that belong together (a model and its class list) so that no moment, not even
+    a SIGKILL, leaves a new one beside an old one: both are written aside first, then the old companion
+    is removed, the main file renamed into place, and the companion last. A stop in between leaves a
+    file without its companion, which a reader notices, never a pair that lies. Ctrl-C or an error in
+    between removes the new main file too, so nothing half-done stays at `main`."""
+    check_target(main)
+    check_target(companion)
+    main, companion = final_target(main), final_target(companion)
+    staged = [_written_beside(main, main_data)]
+    try:
+        staged.append(_written_beside(companion, companion_data))
+        _remove_file(companion)
+        _sync_folder(companion.parent)
+        os.replace(staged[0], main)
+        try:
+            os.replace(staged[1], companion)
+        except BaseException:
+            _remove(main)
+            raise
+    finally:
+        for tmp in staged:
+            _remove(tmp)  # gone already when renamed
+    _sync_folder(main.parent)
+    if companion.parent != main.parent:
+        _sync_folder(companion.parent)
+
+
+def _remove_file(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
         pass
 
 

@@ -4,6 +4,8 @@ outputs that vanish mid-way, two commands claiming one folder, URLs and moved da
 from __future__ import annotations
 
 import json
+from pathlib import Path
+import os
 import signal
 import subprocess
 import sys
@@ -56,8 +58,6 @@ def test_a_burst_of_ctrl_c_stops_training_cleanly_instead_of_deadlocking(tmp_pat
 
 def test_an_export_stopped_between_its_two_files_leaves_no_model_beside_an_older_class_list(capsys, measured,
                                                                                                 tmp_path, monkeypatch):
-    import workbench.export as export
-
     run, _ = measured
     out = tmp_path / "out" / "model.pt"
     out.parent.mkdir()
@@ -66,12 +66,20 @@ def test_an_export_stopped_between_its_two_files_leaves_no_model_beside_an_older
     support = tmp_path / "support"
     make_good_classes(support, classes=3, images=2, prefix="new")
 
-    def ctrl_c(*_args, **_kwargs):
-        raise KeyboardInterrupt
+    import workbench.atomic as atomic
 
-    monkeypatch.setattr(export, "write_json_atomic", ctrl_c)  # the model is written, its class list not yet
+    renames, rename = [], os.replace
+
+    def ctrl_c_at_the_second_rename(source, target):
+        renames.append(Path(target).name)
+        if renames[-1] == "model.pt.classes.json":
+            raise KeyboardInterrupt
+        rename(source, target)
+
+    # The model is in place, its class list not yet.
+    monkeypatch.setattr(atomic.os, "replace", ctrl_c_at_the_second_rename)
     code, _, err = run_cli(capsys, "export", run, "--support", support, "--format", "torchscript", "--out", out)
-    assert code == 130 and "interrupted" in err
+    assert code == 130 and "interrupted" in err and renames[-2:] == ["model.pt", "model.pt.classes.json"]
     # Before: the new 3-class model sat beside the earlier 2-class list, labelling every image wrongly.
     assert not out.exists() and not list(out.parent.glob(".*.tmp"))
 

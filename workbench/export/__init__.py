@@ -25,9 +25,9 @@ from workbench.data.pixels import invert_pixels_
 from workbench.export.adapted import (
     ExportError, InvertedInput, Tempered, TemperedLogits, adapted_module, as_saved_module, can_export, check_exportable,
 )
-from workbench.export.formats import FORMATS, write_onnx, write_torchscript
+from workbench.export.formats import FORMATS, onnx_bytes, torchscript_bytes
 from workbench.data.problems import printable
-from workbench.atomic import write_json_atomic
+from workbench.atomic import write_pair_atomic
 from workbench.validation import check_output_file
 
 __all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",
@@ -146,17 +146,11 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     out.parent.mkdir(parents=True, exist_ok=True)
     example = file_x[: min(len(file_x), 2)].float()
     classes_path = classes_path_for(out)
-    model_written = False
-    try:
-        (write_onnx if fmt == "onnx" else write_torchscript)(module, example, out, metadata)
-        model_written = True
-        write_json_atomic(classes_path, {key: json.loads(value) for key, value in metadata.items()})
-    except BaseException as exc:  # a full disk, Ctrl-C, SIGTERM between the two files
-        if model_written:
-            # The new model beside no class list, or beside an earlier export's, would label wrongly.
-            out.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ExportError(f"Cannot write {out}: {exc.strerror or exc}; no model was left there.") from None
-        raise
+    model = (onnx_bytes if fmt == "onnx" else torchscript_bytes)(module, example, metadata)
+    class_list = {key: json.loads(value) for key, value in metadata.items()}
+    try:  # one commit for the pair: a stop at any moment never leaves the new model beside the old class list
+        write_pair_atomic(out, model, classes_path, (json.dumps(class_list, indent=2) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}; no model was left there.") from None
     return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
                         difference, tuple(str(p) for p in problems), config.invert, adapted.space, adapted.reason)

@@ -7,20 +7,18 @@ input name `images` and give `probabilities` (batch, classes); the batch size is
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from workbench.export.adapted import ExportError
-from workbench.atomic import write_bytes_atomic
 
 FORMATS = ("onnx", "torchscript")
 INPUT_NAME = "images"
 OUTPUT_NAME = "probabilities"
 
 
-def write_onnx(module: nn.Module, example: torch.Tensor, out: Path, metadata: dict[str, str]) -> None:
+def onnx_bytes(module: nn.Module, example: torch.Tensor, metadata: dict[str, str]) -> bytes:
     # metadata values are JSON texts, e.g. {"classes": '["cat", "dog"]'}
     """ONNX through torch.export (needs the onnx and onnxscript packages); metadata goes into metadata_props."""
     try:
@@ -39,10 +37,10 @@ def write_onnx(module: nn.Module, example: torch.Tensor, out: Path, metadata: di
             raise ExportError(f"ONNX export needs a package that is missing ({exc}): pip install onnx onnxscript.") from None
     model = program.model_proto
     onnx.helper.set_model_props(model, metadata)
-    write_bytes_atomic(out, model.SerializeToString())
+    return model.SerializeToString()
 
 
-def write_torchscript(module: nn.Module, example: torch.Tensor, out: Path, metadata: dict[str, str]) -> None:
+def torchscript_bytes(module: nn.Module, example: torch.Tensor, metadata: dict[str, str]) -> bytes:
     """A traced TorchScript module; metadata is stored as extra files (`torch.jit.load(..., _extra_files=...)`)."""
     import io
 
@@ -51,4 +49,4 @@ def write_torchscript(module: nn.Module, example: torch.Tensor, out: Path, metad
         traced = torch.jit.trace(module, (example,), check_trace=False)
         buffer = io.BytesIO()
         torch.jit.save(traced, buffer, _extra_files={f"{key}.json": value for key, value in metadata.items()})
-    write_bytes_atomic(out, buffer.getvalue())
+    return buffer.getvalue()
