@@ -9,6 +9,7 @@ the same file removes what a killed writer left.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -154,20 +155,42 @@ def write_pair_atomic(main: str | os.PathLike, main_data: bytes, companion: str 
     staged = [_written_beside(main, main_data)]
     try:
         staged.append(_written_beside(companion, companion_data))
-        _remove_file(companion)
-        _sync_folder(companion.parent)
-        os.replace(staged[0], main)
-        try:
-            os.replace(staged[1], companion)
-        except BaseException:
-            _remove(main)
-            raise
+        with _folder_locked(main.parent):  # two writers of one pair would otherwise interleave their renames
+            _remove_file(companion)
+            _sync_folder(companion.parent)
+            os.replace(staged[0], main)
+            try:
+                os.replace(staged[1], companion)
+            except BaseException:
+                _remove(main)
+                raise
     finally:
         for tmp in staged:
             _remove(tmp)  # gone already when renamed
     _sync_folder(main.parent)
     if companion.parent != main.parent:
         _sync_folder(companion.parent)
+
+
+@contextlib.contextmanager
+def _folder_locked(folder: Path):
+    """An exclusive flock on the folder itself for the few renames of a pair (no lock file left behind);
+    where folders cannot be locked (Windows, some network mounts) the renames go on unlocked."""
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
 
 
 def _remove_file(path: Path) -> None:

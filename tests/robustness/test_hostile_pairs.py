@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import warnings
 
 import pytest
@@ -70,3 +71,30 @@ def test_an_export_killed_between_its_two_files_never_leaves_a_model_beside_anot
     assert export_killed_at(run, support, out, "never") == 0  # the next export completes the pair
     assert json.loads(classes_file.read_text())["classes"] == embedded_classes(out) == ["new_0", "new_1", "new_2"]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+WRITER = """
+import sys, time
+from workbench.atomic import write_pair_atomic
+tag, folder, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+while time.time() < start:
+    pass
+for _ in range(20):
+    write_pair_atomic(folder + "/m.bin", tag.encode() * 1000, folder + "/m.bin.classes.json", tag.encode())
+"""
+
+
+def test_two_processes_writing_one_pair_at_once_leave_one_writers_pair(tmp_path):
+    mismatched = []
+    for round_ in range(20):  # without the folder lock, about one round in 30 ended with A's model and B's list
+        folder = tmp_path / str(round_)
+        folder.mkdir()
+        start = time.time() + 0.3
+        writers = [subprocess.Popen([sys.executable, "-c", WRITER, tag, str(folder), str(start)], cwd=ROOT)
+                   for tag in "AB"]
+        assert [w.wait(timeout=60) for w in writers] == [0, 0]
+        model, classes = (folder / "m.bin").read_bytes(), (folder / "m.bin.classes.json").read_bytes()
+        if model[:1] != classes:
+            mismatched.append(round_)
+        assert sorted(p.name for p in folder.iterdir()) == ["m.bin", "m.bin.classes.json"]
+    assert mismatched == []
