@@ -221,6 +221,7 @@ def test_label_adapt_accept_undo_export_and_reopen(page_factory, qtbot, unlabell
     # Save, reopen in a fresh page: same labels, the model comes back and predicts again.
     session_file = tmp_path / "to_label.labels.json"
     page.save_session(str(session_file))
+    page.shutdown()  # its window closed: one window labels a folder at a time
     again = page_factory()
     with qtbot.waitSignal(again.predictionsUpdated, timeout=WAIT_MS):
         again.open_session(str(session_file))

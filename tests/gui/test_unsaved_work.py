@@ -94,6 +94,7 @@ def test_labels_autosave_and_come_back_after_a_window_that_ended_without_saving(
     qtbot.waitUntil(autosave.exists, timeout=5000)  # a moment after the change, without any save
     assert json.loads(autosave.read_text())["labels"][0]["class"] == "cat"
     page.undo_stack.setClean()  # as if the process had died: nothing asked, nothing saved
+    assert window.close()  # ended: its hold on the folder goes, as a dead process's does
 
     again = window_factory()
     again.tabs.setCurrentWidget(again.label_page)

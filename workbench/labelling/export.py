@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.data.problems import printable
 from workbench.labelling.session import LabellingError, LabelSession, class_name_problem
 from workbench.atomic import write_text_atomic
+from workbench.labelling.export_copy import copy_exclusive, remove_dead_partials
 
 CSV_COLUMNS = ("path", "label", "confidence", "source")
 PREDICTED = "predicted"  # a prediction not accepted as a label
@@ -67,9 +67,11 @@ class FolderExport:
 def export_to_class_folders(session: LabelSession, target: str | os.PathLike, move: bool = False) -> FolderExport:
     """Copy (or move) each labelled image into target/<class>/ — never overwriting.
 
-    A name already taken gets a suffix (img.png -> img_2.png). A move copies
-    first and deletes the original only once the copy is complete, so a failure
-    leaves the image where it was; failures are listed, not raised.
+    A name already taken gets a suffix (img.png -> img_2.png). Each copy is
+    written under a hidden name and renamed only once complete (export_copy.py),
+    so an export killed midway leaves no half image under an image's name. A
+    move copies first and deletes the original only once the copy is complete,
+    so a failure leaves the image where it was; failures are listed, not raised.
     """
     root = Path(target)
     if root.resolve() == Path(session.folder).resolve():
@@ -80,6 +82,7 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
         raise LabellingError(f"'{printable(name)}' cannot be a class name ({class_name_problem(name)}); "
                              f"rename the class, then export again. Nothing was copied or moved.")
     report = FolderExport(moved=move)
+    cleaned: set[Path] = set()
     for path in session.images:
         label = session.labels.get(path)
         if label is None:
@@ -88,7 +91,10 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
         try:
             folder = root / label.name
             folder.mkdir(parents=True, exist_ok=True)
-            destination = _copy_exclusive(source, folder)
+            if folder not in cleaned:  # what an export killed before left: once per folder, not per image
+                remove_dead_partials(folder)
+                cleaned.add(folder)
+            destination = copy_exclusive(source, folder, durable=move)
             if move:
                 source.unlink()
         except OSError as exc:
@@ -96,24 +102,3 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
             continue
         report.done.append((str(source), str(destination)))
     return report
-
-
-def _copy_exclusive(source: Path, folder: Path) -> Path:
-    """Copy into `folder` under the first free name; the 'x' mode makes taking a name atomic."""
-    number = 1
-    while True:
-        name = source.name if number == 1 else f"{source.stem}_{number}{source.suffix}"
-        destination = folder / name
-        try:
-            with open(source, "rb") as reader, open(destination, "xb") as writer:
-                try:
-                    shutil.copyfileobj(reader, writer)
-                except BaseException:
-                    writer.close()
-                    destination.unlink(missing_ok=True)
-                    raise
-        except FileExistsError:
-            number += 1
-            continue
-        shutil.copystat(source, destination)
-        return destination

@@ -54,8 +54,13 @@ class LoadedSession:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_session(source: str | os.PathLike) -> LoadedSession:
-    """Read and check a session file; any problem raises LabellingError naming the file and the field."""
+def load_session(source: str | os.PathLike, opened: LabelSession | None = None) -> LoadedSession:
+    """Read and check a session file; any problem raises LabellingError naming the file and the field.
+
+    `opened`: the folder the person opened (its images listed), whose autosave this is. Its folder and
+    images are the session's; the file's 'folder' field is not followed, so an autosave naming another
+    folder (or '/') can neither make opening walk that folder nor put its images in this session.
+    """
     path = Path(source)
     try:
         data = read_json(path, SETTINGS_LIMIT, LabellingError, "labelling session file")
@@ -111,10 +116,13 @@ def load_session(source: str | os.PathLike) -> LoadedSession:
                                        or not 0 <= confidence <= 1):
             raise bad(f"{where}.confidence", "must be null or a number between 0 and 1")
         labels[image] = Label(name, source_kind, None if confidence is None else float(confidence))
-    try:
-        images = list_images(folder)
-    except WorkbenchError as exc:
-        raise LabellingError(f"{path}: field 'folder': {exc}") from None
+    if opened is not None:
+        folder, images = opened.folder, list(opened.images)
+    else:
+        try:
+            images = list_images(folder)
+        except WorkbenchError as exc:
+            raise LabellingError(f"{path}: field 'folder': {exc}") from None
     present = set(images)
     missing = [p for p in labels if p not in present]
     warnings = []

@@ -14,6 +14,7 @@ from workbench.data.demo import user_data_dir
 from workbench.errors import WorkbenchError
 from workbench.gui.counted import counted
 from workbench.gui.unsaved_guard import DISCARD, SAVE, ask_to_save
+from workbench.labelling.folder_lock import FolderBusyError, LabelFolderLock
 from workbench.labelling.session import LabelSession
 from workbench.labelling.session_file import LoadedSession, load_session, save_session
 
@@ -28,6 +29,17 @@ def autosave_paths(folder: str) -> list[Path]:
     return [Path(folder) / AUTOSAVE_NAME, user_data_dir() / "label-autosave" / f"{key}.json"]
 
 
+def lock_places(folder: str) -> list[Path]:
+    """Where a folder's labelling lock may be: beside each place of its autosave (.workbench-labels.lock)."""
+    return [path.with_suffix(".lock") for path in autosave_paths(folder)]
+
+
+def busy_message(exc: FolderBusyError) -> str:
+    process = f" (process {exc.holder})" if exc.holder else ""
+    return (f"This folder is being labelled in another window{process}, so it was not opened here; label it "
+            f"there, or close it there and open it here again.")
+
+
 class SessionKeeper(QObject):
     """Makes sure the labels of `page.session` are never lost.
 
@@ -36,6 +48,8 @@ class SessionKeeper(QObject):
     AUTOSAVE_DELAY_MS after the last edit (and at once by `flush`), so a crash
     loses at most that second. `confirm_replace` asks before a modified session
     is dropped; `offer_restore` offers an autosave when its folder is opened.
+    The autosave of a folder is written (or removed) only while `lock` holds that folder,
+    so two windows never overwrite each other's labels.
     """
 
     modifiedChanged = Signal(bool)
@@ -44,6 +58,7 @@ class SessionKeeper(QObject):
         super().__init__(page)
         self.page = page
         self.last_autosave: Path | None = None
+        self.lock: LabelFolderLock | None = None  # the lock on labelling the session's folder
         self.restore_warnings: list[str] = []  # why the last folder opened could not get its autosave back
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -63,6 +78,13 @@ class SessionKeeper(QObject):
         session = self.page.session
         if session is None:
             return None
+        if not self.holds(session.folder):  # a session set without opening its folder here
+            lock = self.lock_for(session.folder, quiet=True)
+            if lock is None:
+                self.page.banner.show_message("The labels were not autosaved: another window labels this folder "
+                                              "and autosaves there; save the session to keep them.", "warning")
+                return None
+            self.keep_lock(lock)
         for path in autosave_paths(session.folder):
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,9 +98,46 @@ class SessionKeeper(QObject):
         return None
 
     def forget(self, folder: str) -> None:
-        """The person chose to discard this folder's labels: remove its autosave too."""
+        """The person chose to discard this folder's labels: remove its autosave too (unless another
+        window labels the folder: the autosave is then that window's)."""
+        if not self.holds(folder):
+            return
         for path in autosave_paths(folder):
             path.unlink(missing_ok=True)
+
+    def holds(self, folder: str) -> bool:
+        return self.lock is not None and self.lock.folder == str(Path(folder).resolve())
+
+    def lock_for(self, folder: str, quiet: bool = False) -> LabelFolderLock | None:
+        """The lock on labelling `folder`: the one held when it is this session's folder, else taken now.
+        None when another window labels the folder (and, unless `quiet`, the banner says so)."""
+        if self.holds(folder):
+            return self.lock
+        try:
+            return LabelFolderLock(folder, lock_places(folder)).acquire()
+        except FolderBusyError as exc:
+            if not quiet:
+                self.page.banner.show_message(busy_message(exc), "warning")
+            return None
+
+    def keep_lock(self, lock: LabelFolderLock) -> None:
+        """`lock` is the session's from now on; the last folder's change is written, then its lock let go."""
+        if lock is self.lock:
+            return
+        if self.timer.isActive():
+            self.flush()
+        self.release_lock()
+        self.lock = lock
+
+    def drop_unused(self, lock: LabelFolderLock) -> None:
+        """A lock taken for a folder that was not opened after all."""
+        if lock is not self.lock:
+            lock.release()
+
+    def release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def confirm_replace(self, doing: str) -> bool:
         """True if the session may be replaced: it is saved, or the person saved or discarded it."""
@@ -107,12 +166,14 @@ class SessionKeeper(QObject):
             if not path.is_file():
                 continue
             try:
-                loaded = load_session(path)
+                # The folder opened, not the file's 'folder' field: a copied or tampered autosave could name
+                # another folder (even '/'), and that one must never be walked or labelled from here.
+                loaded = load_session(path, opened=session)
             except WorkbenchError as exc:
                 self.restore_warnings.append(_set_aside(path, exc))
                 return None
             found = loaded.session
-            if Path(found.folder).resolve() != Path(session.folder).resolve() or not (found.labels or found.classes):
+            if not (found.labels or found.classes):
                 return None
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
             answer = QMessageBox.question(

@@ -12,24 +12,24 @@ from workbench.adaptation.for_run import policy_for_run
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.counted import counted
-from workbench.gui.labelling import export_actions, page_layout, page_view
+from workbench.gui.labelling import export_actions, opening, page_layout, page_view
 from workbench.gui.labelling.accept_dialog import confirm_accept_all
 from workbench.gui.labelling.adapting import ModelJobs
 from workbench.gui.labelling.autosave import SessionKeeper
 from workbench.gui.labelling.commands import OperationCommand
 from workbench.gui.labelling.grid_model import PATH_ROLE, SUSPECTS, GridFilterProxy, ImageGridModel
+from workbench.gui.labelling.opening import SESSION_FILTER
 from workbench.gui.labelling.page_view import describe_model
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter, AdaptResult
 from workbench.labelling.operations import Operation
 from workbench.labelling.session import LabelSession
-from workbench.labelling.session_file import SUFFIX, load_session, save_session
+from workbench.labelling.session_file import SUFFIX, save_session
 from workbench.labelling.suggestions import accept_predictions, least_confident
 from workbench.labelling.suspects import current_suspects, relabel_as_likely
 from workbench.runs.builtin import default_run_dir
 from workbench.runs.model_loading import load_trained
 
-SESSION_FILTER = f"Labelling sessions (*{SUFFIX});;JSON files (*.json)"
 OFFER = "offered run"  # what the banner's "Use this model for labelling" message is about
 
 
@@ -76,23 +76,7 @@ class LabelPage(QWidget):
 
     # --- folder and session --------------------------------------------------
     def open_folder(self, path: str | None = None) -> None:
-        if path is None:
-            path = QFileDialog.getExistingDirectory(self, "Open a folder of images to label", self.start_dir())
-            if not path:
-                return
-        try:
-            session = LabelSession.open_folder(path)
-        except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
-            return
-        if not self.keeper.confirm_replace("opening another folder"):
-            return
-        restored = self.keeper.offer_restore(session)  # the labels of a session that ended without saving
-        if restored is not None:
-            self._show_loaded(restored, None)
-        else:
-            self.session_path = None
-            self.set_session(session, self.keeper.restore_warnings)
+        opening.open_folder(self, path)  # asks for the folder when `path` is None
 
     def set_session(self, session: LabelSession, warnings: list[str] | None = None) -> None:
         """Show `session` (a new folder or a reopened file); the undo history starts afresh."""
@@ -139,19 +123,9 @@ class LabelPage(QWidget):
         return True
 
     def open_session(self, path: str | None = None) -> None:
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Open a labelling session", self.start_dir(), SESSION_FILTER)
-            if not path:
-                return
-        try:
-            loaded = load_session(path)
-        except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
-            return
-        if self.keeper.confirm_replace("opening another session"):
-            self._show_loaded(loaded, path)
+        opening.open_session(self, path)  # asks for the file when `path` is None
 
-    def _show_loaded(self, loaded, path: str | None) -> None:
+    def show_loaded(self, loaded, path: str | None) -> None:
         self.session_path = path
         run_dir = loaded.session.model_run_dir
         self.set_session(loaded.session, loaded.warnings)
@@ -165,6 +139,7 @@ class LabelPage(QWidget):
     def reset(self) -> None:
         """No folder, model or message: the page of a new project (the window asked about unsaved labels first)."""
         self.keeper.timer.stop()
+        self.keeper.release_lock()  # the folder is free for another window to label
         self.undo_stack.clear()
         self.session, self.session_path, self.last_result = None, None, None
         self.has_model, self.model_run_dir, self.model_description, self.offered_run = False, None, "", None
@@ -496,5 +471,6 @@ class LabelPage(QWidget):
         """Write the pending autosave; stop the adapt thread and the thumbnail decoders (waits for the job in progress)."""
         if self.keeper.timer.isActive():
             self.keeper.flush()
+        self.keeper.release_lock()  # written: another window may label the folder now
         self.jobs.shutdown()
         self.model.thumbnails.shutdown()
