@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 from pathlib import Path
 
 from workbench.errors import ConfigError
@@ -101,3 +102,15 @@ def check_writable_location(target: str | os.PathLike, what: str = "--out") -> N
         raise ConfigError(f"{what} {target}: {here} is a file, not a folder, so nothing can be written under it.")
     if not os.access(here, os.W_OK | os.X_OK):
         raise ConfigError(f"{what} {target}: the folder {here} cannot be written (read-only or no permission).")
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}")
+
+
+def check_registry_name(kind: str, name: object) -> None:
+    """Refuse (ConfigError) an algorithm or backbone name that a command line, a file name or a terminal
+    could not carry as it is: a newline or an escape sequence in a plugin's name would reach all three."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        shown = repr(name)[:80]
+        raise ConfigError(f"The {kind} name {shown} cannot be used: a name is 1 to 48 letters, digits, '_' or '-', "
+                          f"starting with a letter or digit.")

@@ -16,6 +16,7 @@ from typing import Callable
 
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.errors import ConfigError, NameTakenError
+from workbench.validation import check_registry_name
 
 _ALGORITHMS: dict[str, "type | DeclaredAlgorithm"] = {}
 _LOAD_FAILURES: dict[str, str] = {}
@@ -63,6 +64,7 @@ def register(cls: type) -> type:
     name = getattr(cls, "name", None)
     if not name or not isinstance(name, str):
         raise TypeError(f"{cls.__name__} needs a string attribute 'name' to be registered")
+    check_registry_name("algorithm", name)
     _refuse_if_too_late(name)
     existing = _ALGORITHMS.get(name)
     # A declaration is replaced by its class when that is imported.
@@ -83,6 +85,7 @@ def declare(name: str, title: str, summary: str, hyperparams: tuple[HyperParam, 
     The class that `load` gives must carry the same `name` (and should carry the same
     title, summary and hyperparams); it is imported the first time the algorithm is built.
     """
+    check_registry_name("algorithm", name)
     _refuse_if_too_late(name)
     module = load.partition(":")[0] if isinstance(load, str) else getattr(load, "__module__", "")
     declared = DeclaredAlgorithm(name, title, summary, tuple(hyperparams), load, module)

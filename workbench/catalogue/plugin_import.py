@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -67,7 +68,13 @@ def run_bounded(name: str, load: Callable[[], None]) -> ImportOutcome:
             result["finished"] = True
 
     thread = threading.Thread(target=target, name=f"plugin import: {name}", daemon=True)
-    thread.start()
+    # What a plugin prints while importing goes to stderr: stdout is the command's answer (`--json`).
+    with contextlib.redirect_stdout(sys.stderr):
+        thread.start()
+        return _wait(thread, result, decided)
+
+
+def _wait(thread: threading.Thread, result: dict, decided: threading.Lock) -> ImportOutcome:
     limit = patience_s()
     modules, last_progress = len(sys.modules), time.monotonic()
     while thread.is_alive():

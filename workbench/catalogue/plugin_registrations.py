@@ -89,6 +89,12 @@ class Snapshot:
                 taken.append(clash(kind, name, _owner(earlier)))
         return tuple(sorted(taken))
 
+    def removed(self) -> tuple[str, ...]:
+        """The names that were registered at the snapshot and are gone now (a plugin took them out)."""
+        gone = [f"{ALGORITHM} '{name}'" for name in self.algorithms if name not in registry.entries()]
+        gone += [f"{BACKBONE} '{name}'" for name in self.backbones if name not in backbones.registered_factories()]
+        return tuple(sorted(gone))
+
     def restore(self) -> None:
         """Put the registries back as they were, keeping what the workbench's own modules registered since."""
         for kind, name, entry in list(self._changes()):

@@ -31,6 +31,7 @@ from typing import Callable
 
 from workbench.algorithms import registry
 from workbench.catalogue.plugin_import import PATIENCE_VARIABLE, run_bounded
+from workbench.catalogue.process_state import ProcessState
 from workbench.catalogue.plugin_registrations import Snapshot, clash
 from workbench.catalogue.plugin_settings import PluginSettings, plugins_disabled_by_environment
 from workbench.errors import ConfigError, NameTakenError
@@ -201,8 +202,9 @@ def _module_name(path: Path) -> str:
 def _import_recording(name: str, origin: str, source: str, load: Callable[[], None]) -> PluginStatus:
     """Run `load` (bounded, see plugin_import), noting what it registered; a plugin that fails, ends
     early or registers a taken name has its registrations taken out again and keeps the reason."""
-    before = Snapshot.take()
+    before, state_before = Snapshot.take(), ProcessState.take()
     outcome = run_bounded(name, load)
+    state_changed = [] if outcome.gave_up else state_before.restore()  # a thread still running could undo it
     if outcome.gave_up:  # it may still be running: what it registers from now on is refused
         registry.refuse_registrations_from(outcome.thread)
         backbones.refuse_registrations_from(outcome.thread)
@@ -215,6 +217,17 @@ def _import_recording(name: str, origin: str, source: str, load: Callable[[], No
     if error is not None and not clashes:
         before.restore()
         return PluginStatus(name, origin, False, _describe(error), source)
+    removed = before.removed()
+    if removed:
+        before.restore()
+        return PluginStatus(name, origin, False, (
+            f"it took out names that were registered ({', '.join(removed)}); they were put back and the plugin "
+            "refused: a plugin may add algorithms and backbones, never remove one"), source)
+    if state_changed:
+        before.restore()
+        return PluginStatus(name, origin, False, (
+            f"it changed what the whole program shares while loading ({'; '.join(state_changed)}); that was put "
+            "back and the plugin refused: change such things inside its own code, when it runs"), source)
     clashes = clashes or before.clashes()  # the registries refuse a built-in's name; the rest is found here
     if clashes:
         before.restore()

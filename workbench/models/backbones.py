@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from workbench.errors import ConfigError, NameTakenError
+from workbench.validation import check_registry_name
 
 if TYPE_CHECKING:  # torch is imported where a backbone is built, so listing names stays light
     from torch import nn
@@ -32,6 +33,8 @@ _REFUSED_THREADS: set[threading.Thread] = set()  # plugin imports given up on: t
 
 def register_backbone(name: str):
     """Decorator for a class or function building a backbone from (in_channels, image_size)."""
+
+    check_registry_name("backbone", name)
 
     def decorate(factory: BackboneFactory) -> BackboneFactory:
         if threading.current_thread() in _REFUSED_THREADS:
