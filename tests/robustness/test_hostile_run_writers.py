@@ -15,11 +15,17 @@ from tests.robustness.test_hostile_commands import small_disk
 from workbench.runs.lock import RunLock
 
 
-@pytest.fixture()
-def run(tmp_path_factory):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("writers")
-    data = tiny_dataset(root / "data")
-    return tiny_run(data, root / "run")
+    return tiny_run(tiny_dataset(root / "data"), root / "run")
+
+
+@pytest.fixture()
+def run(trained, tmp_path):
+    """Each test's own copy: they write into it."""
+    shutil.copytree(trained, tmp_path / "run")
+    return tmp_path / "run"
 
 
 def test_calibrate_waits_for_no_one_it_refuses_a_run_another_process_is_writing(run, capsys):
@@ -57,3 +63,28 @@ def test_a_run_whose_split_seed_cannot_be_a_seed_is_refused_on_resume_naming_it(
     (run / "config.json").write_text(json.dumps(config))
     code, _, err = run_cli(capsys, "train", "--resume", run, "--steps", 6)
     assert code == 2 and "seed" in err and str(seed) in err, err
+
+
+@pytest.mark.parametrize("field, value", [("step", -5), ("best_step", -1), ("best_val_accuracy", 1.5),
+                                          ("best_val_accuracy", -0.2), ("best_val_accuracy", True)])
+def test_a_status_with_a_meaningless_number_is_called_damaged_naming_the_field(run, capsys, field, value):
+    status = json.loads((run / "status.json").read_text())
+    status[field] = value
+    (run / "status.json").write_text(json.dumps(status))
+    code, _, err = run_cli(capsys, "table", run)
+    assert code == 2 and "status.json is damaged" in err and f"'{field}'" in err, err
+
+
+@pytest.mark.parametrize("step", [10**12, -5])
+def test_a_checkpoint_whose_step_is_outside_the_run_is_refused_on_resume_and_nothing_is_written(run, capsys, step):
+    import torch
+
+    checkpoint = run / "checkpoints" / "last.pt"
+    state = torch.load(checkpoint, weights_only=True)
+    state["step"] = step
+    torch.save(state, checkpoint)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and not p.name.startswith(".")}
+    code, _, err = run_cli(capsys, "train", "--resume", run, "--steps", 6)
+    assert code == 2 and f"its step {step} is not one of this run's" in err, err
+    after = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and not p.name.startswith(".")}
+    assert after == before

@@ -160,8 +160,14 @@ class RunFolder:
         if not isinstance(data.get("status"), str):
             raise RunFolderError(f"{path} is damaged: field 'status' is missing or not text.")
         for key in ("step", "best_step"):
-            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
-                raise RunFolderError(f"{path} is damaged: field '{key}' must be a whole number, not {data[key]!r}.")
+            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int) or data[key] < 0):
+                raise RunFolderError(f"{path} is damaged: field '{key}' must be a whole number from 0, "
+                                     f"not {data[key]!r}.")
+        accuracy = data.get("best_val_accuracy")
+        if accuracy is not None and (isinstance(accuracy, bool) or not isinstance(accuracy, (int, float))
+                                     or not 0 <= accuracy <= 1):
+            raise RunFolderError(f"{path} is damaged: field 'best_val_accuracy' must be a fraction from 0 to 1, "
+                                 f"not {accuracy!r}.")
         return data
 
     def read_calibration(self) -> dict[str, dict[str, float]]:

@@ -149,7 +149,10 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         except (KeyError, RuntimeError, TypeError, ValueError) as exc:
             raise RunFolderError(f"{folder.checkpoint_path} does not fit this run's settings "
                                  f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).") from None
-        start_step = int(checkpoint["step"])
+        start_step = checkpoint.get("step")
+        if isinstance(start_step, bool) or not isinstance(start_step, int) or not 0 <= start_step <= config.steps:
+            raise RunFolderError(f"{folder.checkpoint_path} is damaged: its step {start_step!r} is not one of this "
+                                 f"run's 0 to {config.steps} steps; delete it to train the run again from the start.")
         best = checkpoint.get("best_val_accuracy")
         folder.truncate_metrics(start_step)
         folder.write_status("running", f"Resumed at step {start_step}.", step=start_step)
