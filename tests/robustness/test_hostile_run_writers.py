@@ -4,6 +4,7 @@ values of the right type but a wrong meaning are refused with the field named.""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -88,3 +89,16 @@ def test_a_checkpoint_whose_step_is_outside_the_run_is_refused_on_resume_and_not
     assert code == 2 and f"its step {step} is not one of this run's" in err, err
     after = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and not p.name.startswith(".")}
     assert after == before
+
+
+def test_adapting_with_a_run_that_is_training_works_and_says_so(run, capsys, tmp_path):
+    from tests.robustness.corpus import make_good_classes
+
+    make_good_classes(tmp_path / "support", classes=2, images=2)
+    args = ("adapt", run, "--support", tmp_path / "support", "--query", tmp_path / "support" / "good_0", "--mode", "model")
+    with RunLock(run):  # as the training does
+        code, out, err = run_cli(capsys, *args)
+    assert code == 0 and f"is still training (process {os.getpid()}); its best model so far is used" in err, err
+    assert out.count("\n") == 2
+    code, _, err = run_cli(capsys, *args)
+    assert code == 0 and "still training" not in err

@@ -77,8 +77,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def run_or_builtin(run_dir: str | None, quiet: bool) -> str:
-    """`run_dir`, or with none the built-in model's folder (said on stderr unless `quiet`)."""
+    """`run_dir`, or with none the built-in model's folder (said on stderr unless `quiet`); a run that is
+    training now is said too: its best model so far is what gets used."""
     if run_dir:
+        from workbench.runs.lock import writer_of
+
+        writer = writer_of(run_dir)
+        if writer is not None and not quiet:
+            print(f"note: {run_dir} is still training{f' (process {writer})' if writer else ''}; its best model so "
+                  f"far is used", file=sys.stderr)
         return run_dir
     from workbench.runs.builtin import builtin_model, default_run_dir
 

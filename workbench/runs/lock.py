@@ -80,6 +80,28 @@ class RunLock:
         self.release()
 
 
+def writer_of(folder: str | os.PathLike) -> str | None:
+    """The pid ("" when unknown) of the process writing the run folder now, or None when none is: the
+    lock is tried shared, read-only, and let go at once, so a reader never creates or changes a file."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(Path(folder) / LOCK_NAME, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # no lock file: never trained by this version, or not a run
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return None
+    except BlockingIOError:
+        return _read_pid(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _read_pid(fd: int) -> str:
     try:
         return os.pread(fd, 32, 0).decode("ascii", "replace").strip()
