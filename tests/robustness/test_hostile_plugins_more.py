@@ -41,6 +41,17 @@ def run_and_folders(tmp_path_factory):
     return run, root / "support", query
 
 
+@pytest.fixture(scope="module")
+def clean_adapt(run_and_folders, tmp_path_factory):
+    """`adapt --json` as it answers with no plugin: what a plugin must not change."""
+    run, support, query = run_and_folders
+    root = tmp_path_factory.mktemp("clean")
+    args = ("adapt", run, "--support", support, "--query", query, "--json", "--mode", "model")
+    result = cli(*args, env=plugin_env(root, plugin_folder(root)), process=True)
+    assert result.returncode == 0, result.stderr
+    return args, json.loads(result.stdout)
+
+
 def test_what_a_plugin_prints_while_importing_goes_to_stderr_and_json_stays_json(tmp_path):
     folder = plugin_folder(tmp_path, chatty=CHATTY)
     result = cli("algorithms", "--json", env=plugin_env(tmp_path, folder, wait_s=5), process=True)
@@ -54,16 +65,14 @@ def test_what_a_plugin_prints_while_importing_goes_to_stderr_and_json_stays_json
     (MATMUL, "torch's float32 matmul precision highest -> medium"),
 ])
 def test_a_plugin_changing_torchs_settings_is_refused_and_adapt_computes_as_without_it(
-        tmp_path, run_and_folders, code, words):
-    run, support, query = run_and_folders
-    args = ("adapt", run, "--support", support, "--query", query, "--json", "--mode", "model")
-    clean = cli(*args, env=plugin_env(tmp_path / "clean", plugin_folder(tmp_path / "clean")), process=True)
+        tmp_path, clean_adapt, code, words):
+    args, clean = clean_adapt
     folder = plugin_folder(tmp_path, settings=code)
     result = cli(*args, env=plugin_env(tmp_path, folder, wait_s=5), process=True)
-    assert result.returncode == clean.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr
     assert "plugin settings was not loaded: it changed what the whole program shares" in result.stderr
     assert words in result.stderr
-    assert json.loads(result.stdout) == json.loads(clean.stdout)
+    assert json.loads(result.stdout) == clean
 
 
 def test_a_plugin_that_changes_the_working_folder_is_refused_and_relative_paths_stay_put(tmp_path):
