@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -31,13 +31,20 @@ def run_and_pair(tmp_path_factory):
 
 
 def batch_process(run, batch: str, stdin: bytes | None = None) -> tuple[subprocess.CompletedProcess, int]:
-    """`main.py adapt RUN --batch BATCH --json` in its own process: its result and its peak memory in MiB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run([sys.executable, "main.py", "adapt", str(run), "--batch", batch, "--json", "--mode", "model"],
-                            cwd=ROOT, input=stdin, capture_output=True, timeout=300)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """`main.py adapt RUN --batch BATCH --json` in its own process: its result and its own peak memory in MiB
+    (os.wait4's, not RUSAGE_CHILDREN's, which is the largest of every child this test process ever had)."""
+    with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        given.write(stdin or b"")
+        given.seek(0)
+        process = subprocess.Popen([sys.executable, "main.py", "adapt", str(run), "--batch", batch, "--json",
+                                    "--mode", "model"], cwd=ROOT, stdin=given, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(process.args, process.returncode, out.read(), err.read())
     assert b"Traceback" not in result.stderr, result.stderr.decode(errors="replace")
-    return result, max(peak, before) // 1024
+    return result, usage.ru_maxrss // 1024
 
 
 def answers(stdout: bytes) -> list[dict]:
