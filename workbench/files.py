@@ -8,7 +8,8 @@ kind is refused from its size, before any of it is read, so no file can exhaust
 memory. Both refusals are one sentence naming the file (and the bound).
 JSON is parsed by `parse_json` (which `read_json` uses), which refuses nesting
 deeper than JSON_DEPTH_LIMIT as malformed JSON, so a hostile `[[[[...]]]]` gives the
-reader's usual "not valid JSON" sentence instead of a RecursionError.
+reader's usual "not valid JSON" sentence instead of a RecursionError; so does a number of more
+digits than Python converts (a ValueError otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from typing import Any
 
 from workbench.errors import WorkbenchError
@@ -107,6 +109,11 @@ def parse_json(text: str) -> Any:
         data = json.loads(text)
     except RecursionError:  # deeper than the interpreter's stack allows
         raise _too_deep(text) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # a number of more than 4300 digits: Python refuses to convert it
+        raise json.JSONDecodeError(f"it holds a number of more than {sys.get_int_max_str_digits()} digits",
+                                   text, 0) from None
     # Counting brackets first spares the walk for the (usual) files that cannot be too deep.
     if text.count("[") + text.count("{") > JSON_DEPTH_LIMIT and _deeper_than(data, JSON_DEPTH_LIMIT):
         raise _too_deep(text)

@@ -3,6 +3,8 @@ save, and the recent-projects menu. The file format is workbench.projects.projec
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from workbench import catalogue
 from workbench.errors import WorkbenchError
+from workbench.files import kind_of
 from workbench.gui.settings import push_recent, string_list
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
@@ -69,7 +72,11 @@ class ProjectController(QObject):
             return False
         window.start_afresh()  # nothing of the project before stays on screen
         self.project, self.path = project, str(Path(path).resolve())
-        if project.runs_root:
+        unusable = runs_root_problem(project.runs_root) if project.runs_root else ""
+        if unusable:  # /dev/zero or a link loop as the runs folder: every run written there would fail
+            window.banner.show_message(f"The project's runs folder {project.runs_root} {unusable}; runs stay in "
+                                       f"{window.runs_root}.", "warning")
+        elif project.runs_root:
             window.set_runs_root(project.runs_root)
         algorithm = project.settings.get("algorithm")
         if isinstance(algorithm, str) and algorithm in catalogue.available():
@@ -135,3 +142,16 @@ class ProjectController(QObject):
             action.setToolTip(path)
         if not recent:
             menu.addAction("(none yet)").setEnabled(False)
+
+
+def runs_root_problem(path: str) -> str:
+    """Why `path` cannot hold runs ('is a device, not a folder'), or '' when it can (a missing one is made)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError) as exc:
+        return f"cannot be reached ({getattr(exc, 'strerror', None) or exc})"
+    if stat.S_ISDIR(mode):
+        return ""
+    return "is a file, not a folder" if stat.S_ISREG(mode) else f"is {kind_of(mode)}, not a folder"

@@ -31,6 +31,7 @@ from workbench.data.pixels import to_model_pixels
 from workbench.data.views import orient
 from workbench.errors import RunFolderError, WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
+from workbench.inspect.evaluation_check import check_evaluation
 from workbench.inspect.projection import pca_2d
 from workbench.atomic import write_json_atomic
 from workbench.training.scoring import mean_ci95
@@ -119,6 +120,7 @@ class Inspection:
     def from_json(cls, data: dict, source: str = EVALUATION_FILE) -> "Inspection":
         if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
             raise RunFolderError(f"{source} is not an evaluation this version can read; evaluate the run again.")
+        check_evaluation(data, source)  # every field, before any reaches a view
         try:
             values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
             values["mistakes"] = [Mistake(**{k: tuple(v) if isinstance(v, list) else v for k, v in m.items()})

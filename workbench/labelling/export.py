@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.data.problems import printable
-from workbench.labelling.session import LabellingError, LabelSession, class_name_problem
+from workbench.files import kind_of
+from workbench.labelling.listing import resolved
+from workbench.labelling.session import LabellingError, LabelSession, class_name_problem, folder_key
 from workbench.atomic import write_text_atomic
 from workbench.labelling.export_copy import copy_exclusive, remove_dead_partials
 
@@ -74,13 +77,19 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
     so a failure leaves the image where it was; failures are listed, not raised.
     """
     root = Path(target)
-    if root.resolve() == Path(session.folder).resolve():
+    if resolved(root) == resolved(session.folder):
         raise LabellingError("Choose a target folder other than the image folder itself.")
     bad_names = sorted({label.name for label in session.labels.values() if class_name_problem(label.name)})
     if bad_names:  # checked again here: a name that is a path would put images outside the target
         name = bad_names[0]
         raise LabellingError(f"'{printable(name)}' cannot be a class name ({class_name_problem(name)}); "
                              f"rename the class, then export again. Nothing was copied or moved.")
+    twins = _folder_twins({label.name for label in session.labels.values()})
+    if twins:  # a session file may hold 'Cat' and 'cat': on many drives one folder, the two classes mixed
+        raise LabellingError(f"The classes '{printable(twins[0])}' and '{printable(twins[1])}' would share one folder "
+                             f"on Windows and macOS (they differ only in case or accent encoding); rename one, then "
+                             f"export again. Nothing was copied or moved.")
+    _make_target(root)
     report = FolderExport(moved=move)
     cleaned: set[Path] = set()
     for path in session.images:
@@ -102,3 +111,29 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
             continue
         report.done.append((str(source), str(destination)))
     return report
+
+
+def _folder_twins(names: set[str]) -> tuple[str, str] | None:
+    """Two of `names` whose folders would be one on a drive blind to case and accent encoding, or None."""
+    seen: dict[str, str] = {}
+    for name in sorted(names):
+        other = seen.setdefault(folder_key(name), name)
+        if other != name:
+            return other, name
+    return None
+
+
+def _make_target(root: Path) -> None:
+    """Make the target folder, or say in one sentence why it cannot be one (not one failure per image)."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    try:  # mkdir says "File exists" for a file or a link loop: say what is there instead
+        mode = os.stat(root).st_mode
+        if not stat.S_ISDIR(mode):
+            reason = "it is a file, not a folder" if stat.S_ISREG(mode) else f"it is {kind_of(mode)}, not a folder"
+    except OSError as exc:
+        reason = exc.strerror or reason
+    raise LabellingError(f"Cannot export into {printable(str(root))}: {reason}. Nothing was copied or moved.")

@@ -72,18 +72,49 @@ def remove_dead_partials(folder: Path) -> list[Path]:
 def _write_copy(source: Path, temp: Path) -> None:
     # Non-blocking, and refused unless a regular file: a pipe named like an image must not hang the export.
     with os.fdopen(os.open(source, _SOURCE_FLAGS), "rb") as reader:
-        if not stat.S_ISREG(os.fstat(reader.fileno()).st_mode):
+        info = os.fstat(reader.fileno())
+        if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
+        _check_room(temp.parent, info.st_size)
         try:
             writer = open(temp, "xb")
         except FileExistsError:  # left by a killed process that had this pid: no copy of anyone's in progress
             temp.unlink()
             writer = open(temp, "xb")
         with writer:
-            shutil.copyfileobj(reader, writer)
+            # As large as it was when opened: a file that another process keeps appending to is never copied forever.
+            shutil.copyfileobj(_Upto(reader, info.st_size), writer)
             writer.flush()
             os.fsync(writer.fileno())  # the bytes are on disk before any name promises a whole image
     shutil.copystat(source, temp)
+
+
+def _check_room(folder: Path, size: int) -> None:
+    """Refuse a copy larger than the free space of `folder`'s drive before writing any of it: a sparse file of
+    terabytes named like an image would otherwise fill the drive (every other program's writes failing) first."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # the drive cannot say: the copy itself will
+    if size > free:
+        raise OSError(errno.ENOSPC, f"it is {_gib(size)}, more than the {_gib(free)} free on the target drive")
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
+
+
+class _Upto:
+    """A reader that ends after `left` bytes."""
+
+    def __init__(self, reader, left: int) -> None:
+        self.reader, self.left = reader, left
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.reader.read(size) if size else b""
+        self.left -= len(data)
+        return data
 
 
 def _take_free_name(temp: Path, folder: Path, source: Path) -> Path:

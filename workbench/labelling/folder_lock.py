@@ -17,6 +17,7 @@ import os
 import stat
 from pathlib import Path
 
+from workbench.labelling.listing import resolved
 from workbench.labelling.session import LabellingError
 
 try:
@@ -48,7 +49,7 @@ class LabelFolderLock:
     """
 
     def __init__(self, folder: str | os.PathLike, places: list[Path]) -> None:
-        self.folder = str(Path(folder).resolve())
+        self.folder = str(resolved(folder))
         self.places = list(places)
         self.path: Path | None = None
         self._fd: int | None = None

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.data.problems import printable
-from workbench.data.sources import is_image_name, is_litter
-from workbench.errors import DataError, WorkbenchError
+from workbench.errors import WorkbenchError
+from workbench.labelling.listing import list_images, resolved, walk_images  # noqa: F401 (list_images: its home was here)
 
 HUMAN = "human"
 ACCEPTED = "accepted prediction"
 LABEL_SOURCES = (HUMAN, ACCEPTED)
 DEFAULT_THRESHOLD = 0.9
+# Far more than a person labels by hand; each class is a button, a list row and a filter entry on the page.
+MAX_CLASSES = 500
 
 
 class LabellingError(WorkbenchError):
@@ -52,11 +55,13 @@ class LabelSession:
     predictions: dict[str, Prediction] = field(default_factory=dict)
     model_run_dir: str | None = None
     threshold: float = DEFAULT_THRESHOLD
+    # Names like images in the folder that are not files (pipes, devices, broken links): not in `images`.
+    left_out: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def open_folder(cls, folder: str | os.PathLike) -> LabelSession:
-        root = Path(folder)
-        return cls(folder=str(root.resolve()), images=list_images(root))
+        listing = walk_images(folder)  # first: it says what `folder` is when it is not a folder
+        return cls(folder=str(resolved(folder)), images=listing.images, left_out=listing.left_out)
 
     def absolute(self, path: str) -> str:
         return str(Path(self.folder) / path)
@@ -73,23 +78,6 @@ class LabelSession:
 
     def unlabelled(self) -> list[str]:
         return [path for path in self.images if path not in self.labels]
-
-
-def list_images(folder: str | os.PathLike) -> list[str]:
-    """Every image file under `folder` (nested folders too, hidden ones skipped), as sorted relative paths."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise DataError(f"Folder not found: {root}. Choose a folder that holds images.")
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not is_litter(d))
-        prefix = Path(dirpath).relative_to(root).as_posix()  # once per folder: pathlib per file is slow
-        prefix = "" if prefix == "." else prefix + "/"
-        found.extend(prefix + name for name in filenames if not is_litter(name) and is_image_name(name))
-    found.sort()
-    if not found:
-        raise DataError(f"No image files in {root} (looked for .png, .jpg, .bmp, ... in it and its subfolders).")
-    return found
 
 
 def class_name_problem(name: str) -> str:
@@ -112,6 +100,12 @@ def class_name_problem(name: str) -> str:
     return ""
 
 
+def folder_key(name: str) -> str:
+    """What a class's folder is called on a drive that ignores case and how accents are encoded (Windows,
+    macOS): two classes with one key would share one folder there, their images mixed."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 def check_class_name(name: str, existing: list[str]) -> str:
     """The name stripped, or a LabellingError saying why it cannot name a class (it becomes a folder name)."""
     name = name.strip()
@@ -122,4 +116,10 @@ def check_class_name(name: str, existing: list[str]) -> str:
         raise LabellingError(f"'{printable(name)}' cannot be a class name: {problem}.")
     if name in existing:
         raise LabellingError(f"There is already a class named '{name}'.")
+    twin = next((other for other in existing if folder_key(other) == folder_key(name)), None)
+    if twin is not None:
+        raise LabellingError(f"'{printable(name)}' differs from the class '{printable(twin)}' only in upper and lower "
+                             f"case or in how its accents are encoded; on Windows and macOS both would be one folder.")
+    if len(existing) >= MAX_CLASSES:
+        raise LabellingError(f"A labelling session may have at most {MAX_CLASSES} classes.")
     return name

@@ -40,7 +40,7 @@ class Project:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        base = path.resolve().parent
+        base = _resolved(path).parent
         data = {
             "format": FORMAT_VERSION,
             "name": self.name,
@@ -72,7 +72,7 @@ def load_project(path: str | Path) -> Project:
     if isinstance(data.get("format"), bool) or data.get("format") != FORMAT_VERSION:  # true == 1 in Python
         raise ProjectError(f"The project file {path}: field 'format' must be {FORMAT_VERSION} "
                            f"(found {data.get('format')!r}); it was written by another version or is not a project.")
-    base = path.resolve().parent
+    base = _resolved(path).parent
 
     def text(name: str, default: str = "") -> str:
         value = data.get(name, default)
@@ -95,14 +95,20 @@ def load_project(path: str | Path) -> Project:
                    labelling_sessions=paths("labelling_sessions"), settings=settings)
 
 
+def _resolved(path: Path) -> Path:
+    # realpath, not Path.resolve: a link loop named in a project raised RuntimeError from resolve.
+    return Path(os.path.realpath(path))
+
+
 def _relative(value: str, base: Path) -> str:
     path = Path(value)
     try:
-        return Path(os.path.relpath(path.resolve(), base)).as_posix() if path.resolve().is_relative_to(base) else str(path)
+        real = _resolved(path)
+        return Path(os.path.relpath(real, base)).as_posix() if real.is_relative_to(base) else str(path)
     except (OSError, ValueError):
         return str(path)
 
 
 def _absolute(value: str, base: Path) -> str:
     path = Path(value)
-    return str(path if path.is_absolute() else (base / path).resolve())
+    return str(path if path.is_absolute() else _resolved(base / path))

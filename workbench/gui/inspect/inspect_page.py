@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -82,6 +83,7 @@ class InspectPage(QWidget):
         self._pending_episode: tuple[int, str] | None = None
         self._pending_cell: tuple[str, str] | None = None  # shown once the images are loaded
         self._image_cache: dict[tuple[int, int, str], QPixmap] = {}
+        self.why = ""  # why the run's saved evaluation could not be shown (it is being evaluated anew)
 
         self.title = QLabel("<h3>No run opened</h3>")
         self.hint = QLabel("Open a run on the <b>Runs</b> page and press <b>Evaluate / inspect</b> "
@@ -164,11 +166,11 @@ class InspectPage(QWidget):
             try:
                 inspection = load_inspection(run_dir)
             except WorkbenchError as exc:
-                self.summary.setText(f"{exc} Evaluating anew…")
-            else:
-                self._set_run(run_dir)
-                self.show_inspection(inspection, None)
+                self.evaluate(run_dir, why=str(exc))  # the sentence stays above what the evaluation says
                 return
+            self._set_run(run_dir)
+            self.show_inspection(inspection, None)
+            return
         self.evaluate(run_dir)
 
     def reset(self) -> None:
@@ -187,9 +189,11 @@ class InspectPage(QWidget):
         self._clear_results("No run opened.")
         self.evaluate_button.setEnabled(False)
 
-    def evaluate(self, run_dir: str) -> None:
+    def evaluate(self, run_dir: str, why: str = "") -> None:
+        """Evaluate the run anew in the background; `why`: the sentence saying why its saved evaluation was not shown."""
         if self.busy:
             return
+        self.why = html.escape(why, quote=False)
         self._set_run(run_dir)
         episodes = self.episodes.value()
         device = self.device
@@ -201,7 +205,7 @@ class InspectPage(QWidget):
                 progress(start + share * done // max(1, total), 100)
             return inspect_run(run_dir, episodes=episodes, device=device, progress=staged, cancelled=cancelled)
 
-        self.summary.setText(f"Evaluating {Path(run_dir).name} on {episodes} test episodes…")
+        self.summary.setText(f"{why}<br>" * bool(why) + f"Evaluating {Path(run_dir).name} on {episodes} test episodes…")
         self._clear_results(f"Evaluating {Path(run_dir).name}…")  # never the previous run's results meanwhile
         self._start_job(work, "Evaluation", self._on_evaluated)
 
@@ -387,7 +391,7 @@ class InspectPage(QWidget):
         job.start()
 
     def _on_failed(self, message: str) -> None:
-        self.summary.setText(f"<span style='color:{wrong_text_color()}'>{message}</span>")
+        self.summary.setText(f"{self.why}<br>" * bool(self.why) + f"<span style='color:{wrong_text_color()}'>{message}</span>")
         if self.embedding.embedding is None:
             self.embedding.show_message(message)
         if self._pending_cell is not None:

@@ -16,6 +16,8 @@ from workbench.gui.themes import wrong_text_color
 from workbench.inspect.evaluation import Inspection, Mistake
 
 TILE = 56
+# Support images shown beside a mistake: enough to compare with; a 100-shot evaluation made 200 tiles a row.
+STRIP_TILES = 12
 ALL_CLASSES = "All classes"
 
 # (row, turns, path) -> pixmap of that image
@@ -158,10 +160,13 @@ def _strip(images: ImageSource, rows, turns, paths, color: str) -> QWidget:
     strip = QWidget()
     layout = QHBoxLayout(strip)
     layout.setContentsMargins(0, 0, 0, 0)
-    for row, path in zip(rows, paths):
+    pairs = list(zip(rows, paths))
+    for row, path in pairs[:STRIP_TILES]:
         image = tile(images(row, turns, path), color)
         image.setToolTip(path)
         layout.addWidget(image)
+    if len(pairs) > STRIP_TILES:
+        layout.addWidget(QLabel(f"+{len(pairs) - STRIP_TILES:,} more"))
     layout.addStretch(1)
     return strip
 

@@ -15,6 +15,7 @@ from workbench.errors import WorkbenchError
 from workbench.gui.counted import counted
 from workbench.gui.unsaved_guard import DISCARD, SAVE, ask_to_save
 from workbench.labelling.folder_lock import FolderBusyError, LabelFolderLock
+from workbench.labelling.listing import resolved
 from workbench.labelling.session import LabelSession
 from workbench.labelling.session_file import LoadedSession, load_session, save_session
 
@@ -25,7 +26,7 @@ AUTOSAVE_DELAY_MS = 1000
 def autosave_paths(folder: str) -> list[Path]:
     """Where a folder's autosave may be: beside its images, else (a read-only folder) in the user's
     data folder under a name made from the folder's path."""
-    key = hashlib.sha1(str(Path(folder).resolve()).encode("utf-8")).hexdigest()[:16]
+    key = hashlib.sha1(str(resolved(folder)).encode("utf-8")).hexdigest()[:16]
     return [Path(folder) / AUTOSAVE_NAME, user_data_dir() / "label-autosave" / f"{key}.json"]
 
 
@@ -86,6 +87,8 @@ class SessionKeeper(QObject):
                 return None
             self.keep_lock(lock)
         for path in autosave_paths(session.folder):
+            if path.is_symlink():  # written through, it would replace a file elsewhere (another session's labels)
+                continue
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 save_session(session, path)
@@ -103,10 +106,11 @@ class SessionKeeper(QObject):
         if not self.holds(folder):
             return
         for path in autosave_paths(folder):
-            path.unlink(missing_ok=True)
+            if not path.is_symlink():  # a link planted under the name is not this window's autosave
+                path.unlink(missing_ok=True)
 
     def holds(self, folder: str) -> bool:
-        return self.lock is not None and self.lock.folder == str(Path(folder).resolve())
+        return self.lock is not None and self.lock.folder == str(resolved(folder))
 
     def lock_for(self, folder: str, quiet: bool = False) -> LabelFolderLock | None:
         """The lock on labelling `folder`: the one held when it is this session's folder, else taken now.
@@ -163,7 +167,7 @@ class SessionKeeper(QObject):
         """
         self.restore_warnings = []
         for path in autosave_paths(session.folder):
-            if not path.is_file():
+            if path.is_symlink() or not path.is_file():  # a link is never written (flush), so never this folder's
                 continue
             try:
                 # The folder opened, not the file's 'folder' field: a copied or tampered autosave could name

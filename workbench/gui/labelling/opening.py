@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFileDialog
 
 from workbench.errors import WorkbenchError
+from workbench.labelling.listing import left_out_note
 from workbench.labelling.session import LabelSession
 from workbench.labelling.session_file import SUFFIX, LoadedSession, load_session
 
@@ -34,7 +35,7 @@ def open_folder(page, path: str | None = None) -> None:
         page.show_loaded(restored, None)
     else:
         page.session_path = None
-        page.set_session(session, page.keeper.restore_warnings)
+        page.set_session(session, page.keeper.restore_warnings + left_out_note(session.folder, session.left_out))
 
 
 def open_session(page, path: str | None = None) -> None:

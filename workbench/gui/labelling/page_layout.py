@@ -306,6 +306,9 @@ def _build_grid_area(page) -> QWidget:
 
 def fill_class_buttons(page, classes: list[str]) -> None:
     """One 'label selected as' button per class (keys 1-9 for the first nine) and a Clear button."""
+    if getattr(page, "class_button_names", None) == list(classes):
+        return  # a label changes no button: rebuilding hundreds of them on every click took seconds
+    page.class_button_names = list(classes)
     layout = page.class_buttons_layout
     while layout.count():
         item = layout.takeAt(0)
