@@ -34,7 +34,7 @@ from workbench.gui.qt_images import placeholder_pixmap  # noqa: E402
 from workbench.inspect.evaluation import EpisodeRecord, Inspection, Mistake  # noqa: E402
 from workbench.labelling.export import export_to_class_folders  # noqa: E402
 from workbench.labelling.folder_lock import FolderBusyError, LabelFolderLock  # noqa: E402
-from workbench.labelling.session import Label, LabelSession, list_images  # noqa: E402
+from workbench.labelling.session import Label, LabellingError, LabelSession, list_images  # noqa: E402
 from workbench.labelling.session_file import load_session  # noqa: E402
 from workbench.runs.folder import RunFolder  # noqa: E402
 
@@ -364,3 +364,13 @@ def test_an_evaluation_naming_pipes_devices_folders_or_missing_files_shows_the_o
     # Beside each refused query, its support images still show.
     strips = [label for label in page.mistakes.scroll.widget().findChildren(QLabel) if label.toolTip() in support]
     assert len(strips) == 2 * len(paths) and all(label.pixmap().toImage() != crossed for label in strips)
+
+
+def test_an_export_into_a_folder_inside_the_one_being_labelled_is_refused_copying_nothing(tmp_path):
+    source = noise_images(tmp_path / "images", 3, 16)
+    session = LabelSession.open_folder(source)
+    session.classes, session.labels = ["a"], {path: Label("a") for path in session.images}
+    before = sorted(p.relative_to(source) for p in source.rglob("*"))
+    with pytest.raises(LabellingError, match="inside the folder being labelled"):
+        export_to_class_folders(session, source / "sorted")
+    assert sorted(p.relative_to(source) for p in source.rglob("*")) == before

@@ -79,6 +79,9 @@ def export_to_class_folders(session: LabelSession, target: str | os.PathLike, mo
     root = Path(target)
     if resolved(root) == resolved(session.folder):
         raise LabellingError("Choose a target folder other than the image folder itself.")
+    if resolved(session.folder) in resolved(root).parents:  # its copies would come back as new, unlabelled images
+        raise LabellingError(f"{root} is inside the folder being labelled, so its copies would be listed there as "
+                             f"new images; choose a target folder outside {session.folder}. Nothing was copied.")
     bad_names = sorted({label.name for label in session.labels.values() if class_name_problem(label.name)})
     if bad_names:  # checked again here: a name that is a path would put images outside the target
         name = bad_names[0]
