@@ -27,7 +27,7 @@ class LayerRateMAML(inner.GradientMetaLearner):
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32"):
         super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size, "", self.hparams["backbone_architecture"]).to(self.device)
         count = len(list(self.backbone.parameters())) + 2  # one rate per backbone tensor, two for the head
         self.rates = nn.ParameterDict({"rates": nn.Parameter(torch.full((count,), self.hparams["inner_lr"], device=self.device))})
         self.optimizer = torch.optim.Adam([*self.backbone.parameters(), *self.rates.parameters()], lr=self.hparams["meta_lr"])

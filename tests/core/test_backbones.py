@@ -8,8 +8,9 @@ from workbench import catalogue
 from workbench.errors import ConfigError
 from workbench.models.backbones import backbone_names, make_backbone
 
-# Built offline: the ImageNet backbone has its own tests below.
-OFFLINE = [name for name in backbone_names() if name != "resnet18_imagenet"]
+# Built offline: the ImageNet backbone has its own tests below, and the searched one (built from a MetaNAS
+# run's architecture.json) in tests/core/test_metanas.py.
+OFFLINE = [name for name in backbone_names() if name not in ("resnet18_imagenet", "searched")]
 
 
 @pytest.mark.parametrize("name", OFFLINE)

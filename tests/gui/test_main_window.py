@@ -112,7 +112,8 @@ def test_data_problems_are_listed(window, tmp_path, qtbot):
 def test_hyperparameter_form_follows_the_algorithm(window, qtbot):
     panel = window.algorithm_panel
     panel.set_algorithm("protonet")
-    assert set(panel.form.editors) == {"lr", "lr_decay_every", "distance", "backbone", "backbone_weights", "test_shifts"}
+    assert set(panel.form.editors) == {"lr", "lr_decay_every", "distance", "backbone", "backbone_architecture",
+                                       "backbone_weights", "test_shifts"}
     assert "learning rate" in panel.form.editors["lr"].toolTip()
     panel.set_algorithm("maml")
     assert {"inner_lr", "inner_steps", "first_order", "head_init"} <= set(panel.form.editors)

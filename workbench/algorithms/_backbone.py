@@ -1,18 +1,21 @@
-"""The two backbone settings every embedding-based algorithm shares, and building from them."""
+"""The backbone settings every embedding-based algorithm shares, and building from them."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.models.backbones import backbone_names, functional_backbones, make_backbone
 
 
-def backbone_hyperparams(default: str = "conv4") -> tuple[HyperParam, HyperParam]:
-    """`backbone` (any registered backbone) and `backbone_weights` (an optional local weights file)."""
+def backbone_hyperparams(default: str = "conv4") -> tuple[HyperParam, HyperParam, HyperParam]:
+    """`backbone` (any registered backbone), `backbone_architecture` (the found architecture
+    `backbone=searched` is built from) and `backbone_weights` (an optional local weights file)."""
     return (
         HyperParam("backbone", "choice", default, "Feature network.", choices=backbone_names()),
+        BACKBONE_ARCHITECTURE,
         HyperParam(
             "backbone_weights", "path", "",
             "Optional weights file (a saved state_dict) the backbone starts from, e.g. torchvision's "
@@ -28,7 +31,9 @@ def backbone_choice(default: str = "conv4", help: str = "Feature network.", func
 
 
 def build_backbone(hparams: dict, in_channels: int, image_size: int, device: torch.device) -> nn.Module:
-    return make_backbone(hparams["backbone"], in_channels, image_size, hparams["backbone_weights"]).to(device)
+    """The backbone of the `backbone` setting, with the weights and architecture files where the algorithm declares them."""
+    return make_backbone(hparams["backbone"], in_channels, image_size, hparams.get("backbone_weights", ""),
+                         hparams.get("backbone_architecture", "")).to(device)
 
 
 def feature_maps(backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:

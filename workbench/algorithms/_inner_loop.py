@@ -27,13 +27,13 @@ from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vmap
 from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
+from workbench.algorithms._backbone import build_backbone
 from workbench.algorithms.base import Algorithm, StepStats
 from workbench.algorithms.classifiers import FastWeightsClassifier
 from workbench.algorithms.heads import Head, head_logits, initial_head, one_hot, task_loss
 from workbench.algorithms.heads import class_prototypes as prototypes
 from workbench.algorithms.inner_loop_settings import BATCHING_PARAMS, gradient_hyperparams  # noqa: F401  (re-exported)
 from workbench.data.episode import Episode
-from workbench.models.backbones import make_backbone
 from workbench.models.task_groups import PIXELS_PER_GROUP, stack_tasks, tasks_per_group
 
 Params = dict[str, torch.Tensor]
@@ -530,7 +530,7 @@ class BackboneMetaLearner(GradientMetaLearner):
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.backbone = build_backbone(self.hparams, in_channels, image_size, self.device)
         self.optimizer = torch.optim.Adam(self.backbone.parameters(), lr=self.hparams["meta_lr"])
         self.functional = FunctionalBackbone(self.backbone, self.autocast)
 

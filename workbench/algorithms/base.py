@@ -22,6 +22,7 @@ from torch import nn
 from workbench.algorithms.hyperparams import HyperParam, resolve_hyperparams
 from workbench.data.episode import Episode
 from workbench.errors import NonFiniteLossError, WorkbenchError
+from workbench.models.genotype import FILE_NAME as ARCHITECTURE_FILE
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,16 @@ class Algorithm(ABC):
             opt.load_state_dict(state[name])
         if self.scheduler is not None and "scheduler" in state:
             self.scheduler.load_state_dict(state["scheduler"])
+
+    def artifacts(self) -> dict[str, Any]:
+        """Files the run saves beside model.pt each time it saves it: {file name: JSON-able data}, for what
+        the weights alone do not tell a person. By default the architecture of a network that records one
+        (`architecture_record`: MetaNAS's search, the `searched` backbone), as architecture.json."""
+        for module in self.modules().values():
+            record = getattr(module, "architecture_record", None)
+            if callable(record):
+                return {ARCHITECTURE_FILE: record()}
+        return {}
 
     def parameter_count(self) -> int:
         return sum(p.numel() for m in self.modules().values() for p in m.parameters())

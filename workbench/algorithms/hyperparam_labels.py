@@ -28,6 +28,7 @@ LABELS = {
     "tasks_per_pass": "Tasks per vectorised pass",
     "test_shifts": "Test-time shifts",
     "backbone_weights": "Backbone weights file",
+    "backbone_architecture": "Backbone architecture file",
     "max_classes": "Classes at most",
     "max_ways": "Ways at most",
     "fce": "Full-context embeddings",
@@ -41,12 +42,20 @@ LABELS = {
     "rate_init_high": "Initial rates to",
     "inner_optimizer": "Inner optimiser",
     "inner_batch": "Inner batch size",
+    "arch_meta_lr": "Architecture meta learning rate",
+    "arch_inner_lr": "Architecture inner learning rate",
+    "nodes": "Nodes per cell",
+    "channels": "Channels per node",
+    "operations": "Candidate operations",
+    "temperature": "Starting temperature",
+    "final_temperature": "Final temperature",
+    "temperature_steps": "Temperature decay (steps)",
 }
 
 # Settings a newcomer may want to change; the rest are under "Advanced".
 BASIC = {
     "lr", "meta_lr", "outer_lr", "inner_lr", "inner_steps", "first_order", "backbone",
-    "distance", "test_shifts", "adapt_steps", "latent_size",
+    "distance", "test_shifts", "adapt_steps", "latent_size", "cells", "nodes", "channels", "operations",
 }
 # A form this short needs no Advanced section.
 ALL_BASIC_UP_TO = 4

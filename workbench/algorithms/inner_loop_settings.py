@@ -5,6 +5,7 @@ Without torch, so that a plugin can declare these settings while `main.py algori
 
 from __future__ import annotations
 
+from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms.hyperparams import HyperParam
 
 # The two settings every vectorised gradient-based method offers, declared once.
@@ -21,7 +22,8 @@ BATCHING_PARAMS = (
 def gradient_hyperparams(backbone: HyperParam, inner_lr: bool = True, eval_inner_steps: int = 3) -> tuple[HyperParam, ...]:
     """The settings MAML, ANIL and Meta-SGD share, declared once (Meta-SGD learns its inner rates: no inner_lr).
 
-    `backbone`: the backbone setting, among the backbones the functional inner loop can run.
+    `backbone`: the backbone setting, among the backbones the functional inner loop can run; the
+    architecture file of `backbone=searched` follows it.
     """
     return (
         HyperParam("meta_lr", "float", 1e-3, "Adam learning rate of the outer (meta) update.", 1e-6, 1.0, log_scale=True),
@@ -33,5 +35,6 @@ def gradient_hyperparams(backbone: HyperParam, inner_lr: bool = True, eval_inner
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes "
                    "(Proto-MAML) or zeros.", choices=("prototype", "zero")),
         backbone,
+        BACKBONE_ARCHITECTURE,
         *BATCHING_PARAMS,
     )

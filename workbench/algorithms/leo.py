@@ -37,13 +37,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.algorithms._backbone import backbone_choice
+from workbench.algorithms._backbone import backbone_choice, build_backbone
+from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms.classifiers import LinearClassifier
 from workbench.algorithms.episodic import EpisodicAlgorithm
 from workbench.algorithms.heads import class_prototypes
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
-from workbench.models.backbones import make_backbone
 
 STD_FLOOR = 1e-10  # keeps the Gaussians' standard deviations strictly positive
 INITIAL_STD_BIAS = -4.6
@@ -117,12 +117,13 @@ class LEO(EpisodicAlgorithm):
         HyperParam("l2_weight", "float", 1e-8, "L2 weight decay.", 0.0, 1.0),
         HyperParam("grad_clip", "float", 0.1, "Clip the meta-gradient norm to this (0: no clipping).", 0.0, 1e6),
         backbone_choice("conv4", "Feature network, trained jointly."),
+        BACKBONE_ARCHITECTURE,
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)
         hp = self.hparams
-        self.backbone = make_backbone(hp["backbone"], in_channels, image_size).to(self.device)
+        self.backbone = build_backbone(hp, in_channels, image_size, self.device)
         self.latent = LatentModel(
             self.backbone.feature_dim, hp["latent_size"], hp["dropout"], hp["inner_lr"], hp["finetune_lr"]
         ).to(self.device)

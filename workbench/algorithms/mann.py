@@ -71,14 +71,14 @@ from torch import nn
 
 from dataclasses import astuple, fields
 
-from workbench.algorithms._backbone import backbone_choice
+from workbench.algorithms._backbone import backbone_choice, build_backbone
+from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms._memory import MemoryController, MemoryState
 from workbench.algorithms.classifiers import AdaptedClassifier
 from workbench.algorithms.episodic import EpisodicAlgorithm
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
 from workbench.errors import ConfigError
-from workbench.models.backbones import make_backbone
 
 ADAPT_ORDER_SEED = 0  # adapt shuffles the support set in the same order every time
 
@@ -126,6 +126,7 @@ class MANN(EpisodicAlgorithm):
         HyperParam("support_loss", "bool", True, "Also train on support images whose class appeared earlier in the sequence."),
         HyperParam("grad_clip", "float", 10.0, "Clip the gradient norm to this (0: no clipping).", 0.0, 1e6),
         backbone_choice("conv4", "Image encoder in front of the controller."),
+        BACKBONE_ARCHITECTURE,
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
@@ -133,7 +134,7 @@ class MANN(EpisodicAlgorithm):
         hp = self.hparams
         if hp["read_heads"] > hp["memory_rows"]:
             raise ConfigError(f"'read_heads' of mann ({hp['read_heads']}) cannot exceed 'memory_rows' ({hp['memory_rows']}).")
-        self.encoder = make_backbone(hp["backbone"], in_channels, image_size).to(self.device)
+        self.encoder = build_backbone(hp, in_channels, image_size, self.device)
         self.core = MemoryController(
             self.encoder.feature_dim + hp["max_ways"], hp["max_ways"], hp["controller_size"],
             hp["memory_rows"], hp["memory_width"], hp["read_heads"], hp["usage_decay"],

@@ -24,10 +24,9 @@ import torch
 from torch import nn
 
 from workbench.algorithms import _inner_loop as inner
-from workbench.algorithms._backbone import backbone_choice
+from workbench.algorithms._backbone import backbone_choice, build_backbone
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
-from workbench.models.backbones import make_backbone
 
 
 class InnerRates(nn.Module):
@@ -74,7 +73,7 @@ class MetaSGD(inner.GradientMetaLearner):
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.backbone = build_backbone(self.hparams, in_channels, image_size, self.device)
         low, high = sorted((self.hparams["rate_init_low"], self.hparams["rate_init_high"]))
         self.rates = InnerRates(self.backbone, low, high).to(self.device)
         self.optimizer = torch.optim.Adam([*self.backbone.parameters(), *self.rates.parameters()], lr=self.hparams["meta_lr"])

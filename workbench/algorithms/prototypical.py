@@ -1,7 +1,7 @@
 """The base of metric methods that classify by class prototypes (ProtoNet, the example plugin).
 
-The base builds `self.backbone` from the `backbone` setting (and `backbone_weights`
-where the algorithm declares it) and an Adam optimiser at the `lr` setting; a subclass
+The base builds `self.backbone` from the `backbone` setting (and `backbone_weights` and
+`backbone_architecture` where the algorithm declares them) and an Adam optimiser at the `lr` setting; a subclass
 says how features are compared (`metric`, `logit_scale`). Training, adapting, the labelling feature
 cache and export then come from here: an episode's loss is the cross-entropy of its
 queries against the prototypes of its support set, and `adapt` returns a
@@ -14,11 +14,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workbench.algorithms._backbone import build_backbone
 from workbench.algorithms.classifiers import PrototypeClassifier
 from workbench.algorithms.episodic import EpisodicAlgorithm
 from workbench.algorithms.heads import class_prototypes, metric_logits
 from workbench.data.episode import Episode
-from workbench.models.backbones import make_backbone
 
 
 class PrototypeAlgorithm(EpisodicAlgorithm):
@@ -29,8 +29,7 @@ class PrototypeAlgorithm(EpisodicAlgorithm):
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)
-        weights = self.hparams.get("backbone_weights", "")
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size, weights).to(self.device)
+        self.backbone = build_backbone(self.hparams, in_channels, image_size, self.device)
 
     def modules(self) -> dict[str, nn.Module]:
         return {"backbone": self.backbone}

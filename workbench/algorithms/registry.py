@@ -24,7 +24,7 @@ _REFUSED_THREADS: set[threading.Thread] = set()  # plugin imports given up on: t
 
 # Modules of this package that define the interface rather than an algorithm.
 _INFRASTRUCTURE = {"base", "registry", "hyperparams", "hyperparam_labels", "heads", "classifiers", "episodic", "prototypical",
-                  "inner_loop_settings"}
+                  "inner_loop_settings", "backbone_settings"}
 
 
 @dataclass(frozen=True)

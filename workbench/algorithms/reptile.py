@@ -39,10 +39,10 @@ from torch.utils._pytree import tree_flatten, tree_unflatten
 from workbench.algorithms import _inner_loop as inner
 from workbench.algorithms.base import Algorithm, StepStats
 from workbench.algorithms.classifiers import FastWeightsClassifier
-from workbench.algorithms._backbone import backbone_choice
+from workbench.algorithms._backbone import backbone_choice, build_backbone
+from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.algorithms.registry import register
-from workbench.models.backbones import make_backbone
 
 ADAM_BETAS = (0.0, 0.999)
 ADAM_EPS = 1e-8
@@ -64,12 +64,13 @@ class Reptile(Algorithm):
         HyperParam("eval_inner_steps", "int", 50, "Full-batch inner steps on the support set when adapting.", 0, 1000, after_training=True),
         HyperParam("head_init", "choice", "prototype", "How the per-task linear head starts: from class prototypes or zeros.", choices=("prototype", "zero")),
         backbone_choice("conv4", "Feature network.", functional=True),
+        BACKBONE_ARCHITECTURE,
         *inner.BATCHING_PARAMS,
     )
 
     def __init__(self, in_channels, image_size, hparams=None, device="cpu", precision="fp32") -> None:
         super().__init__(in_channels, image_size, hparams, device, precision)
-        self.backbone = make_backbone(self.hparams["backbone"], in_channels, image_size).to(self.device)
+        self.backbone = build_backbone(self.hparams, in_channels, image_size, self.device)
         # The outer update as plain SGD on the "gradient" theta - mean(phi).
         self.optimizer = torch.optim.SGD(self.backbone.parameters(), lr=self.hparams["outer_lr"])
         decay = self.hparams["outer_lr_decay_steps"]

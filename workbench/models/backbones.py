@@ -9,7 +9,9 @@ spatial features before flattening or pooling, for methods that compare maps,
 like Relation Networks), and `load_weights(state)` to take a weights file in
 its own format. A factory that fetches weights itself (ImageNet ResNet-18) may
 name, as `factory.without_weights`, the same network built without fetching,
-so a local weights file replaces the download.
+so a local weights file replaces the download. A factory built from a found architecture
+(`takes_architecture = True`, models/searched.py) is called with the architecture file as a
+third argument.
 """
 
 from __future__ import annotations
@@ -105,16 +107,29 @@ def registered_functional_backbones() -> tuple[str, ...]:
     return tuple(n for n, f in _BACKBONES.items() if callable(getattr(f, "forward_with_stats", None)))
 
 
-def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "") -> nn.Module:
-    """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights."""
+def make_backbone(name: str, in_channels: int, image_size: int, weights_file: str = "",
+                  architecture_file: str = "") -> nn.Module:
+    """Build backbone `name`; with `weights_file` (a saved state_dict), start from those weights.
+
+    `architecture_file` is for a backbone built from a found architecture (`takes_architecture`,
+    the `searched` one): the architecture.json it is built from.
+    """
     _ensure_loaded()
     try:
         factory = _BACKBONES[name]
     except KeyError:
         raise ConfigError(f"Unknown backbone '{name}'. Available: {', '.join(sorted(_BACKBONES))}.") from None
+    if getattr(factory, "takes_architecture", False):
+        build = lambda channels, size: factory(channels, size, architecture_file)  # noqa: E731
+    elif architecture_file:
+        # A setting that would silently do nothing is refused instead.
+        raise ConfigError(f"An architecture file ({architecture_file}) only builds the 'searched' backbone, "
+                          f"not '{name}': choose backbone=searched or leave backbone_architecture empty.")
+    else:
+        build = factory
     if not weights_file:
-        return factory(in_channels, image_size)
-    module = getattr(factory, "without_weights", factory)(in_channels, image_size)
+        return build(in_channels, image_size)
+    module = getattr(factory, "without_weights", build)(in_channels, image_size)
     load_weights_file(module, weights_file, name)
     return module
 

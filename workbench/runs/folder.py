@@ -7,6 +7,8 @@
     data_problems.txt   what was wrong with the data, one problem per line
     log.txt             messages, one per line
     model.pt            best-validation weights (a state dict)
+    architecture.json   beside model.pt when the algorithm has files to go with it (Algorithm.artifacts):
+                        the cell a MetaNAS search found
     checkpoints/last.pt everything to resume: weights, optimiser, sampler and step
 
 Everything is written atomically, so the folder is valid at every instant.
@@ -21,6 +23,7 @@ import csv
 import errno
 import io
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -293,8 +296,11 @@ class RunFolder:
     def write_problems(self, lines: list[str]) -> None:
         write_text_atomic(self.path / "data_problems.txt", "".join(f"{line}\n" for line in lines))
 
-    def save_model(self, state: dict) -> None:
+    def save_model(self, state: dict, artifacts: dict[str, Any] | None = None) -> None:
+        """model.pt, then the algorithm's files that go with it (`Algorithm.artifacts`), each as JSON beside it."""
         save_torch_atomic(self.model_path, state)
+        for name, data in (artifacts or {}).items():
+            write_json_atomic(self.path / _artifact_name(name), data)
 
     def save_checkpoint(self, checkpoint: dict) -> None:
         save_torch_atomic(self.checkpoint_path, checkpoint)
@@ -343,6 +349,19 @@ class RunFolder:
             if not isinstance(checkpoint.get(key), kind) or isinstance(checkpoint.get(key), bool):
                 raise RunFolderError(f"{self.checkpoint_path} is damaged: entry '{key}' is missing or of the wrong type.")
         return checkpoint
+
+
+# The run's own files, which an algorithm's files may not replace.
+_RUN_FILES = {"config.json", "environment.json", "status.json", "calibration.json", "dataset.json", "evaluation.json"}
+
+
+def _artifact_name(name: str) -> str:
+    """`name` if it is a plain .json file name that is not one of the run's own files; RunFolderError otherwise."""
+    if (not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\.json", name)
+            or name in _RUN_FILES):
+        raise RunFolderError(f"The algorithm asked to save a file called {name!r:.80} beside model.pt; only a plain "
+                             f".json file name that is not one of the run's own files ({', '.join(sorted(_RUN_FILES))}) may be.")
+    return name
 
 
 def safe_torch_load(path: Path) -> Any:

@@ -282,7 +282,7 @@ class FollowerFolder(RunFolder):
     def write_problems(self, lines) -> None:
         pass
 
-    def save_model(self, state: dict) -> None:
+    def save_model(self, state: dict, artifacts: dict | None = None) -> None:
         pass
 
     def save_checkpoint(self, checkpoint: dict) -> None:

@@ -347,16 +347,20 @@ class _Loop:
             improved = self.best is None or result.accuracy > self.best
             if improved:
                 self.best = result.accuracy
-                self.folder.save_model(algorithm.state_dict())
+                self.save_model()
                 self.folder.write_status("running", f"Step {self.step}: new best validation accuracy.",
                                          step=self.step, best_val_accuracy=self.best, best_step=self.step)
             self.rows.append({"step": self.step, "phase": "val", "loss": result.loss, "accuracy": result.accuracy,
                               "ci95": result.ci95})
             yield Validation(self.step, result.loss, result.accuracy, result.ci95, self.best)
         else:
-            self.folder.save_model(algorithm.state_dict())
+            self.save_model()
         yield predict_episode(algorithm, display_sampler.sample(), self.step)
         self.flush_metrics()
+
+    def save_model(self) -> None:
+        """model.pt, and the files the algorithm keeps with it (MetaNAS: the architecture of those weights)."""
+        self.folder.save_model(self.algorithm.state_dict(), self.algorithm.artifacts())
 
     def kept_checkpoint(self) -> str:
         if self.saved_step:
