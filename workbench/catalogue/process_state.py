@@ -3,7 +3,8 @@
 Every algorithm and command shares it: a plugin that set torch's default dtype to float64 made `adapt`
 fail inside a convolution ("Input type (float) and bias type (double)"); one that changed the working
 folder made `train --out ../run` write its run somewhere else. The loader refuses a plugin that changes
-any of it and puts it back (not the environment: importing torch itself sets variables there); a plugin may still set what it needs inside its own code, when it runs.
+any of it and puts it back; a plugin may still set what it needs inside its own code, when it runs. The
+environment is left out: importing torch itself sets variables there.
 """
 
 from __future__ import annotations
