@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from workbench.gui.architecture_view import ArchitectureView
 from workbench.gui.curves import CurvesView
 from workbench.gui.held_out_score import HeldOutScore
 from workbench.gui.predictions_view import PredictionsView
@@ -23,7 +24,7 @@ from workbench.gui.workers import PROGRESS, create_worker
 from workbench.runs.config import RunConfig
 from workbench.runs.folder import RunFolder
 from workbench.training.control import RunControl
-from workbench.training.events import EpisodePredictions, RunFinished, RunStarted, TrainStep, Validation
+from workbench.training.events import ArchitectureUpdate, EpisodePredictions, RunFinished, RunStarted, TrainStep, Validation
 from workbench.training.runner import train_run
 
 
@@ -101,10 +102,14 @@ class TrainingPage(QWidget):
         self.curves = CurvesView()
         self.predictions = PredictionsView()
         self.test_score = HeldOutScore()  # measured once the run ends: held_out_score.py
+        self.architecture = ArchitectureView()  # a tab of its own once a run reports an architecture
         self._held_out = 0  # test classes of the run, from its RunStarted
 
+        self.episode_tabs = QTabWidget()
+        self.episode_tabs.setDocumentMode(True)
+        self.episode_tabs.addTab(self.predictions, "Predictions")
         self.predictions_log_split = QSplitter(Qt.Orientation.Horizontal)
-        self.predictions_log_split.addWidget(self.predictions)
+        self.predictions_log_split.addWidget(self.episode_tabs)
         log_box = QWidget()
         log_layout = QVBoxLayout(log_box)
         log_layout.setContentsMargins(0, 0, 0, 0)
@@ -143,6 +148,7 @@ class TrainingPage(QWidget):
         self.curves.clear()
         self.predictions.clear()
         self.predictions.set_images(None)
+        self._hide_architecture()
         self.last_finished = None
         self.test_score.clear()  # the previous run's score, or its measurement under way
         self._held_out = 0
@@ -161,10 +167,24 @@ class TrainingPage(QWidget):
         self.curves.clear()
         self.predictions.clear()
         self.predictions.set_images(None)
+        self._hide_architecture()
         self.last_finished = None
         self.test_score.clear()
         self._held_out = 0
         self.training_panel.reset()
+
+    def _show_architecture(self, event: ArchitectureUpdate) -> None:
+        """The first update of a run opens its Architecture tab: watching it form is the point of a search."""
+        if self.episode_tabs.indexOf(self.architecture) < 0:
+            self.episode_tabs.addTab(self.architecture, "Architecture")
+            self.episode_tabs.setCurrentWidget(self.architecture)
+        self.architecture.show_record(event.record, event.step)
+
+    def _hide_architecture(self) -> None:
+        index = self.episode_tabs.indexOf(self.architecture)
+        if index >= 0:
+            self.episode_tabs.removeTab(index)
+        self.architecture.clear()
 
     def toggle_pause(self) -> None:
         run = self.run
@@ -197,6 +217,9 @@ class TrainingPage(QWidget):
             self.curves.add_validation(event)
         elif isinstance(event, EpisodePredictions):
             self.predictions.show_predictions(event)
+        elif isinstance(event, ArchitectureUpdate):
+            self._show_architecture(event)
+            return
         elif isinstance(event, RunStarted):
             if self.run is not None:
                 self.run.started_training = True

@@ -76,6 +76,16 @@ class EpisodePredictions:
 
 
 @dataclass(frozen=True)
+class ArchitectureUpdate:
+    """The cell a network's architecture points at now, as its architecture.json records it (models/genotype.py):
+    a MetaNAS search's at the start and at each validation (with every edge's mix of operations), a searched
+    backbone's once at the start."""
+
+    step: int
+    record: dict
+
+
+@dataclass(frozen=True)
 class RunFinished:
     status: str  # completed | cancelled | failed
     message: str

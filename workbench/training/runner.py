@@ -36,7 +36,8 @@ from workbench.runs.config import AUTO_FLAGS, RunConfig
 from workbench.training.control import RunCancelled, RunControl
 from workbench.device import describe_device, resolve_device, resolve_precision
 from workbench.training.scoring import evaluate, predict_episode
-from workbench.training.events import Message, RunFinished, RunStarted, TrainStep, Validation
+from workbench.training.events import ArchitectureUpdate, Message, RunFinished, RunStarted, TrainStep, Validation
+from workbench.models.genotype import FILE_NAME as ARCHITECTURE_FILE
 from workbench.training.memory_estimate import check_meta_batch_fits
 
 RATE_SMOOTHING = 0.9  # exponential smoothing of episodes/s for a steady ETA
@@ -182,6 +183,7 @@ def _train_run(config, run_dir, control, resume, on_data, allow_changed_data, lo
         str(folder.path), config.steps, start_step, describe_device(device), precision,
         len(data.split.train), len(data.split.val), len(data.split.test),
     )
+    yield from architecture_update(algorithm, start_step)
     display = data.test or data.val or data.train
     display_ways = config.ways if display is data.train else display.ways
     display_sampler = EpisodeSampler(
@@ -278,6 +280,14 @@ def _prepare_unless_cancelled(config: RunConfig, control: RunControl, algorithm:
         yield event
 
 
+def architecture_update(algorithm: Algorithm, step: int, searching_only: bool = False):
+    """The architecture the network points at now, for a live view; `searching_only`: only while it can still
+    change (a search records every edge's mix, a fixed searched cell does not)."""
+    record = algorithm.artifacts().get(ARCHITECTURE_FILE)
+    if record is not None and (not searching_only or "edges" in record.get("normal", {})):
+        yield ArchitectureUpdate(step, record)
+
+
 class _Loop:
     """State of one training loop, so the error paths can checkpoint what was done."""
 
@@ -355,6 +365,7 @@ class _Loop:
             yield Validation(self.step, result.loss, result.accuracy, result.ci95, self.best)
         else:
             self.save_model()
+        yield from architecture_update(algorithm, self.step, searching_only=True)
         yield predict_episode(algorithm, display_sampler.sample(), self.step)
         self.flush_metrics()
 
