@@ -77,3 +77,70 @@ def test_a_fixed_cell_and_a_damaged_record_draw_without_error(qtbot):
     assert not view.grab().isNull()
     view.clear()
     assert view.record is None and "metanas" in view.caption.text()
+
+
+@pytest.fixture(scope="module")
+def search_and_plain_runs(glyphs_shared, tmp_path_factory):
+    """A tiny real metanas search and a plain ProtoNet run under one runs root."""
+    from workbench.data.splits import SplitSpec
+    from workbench.runs.config import RunConfig
+    from workbench.training.runner import run_to_end, train_run
+
+    root = tmp_path_factory.mktemp("runs")
+    for name, algorithm, hparams in (("search", "metanas", {"cells": 2, "nodes": 2, "channels": 4}),
+                                     ("plain", "protonet", {})):
+        config = RunConfig(data=[str(glyphs_shared)], algorithm=algorithm, hparams=hparams, ways=3, shots=1, queries=2,
+                           steps=4, val_every=2, val_episodes=2, checkpoint_every=2, device="cpu", precision="fp32",
+                           split=SplitSpec("group", val_fraction=0.25, test_groups=("group_2",)))
+        assert run_to_end(train_run(config, root / name)).status == "completed"
+    return root
+
+
+def click_run(window, qtbot, run_dir, modifier=Qt.KeyboardModifier.NoModifier):
+    page = window.runs_page
+    row = next(r for r, run in enumerate(page.model.runs) if run.path == str(run_dir))
+    rect = page.table.visualRect(page.proxy.mapFromSource(page.model.index(row, 0)))
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def tab_texts(tabs):
+    return [tabs.tabText(i) for i in range(tabs.count())]
+
+
+def test_the_runs_and_inspect_pages_show_a_finished_search_s_cell(window, search_and_plain_runs, qtbot):
+    window.set_runs_root(search_and_plain_runs)
+    window.tabs.setCurrentWidget(window.runs_page)
+    page = window.runs_page
+    click_run(window, qtbot, search_and_plain_runs / "search")
+    assert tab_texts(page.bottom_tabs) == ["Curves", "Architecture"]
+    page.bottom_tabs.setCurrentIndex(1)
+    assert page.architecture.title.text() == "Architecture" and "search found" in page.architecture.caption.text()
+    assert len(page.architecture.findChild(CellGraph).cell.kept) == 4
+    click_run(window, qtbot, search_and_plain_runs / "plain")
+    assert tab_texts(page.bottom_tabs) == ["Curves"]  # a Conv4 run has no cell to show
+    click_run(window, qtbot, search_and_plain_runs / "search", Qt.KeyboardModifier.ControlModifier)
+    assert len(page.selected_paths()) == 2 and tab_texts(page.bottom_tabs) == ["Curves"]  # whose? neither
+
+    click_run(window, qtbot, search_and_plain_runs / "search")
+    window.inspect_page.device = "cpu"
+    window.inspect_page.episodes.setValue(4)
+    qtbot.mouseClick(page.evaluate_button, Qt.MouseButton.LeftButton)
+    inspect = window.inspect_page
+    assert window.tabs.currentWidget() is inspect and "Architecture" in tab_texts(inspect.views)
+    qtbot.waitUntil(lambda: inspect.inspection is not None and not inspect.busy, timeout=60_000)
+    inspect.views.setCurrentWidget(inspect.architecture)
+    assert inspect.architecture.findChild(MixHeatMap).cell.mix is not None
+
+
+def test_a_damaged_architecture_file_says_so_in_its_tab(window, search_and_plain_runs, tmp_path, qtbot):
+    import shutil
+
+    damaged = tmp_path / "runs" / "damaged"
+    shutil.copytree(search_and_plain_runs / "search", damaged)
+    (damaged / "architecture.json").write_text('{"format": "something else"}', encoding="utf-8")
+    window.set_runs_root(tmp_path / "runs")
+    click_run(window, qtbot, damaged)
+    page = window.runs_page
+    assert tab_texts(page.bottom_tabs) == ["Curves", "Architecture"]
+    assert "architecture.json is not a valid architecture file" in page.architecture.caption.text()
+    assert page.architecture.findChild(CellGraph) is None

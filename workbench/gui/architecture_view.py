@@ -13,10 +13,10 @@ import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
-from workbench.inspect.architecture import KIND_TITLES, CellReading, kinds_used, read_cell, short_name, state_name, \
-    summary
+from workbench.inspect.architecture import KIND_TITLES, CellReading, kinds_used, load_record, read_cell, short_name, \
+    state_name, summary
 
 EMPTY_TEXT = ("The architecture appears here while a run searches one (metanas) or trains on a searched cell "
               "(backbone=searched).")
@@ -204,11 +204,12 @@ class ArchitectureView(QWidget):
             self._rebuild(kinds)
         searching = any(read_cell(record, kind).mix is not None for kind in kinds)
         where = f" at step {step:,}" if step is not None else ""
-        self.title.setText(f"Architecture{where}" if searching else "Searched cell")
+        self.title.setText(f"Architecture{where}" if step is not None else "Architecture" if searching else "Searched cell")
         line = summary(record)
-        self.caption.setText(
-            ("The cell each kind would keep now: each node's two strongest inputs, each with its strongest "
-             "operation." if searching else "The cell this network is built from.") + (f" ({line})" if line else ""))
+        lead = ("The cell each kind would keep now: each node's two strongest inputs, each with its strongest operation."
+                if step is not None else "The cell the search found: each node's two strongest inputs, each with "
+                "its strongest operation." if searching else "The cell this network is built from.")
+        self.caption.setText(lead + (f" ({line})" if line else ""))
         for kind in kinds:
             cell = read_cell(record, kind)
             _, heat_map, graph = self.kinds[kind]
@@ -238,3 +239,23 @@ class ArchitectureView(QWidget):
             self.cells_layout.addWidget(row)
             self.kinds[kind] = (title, heat_map, graph)
         self.cells_layout.addStretch(1)
+
+
+def show_run_architecture(tabs: QTabWidget, view: ArchitectureView, run_dir: str | None,
+                          title: str = "Architecture") -> None:
+    """A tab of `tabs` showing the cell in `run_dir`'s architecture.json while that run has one (a search, or a
+    run on a searched cell); a file that cannot be read says why in the tab. No file, or no run: no tab."""
+    record, problem = load_record(run_dir) if run_dir else (None, "")
+    index = tabs.indexOf(view)
+    if record is None and not problem:
+        if index >= 0:
+            tabs.removeTab(index)
+        view.clear()
+        return
+    if index < 0:
+        tabs.addTab(view, title)
+    if record is not None:
+        view.show_record(record)
+    else:
+        view.clear()
+        view.caption.setText(problem)

@@ -8,9 +8,13 @@ shows what it can rather than fail.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from workbench.models.genotype import CELL_KINDS
+from workbench.errors import ConfigError
+from workbench.files import read_json
+from workbench.models.genotype import CELL_KINDS, FILE_LIMIT, FILE_NAME, read_architecture
 
 # Short names for the operations, so that a heat map's columns and a graph's edge labels stay narrow.
 SHORT_NAMES = {
@@ -112,3 +116,19 @@ def summary(record: dict) -> str:
     if weights:
         parts.append(f"kept operations hold {100 * sum(weights) / len(weights):.0f}% of their edges' mix on average")
     return " · ".join(parts)
+
+
+def load_record(run_dir: str | Path) -> tuple[dict | None, str]:
+    """A run folder's architecture.json as a record, or (None, why not in one sentence); (None, "") when the run
+    has none. Validated as a genotype, so that a view never draws what a run could not be built from."""
+    path = Path(run_dir) / FILE_NAME
+    if not path.is_file():
+        return None, ""
+    try:
+        read_architecture(path)  # the checks, and one sentence naming the file for whatever is wrong
+        record = read_json(path, FILE_LIMIT, ConfigError, "network architecture file")
+    except ConfigError as exc:
+        return None, str(exc)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:  # changed since it was checked
+        return None, f"Cannot read {path}: {exc}."
+    return record, ""

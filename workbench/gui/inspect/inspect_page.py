@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from workbench.data.images import ImageDecodeError
 from workbench.data.views import orient_array
 from workbench.errors import WorkbenchError
+from workbench.gui.architecture_view import ArchitectureView, show_run_architecture
 from workbench.gui.counted import counted
 from workbench.gui.qt_images import array_to_pixmap, cache_pixmap, placeholder_pixmap
 from workbench.gui.inspect.cell_view import HINT as CELL_HINT, CellView
@@ -142,6 +143,7 @@ class InspectPage(QWidget):
         self.views.addTab(self.tasks, "Task map")
         self.reliability = ReliabilityView()
         self.views.addTab(self.reliability, "Reliability")
+        self.architecture = ArchitectureView()  # a tab while the run has an architecture.json
         self.views.currentChanged.connect(self._on_view_changed)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left_tabs)
@@ -184,6 +186,7 @@ class InspectPage(QWidget):
         self._image_cache.clear()
         self.title.setText("<h3>No run opened</h3>")
         self.title.setToolTip("")
+        show_run_architecture(self.views, self.architecture, None)
         self.summary.clear()
         self.hint.show()
         self._clear_results("No run opened.")
@@ -225,6 +228,7 @@ class InspectPage(QWidget):
             self.setup = None
             self._image_cache.clear()
         self.run_dir = run_dir
+        show_run_architecture(self.views, self.architecture, run_dir)
         self.title.setText(f"<h3>{Path(run_dir).name}</h3>")
         self.title.setToolTip(run_dir)
         self.hint.hide()

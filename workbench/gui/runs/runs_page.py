@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from workbench.gui.architecture_view import ArchitectureView, show_run_architecture
 from workbench.gui.runs.run_table import SORT_ROLE, TEST, RunTableModel
 from workbench.runs.store import RunStore, RunSummary, read_curves
 
@@ -152,9 +154,14 @@ class RunsPage(QWidget):
         top_layout.addWidget(self.root_label)
         top_layout.addWidget(self.empty_hint)
         top_layout.addWidget(self.table, 1)
+        # The selected run's cell, when it is a search or was trained on a searched cell.
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(bottom, "Curves")
+        self.architecture = ArchitectureView()
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
-        split.addWidget(bottom)
+        split.addWidget(self.bottom_tabs)
         split.setSizes([320, 360])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -195,6 +202,8 @@ class RunsPage(QWidget):
     def _on_selection(self, *_args) -> None:
         self._update_curves()
         self._update_buttons()
+        paths = self.selected_paths()
+        show_run_architecture(self.bottom_tabs, self.architecture, paths[0] if len(paths) == 1 else None)
 
     def _update_buttons(self) -> None:
         paths = self.selected_paths()
