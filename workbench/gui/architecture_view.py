@@ -13,14 +13,14 @@ import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QScrollArea, QSizePolicy, QTabWidget, QVBoxLayout, QWidget
 
 from workbench.inspect.architecture import KIND_TITLES, CellReading, kinds_used, load_record, read_cell, short_name, \
     state_name, summary
 
 EMPTY_TEXT = ("The architecture appears here while a run searches one (metanas) or trains on a searched cell "
               "(backbone=searched).")
-ROW_HEIGHT, HEADER_HEIGHT, COLUMN_WIDTH, LABEL_WIDTH = 18, 22, 48, 66
+ROW_HEIGHT, HEADER_HEIGHT, COLUMN_WIDTH, LABEL_WIDTH = 18, 30, 40, 62
 
 
 def _blend(low: QColor, high: QColor, share: float) -> QColor:
@@ -67,7 +67,7 @@ class MixHeatMap(QWidget):
         painter.setPen(text)
         for column, name in enumerate(mix.operations):
             rect = QRectF(LABEL_WIDTH + column * COLUMN_WIDTH, 0, COLUMN_WIDTH, HEADER_HEIGHT)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, short_name(name))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, short_name(name).replace(" ", "\n"))
         for row, shares in enumerate(mix.shares):
             top = HEADER_HEIGHT + row * ROW_HEIGHT
             painter.setPen(text)
@@ -93,7 +93,7 @@ class CellGraph(QWidget):
     def __init__(self, cell: CellReading, parent=None) -> None:
         super().__init__(parent)
         self.cell = cell
-        self.setMinimumSize(260, 170)
+        self.setMinimumSize(300, 210)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_cell(self, cell: CellReading) -> None:
@@ -101,18 +101,19 @@ class CellGraph(QWidget):
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(150 + 110 * max(1, self.cell.nodes), 190)
+        return QSize(200 + 110 * max(1, self.cell.nodes), 210)
 
     def positions(self) -> dict[object, QPointF]:
-        """Where each state is drawn: inputs left, nodes zig-zag across the middle, "out" right."""
+        """Where each state is drawn: the inputs top and bottom left, the nodes zig-zag across, "out" right."""
         nodes = max(1, self.cell.nodes)
-        width, height = self.width() - 2 * (self.RADIUS + 8), self.height() - 2 * (self.RADIUS + 8)
-        left, top = self.RADIUS + 8, self.RADIUS + 8
-        step = width / (nodes + 1)
-        where: dict[object, QPointF] = {0: QPointF(left, top + 0.2 * height), 1: QPointF(left, top + 0.8 * height)}
+        margin = self.RADIUS + 6
+        width, height = self.width() - 2 * margin, self.height() - 2 * margin
+        where: dict[object, QPointF] = {0: QPointF(margin, margin + 0.1 * height),
+                                        1: QPointF(margin, margin + 0.9 * height)}
         for node in range(nodes):
-            where[node + 2] = QPointF(left + (node + 1) * step, top + (0.3 if node % 2 == 0 else 0.7) * height)
-        where["out"] = QPointF(left + width, top + 0.5 * height)
+            x = margin + width * (0.3 + 0.5 * node / max(1, nodes - 1)) if nodes > 1 else margin + 0.55 * width
+            where[node + 2] = QPointF(x, margin + (0.3 if node % 2 == 0 else 0.7) * height)
+        where["out"] = QPointF(margin + width, margin + 0.5 * height)
         return where
 
     def paintEvent(self, _event) -> None:
@@ -131,21 +132,23 @@ class CellGraph(QWidget):
         painter.setPen(QPen(faint, 1, Qt.PenStyle.DashLine))
         for node in range(self.cell.nodes):
             painter.drawLine(where[node + 2], where["out"])
-        labels = []
+        paths = []
         for index, edge in enumerate(self.cell.kept):
             if edge.source not in where or edge.target not in where:
                 continue
             start, end = where[edge.source], where[edge.target]
-            bend = 18.0 if index % 2 == 0 else -18.0
-            middle = (start + end) / 2
+            bend = 14.0 if index % 2 == 0 else -14.0
             length = max(1.0, math.hypot(end.x() - start.x(), end.y() - start.y()))
-            control = middle + QPointF(-(end.y() - start.y()) / length * bend, (end.x() - start.x()) / length * bend)
+            control = (start + end) / 2 + QPointF(-(end.y() - start.y()) / length * bend,
+                                                  (end.x() - start.x()) / length * bend)
             path = QPainterPath(start)
             path.quadTo(control, end)
             painter.setPen(QPen(accent, 1.8))
             painter.drawPath(path)
-            share = "" if edge.weight is None else f" {100 * edge.weight:.0f}%"
-            labels.append((path.pointAtPercent(0.5), short_name(edge.operation) + share))
+            paths.append((path, edge))
+        circles = [QRectF(p.x() - self.RADIUS - 2, p.y() - self.RADIUS - 2, 2 * self.RADIUS + 4, 2 * self.RADIUS + 4)
+                   for p in where.values()]
+        labels = self._place_labels(paths, circles, QFontMetrics(small))
         for state, point in where.items():
             painter.setPen(QPen(text, 1.2))
             painter.setBrush(base)
@@ -153,16 +156,31 @@ class CellGraph(QWidget):
             name = "out" if state == "out" else state_name(state)
             painter.drawText(QRectF(point.x() - self.RADIUS, point.y() - self.RADIUS, 2 * self.RADIUS, 2 * self.RADIUS),
                              Qt.AlignmentFlag.AlignCenter, name)
-        metrics = QFontMetrics(small)
-        for point, label in labels:  # last, so that no line crosses a label
-            box = QRectF(metrics.boundingRect(label)).adjusted(-3, -1, 3, 1)
-            box.moveCenter(point)
-            painter.setPen(Qt.PenStyle.NoPen)
+        for box, label in labels:  # last, so that no line crosses a label
+            painter.setPen(QPen(accent, 1))
             painter.setBrush(base)
             painter.drawRoundedRect(box, 3, 3)
             painter.setPen(text)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
         painter.end()
+
+    @staticmethod
+    def _place_labels(paths, taken: list[QRectF], metrics: QFontMetrics) -> list[tuple[QRectF, str]]:
+        """Each edge's operation on the edge, at the first point along it where the label covers no node and no
+        other label (the middle first)."""
+        placed = []
+        for path, edge in paths:
+            label = short_name(edge.operation)
+            box = QRectF(metrics.boundingRect(label)).adjusted(-3, -1, 3, 1)
+            for t in (0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8):
+                box.moveCenter(path.pointAtPercent(t))
+                if not any(box.intersects(other) for other in taken):
+                    break
+            else:
+                box.moveCenter(path.pointAtPercent(0.5))
+            taken.append(QRectF(box))
+            placed.append((QRectF(box), label))
+        return placed
 
 
 class ArchitectureView(QWidget):
@@ -231,14 +249,26 @@ class ArchitectureView(QWidget):
             title.setFont(bold)
             heat_map, graph = MixHeatMap(cell), CellGraph(cell)
             row = QWidget()
-            row_layout = QHBoxLayout(row)
+            row_layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, row)
             row_layout.setContentsMargins(0, 0, 0, 0)
+            row_layout.addWidget(graph, 1)
             row_layout.addWidget(heat_map, 0, Qt.AlignmentFlag.AlignTop)
-            row_layout.addWidget(graph, 1, Qt.AlignmentFlag.AlignTop)
             self.cells_layout.addWidget(title)
             self.cells_layout.addWidget(row)
             self.kinds[kind] = (title, heat_map, graph)
         self.cells_layout.addStretch(1)
+        self._fit_rows()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Graph beside heat map where both fit the width, the graph above it where they do not (a laptop)."""
+        for _title, heat_map, graph in self.kinds.values():
+            wide = self.width() >= heat_map.sizeHint().width() + graph.minimumWidth() + 40
+            layout = graph.parentWidget().layout()
+            layout.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
 
 
 def show_run_architecture(tabs: QTabWidget, view: ArchitectureView, run_dir: str | None,
