@@ -28,7 +28,7 @@ LABELS = {
     "tasks_per_pass": "Tasks per vectorised pass",
     "test_shifts": "Test-time shifts",
     "backbone_weights": "Backbone weights file",
-    "backbone_architecture": "Backbone architecture file",
+    "backbone_architecture": "Searched cell",
     "max_classes": "Classes at most",
     "max_ways": "Ways at most",
     "fce": "Full-context embeddings",
@@ -59,6 +59,9 @@ BASIC = {
 }
 # A form this short needs no Advanced section.
 ALL_BASIC_UP_TO = 4
+# Settings that mean something only with another at one value: (that setting, its value). The form
+# shows them right under it, and only then.
+SHOWN_WHEN = {"backbone_architecture": ("backbone", "searched")}
 
 
 def label_of(param: HyperParam) -> str:
@@ -75,6 +78,8 @@ def is_advanced(param: HyperParam, params: tuple[HyperParam, ...]) -> bool:
     """Whether `param` sits under "Advanced" in a form showing `params`."""
     if param.advanced is not None:
         return param.advanced
+    if param.name in SHOWN_WHEN and any(p.name == SHOWN_WHEN[param.name][0] for p in params):
+        return is_advanced(next(p for p in params if p.name == SHOWN_WHEN[param.name][0]), params)
     if len(params) <= ALL_BASIC_UP_TO:
         return False
     return param.name not in BASIC

@@ -299,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--json", action="store_true", help="print a JSON summary")
     ex.set_defaults(handler=cmd_export)
 
-    tb = commands.add_parser("table", help="a CSV or Markdown table of runs: algorithm, hyperparameters, protocol, accuracy +- CI")
+    tb = commands.add_parser("table", help="a CSV or Markdown table of runs: algorithm, hyperparameters, protocol, "
+                                "accuracy +- CI, and the cell a MetaNAS search found")
     tb.add_argument("runs", nargs="+", metavar="RUN", help="run folders, or folders holding run folders")
     tb.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="default markdown")
     tb.add_argument("--out", metavar="FILE", help="write the table to FILE instead of printing it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -73,6 +74,11 @@ class AlgorithmPanel(QWidget):
         index = self.combo.findData(name)
         if index >= 0:
             self.combo.setCurrentIndex(index)
+
+    def set_runs_root(self, root: str | Path) -> None:
+        """The runs folder whose architecture searches the forms offer as found cells."""
+        for form in self._form_by_name.values():
+            form.set_runs_root(root)
 
     def hyperparams(self) -> dict[str, Any]:
         return self.form.values() if self.name else {}

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
-from workbench.algorithms.hyperparam_labels import is_advanced, label_of
+from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
+from workbench.algorithms.hyperparam_labels import SHOWN_WHEN, is_advanced, label_of
 from workbench.algorithms.hyperparams import HyperParam
+from workbench.gui.architecture_picker import ArchitectureEditor
 from workbench.gui.spin_boxes import CheckedSpinBox, ScientificSpinBox
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
@@ -80,8 +82,10 @@ class HyperParamForm(QWidget):
     or a file field with a Browse button (path).
 
     Each setting is labelled in words (its code name and help are the tooltip); the basic ones are
-    shown and the rest fold under "Advanced settings". A value outside the declared range is
-    refused with a message under the form. `values()` gives name -> value.
+    shown and the rest fold under "Advanced settings". A setting that means something only with
+    another at one value (hyperparam_labels.SHOWN_WHEN) sits right under it, shown only then, and
+    reads as its default otherwise. A value outside the declared range is refused with a message
+    under the form. `values()` gives name -> value.
     """
 
     changed = Signal()
@@ -90,6 +94,7 @@ class HyperParamForm(QWidget):
         super().__init__(parent)
         self.params = tuple(params)
         self.editors: dict[str, QWidget] = {}
+        self._rows: dict[str, QFormLayout] = {}  # the layout each setting's row is in
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         basic = QFormLayout()
@@ -119,18 +124,43 @@ class HyperParamForm(QWidget):
         self.problem.setWordWrap(True)
         self.problem.hide()
         column.addWidget(self.problem)
-        for param in self.params:
+        for param in _ordered(self.params):
             editor = _make_editor(param)
             tip = _tooltip(param)
             editor.setToolTip(tip)
             label = QLabel(label_of(param) + ":")
             label.setToolTip(tip)
             label.setBuddy(editor)
-            (advanced if param in advanced_params else basic).addRow(label, editor)
+            layout = advanced if param in advanced_params else basic
+            layout.addRow(label, editor)
+            self._rows[param.name] = layout
             self.editors[param.name] = editor
             _connect_changed(editor, lambda *_: self._on_changed())
             if isinstance(editor, (ScientificSpinBox, CheckedSpinBox)):
                 editor.refused.connect(lambda text, p=param, e=editor: self._refused(p, e, text))
+        for name, (controller, _value) in SHOWN_WHEN.items():
+            if name in self.editors and controller in self.editors:
+                _connect_changed(self.editors[controller], lambda *_: self._show_dependents())
+        self._show_dependents()
+
+    def set_runs_root(self, root: str | Path) -> None:
+        """Where the runs are whose found cells the architecture setting offers."""
+        for editor in self.editors.values():
+            if isinstance(editor, ArchitectureEditor):
+                editor.set_runs_root(root)
+
+    def _shown(self, name: str) -> bool:
+        """Whether a setting applies: always, or (SHOWN_WHEN) while the setting it depends on has its value."""
+        if name not in SHOWN_WHEN or SHOWN_WHEN[name][0] not in self.editors:
+            return True
+        controller, value = SHOWN_WHEN[name]
+        param = next(p for p in self.params if p.name == controller)
+        return _read(param, self.editors[controller]) == value
+
+    def _show_dependents(self) -> None:
+        for name in SHOWN_WHEN:
+            if name in self.editors:
+                self._rows[name].setRowVisible(self.editors[name], self._shown(name))
 
     def show_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)
@@ -150,7 +180,8 @@ class HyperParamForm(QWidget):
         self.changed.emit()
 
     def values(self) -> dict[str, Any]:
-        return {param.name: _read(param, self.editors[param.name]) for param in self.params}
+        return {param.name: _read(param, self.editors[param.name]) if self._shown(param.name) else param.default
+                for param in self.params}
 
     def set_values(self, values: dict[str, Any]) -> None:
         for param in self.params:
@@ -175,6 +206,20 @@ def _tooltip(param: HyperParam) -> str:
     return f"<b>{label_of(param)}</b> (<code>{param.name}</code>)<br>{tip.replace(chr(10), '<br>')}"
 
 
+def _ordered(params: tuple[HyperParam, ...]) -> list[HyperParam]:
+    """The params in their order, each SHOWN_WHEN one moved right under the setting it depends on."""
+    names = {p.name for p in params}
+    following = {SHOWN_WHEN[p.name][0]: p for p in params if p.name in SHOWN_WHEN and SHOWN_WHEN[p.name][0] in names}
+    moved = {p.name for p in following.values()}
+    ordered = []
+    for param in params:
+        if param.name not in moved:
+            ordered.append(param)
+            if param.name in following:
+                ordered.append(following[param.name])
+    return ordered
+
+
 def _make_editor(param: HyperParam) -> QWidget:
     if param.kind == "bool":
         editor = QCheckBox()
@@ -186,7 +231,8 @@ def _make_editor(param: HyperParam) -> QWidget:
         editor.setCurrentText(str(param.default))
         return editor
     if param.kind == "path":
-        return PathEditor(param)
+        # The found cell is picked from the runs that searched one (or any file).
+        return ArchitectureEditor(param) if param.name == BACKBONE_ARCHITECTURE.name else PathEditor(param)
     if param.kind == "int":
         editor = CheckedSpinBox()
         editor.setRange(
@@ -228,7 +274,7 @@ def _connect_changed(editor: QWidget, slot) -> None:
         editor.currentIndexChanged.connect(slot)
     elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
         editor.valueChanged.connect(slot)
-    elif isinstance(editor, PathEditor):
+    elif isinstance(editor, (PathEditor, ArchitectureEditor)):
         editor.changed.connect(slot)
 
 
@@ -241,7 +287,7 @@ def _read(param: HyperParam, editor: QWidget) -> Any:
         return int(editor.value())
     if isinstance(editor, QDoubleSpinBox):
         return float(editor.value())
-    if isinstance(editor, PathEditor):
+    if isinstance(editor, (PathEditor, ArchitectureEditor)):
         return editor.text()
     return param.default
 
@@ -253,5 +299,5 @@ def _write(param: HyperParam, editor: QWidget, value: Any) -> None:
         editor.setCurrentText(str(value))
     elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
         editor.setValue(value)
-    elif isinstance(editor, PathEditor):
+    elif isinstance(editor, (PathEditor, ArchitectureEditor)):
         editor.set_text(str(value))

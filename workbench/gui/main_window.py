@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self._connect()
         self.runs_page.set_root(self.runs_root)
+        self.algorithm_panel.set_runs_root(self.runs_root)
         if algorithms is None:
             self._report_plugin_failures()
         self._restore_settings()
@@ -249,6 +250,7 @@ class MainWindow(QMainWindow):
     def set_runs_root(self, path: str | Path) -> None:
         self.runs_root = Path(path)
         self.runs_page.set_root(self.runs_root)
+        self.algorithm_panel.set_runs_root(self.runs_root)
         self.run_plan.forget_measurements()
 
     # --- runs, inspection, labelling -----------------------------------------------

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from workbench import catalogue
 from workbench.algorithms.hyperparams import resolve_hyperparams
 from workbench.errors import WorkbenchError
+from workbench.gui.architecture_picker import architecture_problem
 from workbench.gui.too_few_classes import training_blocker
 from workbench.gui.training_page import new_run_dir
 from workbench.runs.folder import RunFolder
@@ -51,6 +52,8 @@ class TrainingController(QObject):
         if blocker and len(scan.classes) < 2:
             raise WorkbenchError(blocker)
         name, hparams = window.algorithm_panel.name, window.algorithm_panel.hyperparams()
+        if problem := architecture_problem(hparams):
+            raise WorkbenchError(problem)  # said before a run starts, pointing at the field
         resolve_hyperparams(catalogue.get(name).hyperparams, hparams, name)
         return RunConfig(data=paths, algorithm=name, hparams=hparams, **window.protocol_panel.config_kwargs())
 

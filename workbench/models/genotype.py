@@ -111,6 +111,23 @@ def write_record_text(record: dict) -> str:
     return json.dumps(record, indent=2) + "\n"
 
 
+# Short names for a one-line summary: the kind and kernel are what a person compares cells by.
+_TERSE = {"max_pool_3x3": "max3", "avg_pool_3x3": "avg3", "skip_connect": "skip", "sep_conv_3x3": "sep3",
+          "sep_conv_5x5": "sep5", "dil_conv_3x3": "dil3"}
+
+
+def describe_cell(genotype: Genotype) -> str:
+    """One line for tables and lists: each node as node=op(input)+op(input), per cell kind in use.
+
+    "normal: 2=sep3(0)+skip(1) 3=max3(0)+sep5(2); reduce: 2=max3(0)+max3(1) 3=..." (states numbered as above).
+    """
+    kinds = [kind for kind in CELL_KINDS if kind in genotype.cells]
+    return "; ".join(
+        f"{kind}: " + " ".join(f"{node + 2}=" + "+".join(f"{_TERSE.get(op, op)}({source})" for source, op in choices)
+                               for node, choices in enumerate(genotype.of(kind)))
+        for kind in kinds)
+
+
 # --- reading ---------------------------------------------------------------------------------
 def read_architecture(path: str | Path) -> Genotype:
     """The genotype in `path` (an architecture.json), checked; ConfigError naming the file otherwise."""

@@ -6,6 +6,11 @@ Reads only the run folders' plain files: config.json, status.json, metrics.csv
 (validation accuracy and its CI at the best step) and evaluation.json when the run
 was evaluated on test episodes (keys accuracy, ci95, ways, shots, queries and episodes,
 a count or the list of evaluated episodes, as the Inspect page saves it).
+
+A run with a found cell (a MetaNAS search's architecture.json, or the file `backbone=searched`
+named) gets a `cell` column: each node as node=op(input)+op(input), states 0 and 1 being the cell's
+inputs, e.g. "normal: 2=sep3(0)+skip(1) 3=max3(0)+sep5(2); reduce: ...". A file that cannot be
+read says so there ("architecture.json unreadable"), and why among the warnings.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
+from workbench.runs.architectures import run_cell
 from workbench.runs.folder import RunFolder
 
 FORMATS = ("markdown", "csv")
@@ -43,6 +49,7 @@ class RunRow:
     test_ci95: float | None
     test_episodes: int | None
     test_protocol: str
+    cell: str = ""  # the found cell the run searched or trained on (runs/architectures.py)
 
 
 def find_runs(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -68,9 +75,12 @@ def find_runs(paths: list[str]) -> tuple[list[Path], list[str]]:
     return unique, problems
 
 
-def read_row(path: Path) -> RunRow:
+def read_row(path: Path, problems: list[str] | None = None) -> RunRow:
+    """The row of the run at `path`; what is wrong with its cell's file goes to `problems`."""
     folder = RunFolder.open(path)
-    config = folder.read_config()
+    # Not checked against the algorithm as loading would: a run whose plugin is not loaded here, or whose
+    # architecture or weights file has gone since, is still a row (the table only reports it).
+    config = folder.read_config(check_algorithm=False)
     status = folder.read_status()
     val_accuracy = status.get("best_val_accuracy")
     val_ci95 = None
@@ -79,6 +89,9 @@ def read_row(path: Path) -> RunRow:
         if row.get("phase") == "val" and best_step is not None and str(row.get("step")) == str(best_step):
             val_accuracy, val_ci95 = _number(row.get("accuracy")), _number(row.get("ci95"))
     evaluation = _read_evaluation(path)
+    cell = run_cell(path, config.hparams)
+    if cell.problem and problems is not None:
+        problems.append(cell.problem)
     protocol = _protocol(config.ways, config.shots, config.queries)
     if config.train_ways and config.train_ways != config.ways:
         protocol += f" (trained {config.train_ways}-way)"
@@ -95,7 +108,7 @@ def read_row(path: Path) -> RunRow:
         val_accuracy=_number(val_accuracy), val_ci95=val_ci95,
         test_accuracy=_number(evaluation.get("accuracy")), test_ci95=_number(evaluation.get("ci95")),
         test_episodes=_episode_count(evaluation.get("episodes")),
-        test_protocol=test_protocol,
+        test_protocol=test_protocol, cell=cell.text,
     )
 
 
@@ -107,7 +120,7 @@ def runs_table(paths: list[str], fmt: str = "markdown") -> tuple[str, list[str]]
     rows = []
     for path in runs:
         try:
-            rows.append(read_row(path))
+            rows.append(read_row(path, problems))
         except WorkbenchError as exc:
             problems.append(f"{path}: {exc} Left out.")
     if not rows:
@@ -130,14 +143,19 @@ def to_markdown(rows: list[RunRow]) -> str:
     """Accuracies in percent with their 95% confidence interval, as papers print them."""
     header = ["Run", "Algorithm", "Hyperparameters", "Data", "Protocol", "Size", "Steps",
               "Val. accuracy (%)", "Test accuracy (%)"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 5 + ["---:"] * 4) + "|"]
+    align = ["---"] * 5 + ["---:"] * 4
+    cells_shown = any(r.cell for r in rows)  # a column for the found cells only where a run has one
+    if cells_shown:
+        header.append("Cell")
+        align.append("---")
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     for r in rows:
         test = _percent(r.test_accuracy, r.test_ci95)
         if r.test_accuracy is not None and r.test_protocol and r.test_protocol != r.protocol:
             test += f" ({r.test_protocol})"
         cells = [r.run, r.algorithm, r.hyperparameters or "defaults", r.data, r.protocol, str(r.image_size),
                  str(r.steps) + ("" if r.status == "completed" else f" ({r.status})"),
-                 _percent(r.val_accuracy, r.val_ci95), test]
+                 _percent(r.val_accuracy, r.val_ci95), test] + ([r.cell or "–"] if cells_shown else [])
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
