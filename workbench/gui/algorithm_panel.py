@@ -70,6 +70,10 @@ class AlgorithmPanel(QWidget):
     def form(self) -> HyperParamForm:
         return self._form_by_name[self.name]
 
+    def forms_by_name(self) -> dict[str, HyperParamForm]:
+        """Each algorithm's settings form, by the algorithm's name."""
+        return dict(self._form_by_name)
+
     def set_algorithm(self, name: str) -> None:
         index = self.combo.findData(name)
         if index >= 0:

@@ -10,6 +10,7 @@ job runs on gui/workers.py.
 
 from __future__ import annotations
 
+import copy
 import gc
 from pathlib import Path
 from typing import Callable
@@ -36,6 +37,7 @@ from workbench.gui.project_controller import PROJECT_SUFFIX, ProjectController
 from workbench.gui.protocol_panel import ProtocolPanel
 from workbench.gui.runs.runs_page import RunsPage
 from workbench.gui.settings import app_settings
+from workbench.gui.state_binding import AlgorithmBinding, TrainingBinding
 from workbench.gui.shortcuts import ShortcutsDialog, window_shortcuts
 from workbench.gui.status_job import StatusJob
 from workbench.gui.themes import apply_theme, current_theme
@@ -47,6 +49,7 @@ from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.gui.window_actions import make_actions, make_menus, update_actions
 from workbench.gui.window_layout import START_HINT, build_layout
 from workbench.gui.wheel_guard import guard_wheel
+from workbench.projects.state import WorkbenchState
 from workbench.runs.config import RunConfig
 from workbench.device import describe_device, resolve_device
 from workbench.training.events import RunFinished
@@ -112,6 +115,11 @@ class MainWindow(QMainWindow):
         self.projects = ProjectController(self)
         self.trainer = TrainingController(self)
         self.run_plan = RunPlan(self)  # steps at the algorithm's default, and the estimated duration
+        # What a person set, as data the panels show (projects/state.py); a project saves and restores it.
+        self.state = WorkbenchState(runs_root=str(self.runs_root))
+        self.state_views = (AlgorithmBinding(self.algorithm_panel, self.state.algorithm),
+                            TrainingBinding(self.protocol_panel, self.state.training))
+        self.first_settings = copy.deepcopy(self.state.training)  # what New project goes back to
         make_actions(self)
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
@@ -289,7 +297,7 @@ class MainWindow(QMainWindow):
 
     def start_afresh(self) -> None:
         """Every page as in a new window: no dataset, run, labels, evaluation or message of the project before
-        (its unsaved work was asked about first). The settings on the left stay as they are."""
+        (its unsaved work was asked about first). The settings on the left are the state's: New and Open project set it."""
         self.data_panel.set_paths([])
         self.training_page.reset()
         self.label_page.reset()

@@ -16,6 +16,7 @@ from workbench.files import kind_of
 from workbench.gui.settings import push_recent, string_list
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
+from workbench.projects.state import load_state, project_of
 
 PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX});;All files (*)"
 
@@ -39,19 +40,23 @@ class ProjectController(QObject):
         self.recent_menu: QMenu | None = None  # File › Open recent project, once the menus exist
 
     def current(self) -> Project:
-        """The project as the window shows it now (datasets, runs folder, algorithm, whether its images are inverted)."""
-        window, project = self.window, self.project
-        # Inverting describes the project's images (dark on light or not), so it is kept with them.
-        settings = {**project.settings, "algorithm": window.algorithm_panel.name,
-                    "invert": window.protocol_panel.invert.value()}
-        return Project(name=project.name, datasets=window.data_panel.paths(), runs_root=str(window.runs_root),
-                       labelling_sessions=list(project.labelling_sessions), settings=settings)
+        """The project as the window holds it now: its state (every setting on the left, each algorithm's
+        settings), the datasets, the runs folder and the Label page's session and run."""
+        window, state = self.window, self.window.state
+        label_page = window.label_page
+        state.datasets = tuple(window.data_panel.paths())
+        state.runs_root = str(window.runs_root)
+        state.labelling_session = label_page.session_path or ""
+        state.labelling_run = label_page.model_run_dir or ""
+        return project_of(state, self.project.name)
 
     def new(self) -> None:
         if not self.window.guard.confirm("starting a new project"):
             return
         self.project, self.path = Project(), None
         self.window.start_afresh()
+        window = self.window
+        window.state.reset(window.first_settings)  # every setting as a new window has it, and every view shows it
         self.titleChanged.emit()
         self.window.statusBar().showMessage("New project: choose a dataset to begin.", 8000)
 
@@ -78,19 +83,32 @@ class ProjectController(QObject):
                                        f"{window.runs_root}.", "warning")
         elif project.runs_root:
             window.set_runs_root(project.runs_root)
-        algorithm = project.settings.get("algorithm")
-        if isinstance(algorithm, str) and algorithm in catalogue.available():
-            window.algorithm_panel.set_algorithm(algorithm)
-        invert = project.settings.get("invert")
-        if isinstance(invert, bool) or invert == "auto":  # projects saved before the setting existed leave it as it is
-            window.protocol_panel.invert.set_value(invert)
+        dropped = load_state(window.state, project, set(catalogue.available()))
+        session, run = window.state.labelling_session, window.state.labelling_run  # before anything reads the page
+        if dropped:
+            window.banner.show_message(f"The project {Path(path).name} opened without these settings, which this "
+                                       f"version cannot use: {', '.join(dropped)}. The rest is as it was saved.",
+                                       "warning")
         window.data_panel.set_paths(project.datasets)
+        self._reopen_labelling(session, run)
         window.guard.mark_project_saved()
         self._remember_recent(self.path)
         self.titleChanged.emit()
         window.statusBar().showMessage(f"Opened project {project.name}.", 8000)
         self.opened.emit(project)
         return True
+
+    def _reopen_labelling(self, session: str, run: str) -> None:
+        """The Label page as the project left it: its session file (which names its run), else its run."""
+        label_page = self.window.label_page
+        if session:
+            if Path(session).is_file():
+                label_page.open_session(session)
+            else:
+                self.window.banner.show_message(f"The project's labelling session {session} is gone; open another "
+                                                "on the Label page.", "warning")
+        elif run and Path(run).is_dir():
+            label_page.load_run(run)
 
     def save(self, ask: bool = False, path: str | None = None) -> bool:
         """Save to `path`, else to the project's file (asking where the first time, or when `ask`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,8 +57,11 @@ class ProtocolPanel(QWidget):
     """N-way K-shot Q-query episodes, image format, split (by class or by held-out group) and budget.
 
     `config_kwargs()` returns the matching RunConfig fields; RunConfig itself
-    checks them, so this panel only keeps values in their obvious ranges.
+    checks them, so this panel only keeps values in their obvious ranges. `groupsListed` fires when the
+    dataset's groups are listed anew (the held-out ones are checked by whoever keeps them).
     """
+
+    groupsListed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -214,6 +217,7 @@ class ProtocolPanel(QWidget):
             item.setCheckState(Qt.CheckState.Checked if group in checked else Qt.CheckState.Unchecked)
             self.groups.addItem(item)
         self._update_split_widgets()
+        self.groupsListed.emit()
 
     def checked_groups(self) -> list[str]:
         return [

@@ -83,12 +83,13 @@ class WorkbenchState:
     labelling_session: str = ""  # the session file open on the Label page, when it was saved to one
     labelling_run: str = ""  # the run the Label page adapts with
 
-    def reset(self) -> None:
-        """A new project: every setting back to its default, in place, so that every view hears it."""
-        apply_training(self.training, TrainingSettings())
+    def reset(self, training: TrainingSettings | None = None, algorithm: str = "") -> None:
+        """A new project: every setting back to `training` (the defaults when None) and `algorithm`, in place, so
+        that every view hears it. The algorithm comes first: choosing one may suggest its own number of steps."""
         self.algorithm.settings = {}
-        self.algorithm.name = ""
-        self.datasets, self.runs_root, self.labelling_session, self.labelling_run = (), "", "", ""
+        self.algorithm.name = algorithm
+        apply_training(self.training, training or TrainingSettings())
+        self.datasets, self.labelling_session, self.labelling_run = (), "", ""
 
 
 def project_of(state: WorkbenchState, name: str) -> Project:
@@ -106,13 +107,18 @@ def load_state(state: WorkbenchState, project: Project, known_algorithms: set[st
     one phrase each. A project from before the training settings were kept gives its invert and algorithm."""
     problems: list[str] = []
     saved = project.settings
-    record = saved.get("training")
-    if record is None and "invert" in saved:
-        record = {"invert": saved["invert"]}
-    apply_training(state.training, read_training(record, problems))
+    # The algorithm first: choosing one may suggest its own number of steps, which the project's then replace.
     choice = read_algorithm(saved.get("algorithm"), saved.get("algorithm_settings"), known_algorithms, problems)
     state.algorithm.settings = choice.settings
-    state.algorithm.name = choice.name
+    if choice.name:
+        state.algorithm.name = choice.name
+    record = saved.get("training")
+    if record is None:  # a project from before the settings were kept: its invert, the panel's other settings
+        training = read_training({"invert": saved["invert"]} if "invert" in saved else {}, problems,
+                                 base=state.training)
+    else:
+        training = read_training(record, problems)
+    apply_training(state.training, training)
     state.datasets = tuple(project.datasets)
     state.runs_root = project.runs_root
     state.labelling_session = project.labelling_sessions[0] if project.labelling_sessions else ""
@@ -135,9 +141,12 @@ def apply_training(settings: TrainingSettings, other: TrainingSettings) -> None:
         setattr(settings, item.name, getattr(other, item.name))
 
 
-def read_training(record: Any, problems: list[str]) -> TrainingSettings:
-    """TrainingSettings from a record: each valid field taken, each invalid one left at its default and named."""
+def read_training(record: Any, problems: list[str], base: TrainingSettings | None = None) -> TrainingSettings:
+    """TrainingSettings from a record: each valid field taken, each invalid or absent one as in `base` (the defaults
+    when None), each invalid one named in `problems`."""
     settings = TrainingSettings()
+    if base is not None:
+        apply_training(settings, base)
     if not isinstance(record, dict):
         if record is not None:
             problems.append("the training settings (not an object)")
