@@ -221,12 +221,13 @@ class ArchitectureView(QWidget):
         if tuple(self.kinds) != kinds:
             self._rebuild(kinds)
         searching = any(read_cell(record, kind).mix is not None for kind in kinds)
-        where = f" at step {step:,}" if step is not None else ""
-        self.title.setText(f"Architecture{where}" if step is not None else "Architecture" if searching else "Searched cell")
+        live = searching and step is not None
+        title = f"Architecture at step {step:,}" if live else "Architecture" if searching else "Searched cell"
+        self.title.setText(title)
         line = summary(record)
-        lead = ("The cell each kind would keep now: each node's two strongest inputs, each with its strongest operation."
-                if step is not None else "The cell the search found: each node's two strongest inputs, each with "
-                "its strongest operation." if searching else "The cell this network is built from.")
+        kept = "each node's two strongest inputs, each with its strongest operation."
+        lead = (f"The cell each kind would keep now: {kept}" if live else f"The cell the search found: {kept}"
+                if searching else "The cell this network is built from.")
         self.caption.setText(lead + (f" ({line})" if line else ""))
         for kind in kinds:
             cell = read_cell(record, kind)

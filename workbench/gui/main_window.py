@@ -297,7 +297,8 @@ class MainWindow(QMainWindow):
 
     def start_afresh(self) -> None:
         """Every page as in a new window: no dataset, run, labels, evaluation or message of the project before
-        (its unsaved work was asked about first). The settings on the left are the state's: New and Open project set it."""
+        (its unsaved work was asked about first). The settings on the left are the state's: New and Open
+        project set them."""
         self.data_panel.set_paths([])
         self.training_page.reset()
         self.label_page.reset()

@@ -99,7 +99,8 @@ def _mix(edges, operations) -> Mix | None:
     pairs, shares = [], []
     for edge in edges:
         weights = edge.get("weights") if isinstance(edge, dict) else None
-        if not isinstance(weights, dict) or not isinstance(edge.get("from"), int) or not isinstance(edge.get("to"), int):
+        ends = (edge.get("from"), edge.get("to")) if isinstance(edge, dict) else (None, None)
+        if not isinstance(weights, dict) or not all(isinstance(end, int) for end in ends):
             return None
         pairs.append((edge["from"], edge["to"]))
         shares.append(tuple(float(weights.get(name, 0.0)) for name in operations))
