@@ -29,7 +29,7 @@ from workbench.gui.data_panel import DataPanel
 from workbench.gui.dataset_controller import DatasetController
 from workbench.gui.dataset_view import DatasetView
 from workbench.gui.inspect.inspect_page import InspectPage
-from workbench.gui.last_session import remember_datasets, remember_label_model, reopen
+from workbench.gui.last_session import remember_datasets, remember_inspected, remember_label_model, reopen
 from workbench.gui.labelling import LabelPage
 from workbench.gui.messages import PageMessages
 from workbench.gui.plugins_dialog import PluginsDialog
@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
         self.runs_page.evaluateRequested.connect(self.inspect_run)
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
         self.label_page.modelChosen.connect(lambda run_dir: remember_label_model(self.settings, run_dir))
+        self.inspect_page.inspectionShown.connect(lambda run_dir: remember_inspected(self.settings, run_dir))
         self.inspect_page.busyChanged.connect(lambda _busy: self.update_actions())
         self.dataset_view.hint.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.dataset_view.hint.linkActivated.connect(self._on_hint_link)

@@ -72,6 +72,7 @@ class InspectPage(QWidget):
     """
 
     busyChanged = Signal(bool)
+    inspectionShown = Signal(str)  # the run folder whose evaluation is on screen (saved in its evaluation.json)
 
     def __init__(self, device: str = "auto", parent=None) -> None:
         super().__init__(parent)
@@ -175,6 +176,16 @@ class InspectPage(QWidget):
             return
         self.evaluate(run_dir)
 
+    def show_saved(self, run_dir: str) -> bool:
+        """Show the run's saved evaluation if it has one that reads; False (and nothing changed) otherwise."""
+        try:
+            inspection = load_inspection(run_dir)
+        except (WorkbenchError, OSError):
+            return False
+        self._set_run(run_dir)
+        self.show_inspection(inspection, None)
+        return True
+
     def reset(self) -> None:
         """No run opened (a new project); an evaluation under way is cancelled and its result dropped."""
         if self.job is not None:
@@ -266,6 +277,8 @@ class InspectPage(QWidget):
         self.reliability.set_report(calibration_of(inspection))
         if self.views.currentWidget() is self.embedding:
             self.embedding.show_episode(0)
+        if self.run_dir:
+            self.inspectionShown.emit(self.run_dir)
 
     # --- images -------------------------------------------------------------
     def image(self, row: int, turns: int, path: str) -> QPixmap:
