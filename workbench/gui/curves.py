@@ -17,6 +17,15 @@ TRAIN = "#1f63b5"
 VALIDATION = "#d9480f"
 
 
+def below_plot_legend(plot: pg.PlotItem, columns: int = 3) -> pg.LegendItem:
+    """A legend laid out in a row under the plot's bottom axis (plot.legend: curves named later join it)."""
+    legend = pg.LegendItem(colCount=columns, horSpacing=6, verSpacing=-8, labelTextSize="8pt")
+    legend.setBrush(None)
+    legend.setPen(None)
+    plot.layout.addItem(legend, 4, 1)
+    return legend
+
+
 class _Series:
     """A growable x/y buffer; appends are O(1) amortised and reading is a numpy view."""
 
@@ -84,12 +93,12 @@ class CurvesView(QWidget):
                                                     "train_acc_smooth", "val_loss", "val_acc")}
         raw_pen = pg.mkPen(TRAIN_RAW, width=1)
         self.items = {
-            "train_loss": self.loss_plot.plot(pen=raw_pen, name="train (per step)"),
-            "train_loss_smooth": self.loss_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="train (smoothed)"),
+            "train_loss": self.loss_plot.plot(pen=raw_pen, name="train"),
+            "train_loss_smooth": self.loss_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="smoothed"),
             "val_loss": self.loss_plot.plot(pen=pg.mkPen(VALIDATION, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=VALIDATION, symbolPen=None, name="validation"),
-            "train_acc": self.accuracy_plot.plot(pen=raw_pen, name="train (per step)"),
-            "train_acc_smooth": self.accuracy_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="train (smoothed)"),
+            "train_acc": self.accuracy_plot.plot(pen=raw_pen, name="train"),
+            "train_acc_smooth": self.accuracy_plot.plot(pen=pg.mkPen(TRAIN, width=2), name="smoothed"),
             "val_acc": self.accuracy_plot.plot(pen=pg.mkPen(VALIDATION, width=2), symbol="o", symbolSize=6,
                                                symbolBrush=VALIDATION, symbolPen=None, name="validation"),
         }
@@ -111,6 +120,8 @@ class CurvesView(QWidget):
     def _plot(self, title: str, y_label: str) -> pg.PlotItem:
         widget = pg.PlotWidget()
         widget.setMinimumHeight(180)
+        widget.setToolTip("train: each step's episode; smoothed: their exponential moving average; validation: "
+                          "the validation episodes, the same ones each time.")
         plot = widget.getPlotItem()
         plot.setTitle(title)
         plot.setLabel("bottom", "step")
@@ -120,8 +131,8 @@ class CurvesView(QWidget):
             plot.getAxis(axis).enableAutoSIPrefix(False)
         # No grid: pyqtgraph draws it through the axes at every repaint, 17 of the 20 ms a
         # redraw of both plots took on the development machine (GUI thread, software raster).
-        # Loss falls and accuracy rises: put each legend where its curves will not be.
-        plot.addLegend(offset=(-10, 10) if title == "Loss" else (-10, -10))
+        # The legend in a row of its own under the plot, where no curve can run beneath it.
+        plot.legend = below_plot_legend(plot)
         # Long runs: draw only what is visible, at most about one point per pixel.
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
