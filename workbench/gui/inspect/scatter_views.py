@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.gui.counted import counted
 from workbench.gui.inspect.colour_bar import AccuracyScale, ColourBar
@@ -81,15 +81,24 @@ class EmbeddingView(QWidget):
         self.preview_caption = QLabel()
         self.preview_caption.setWordWrap(True)
         self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        side = QVBoxLayout()
+        side_panel = QWidget()
+        side = QVBoxLayout(side_panel)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.legend)
         side.addSpacing(12)
         side.addWidget(self.preview)
         side.addWidget(self.preview_caption)
         side.addStretch(1)
+        # Scrolls when a 20-way episode's legend and the preview are taller than the page: no line is cut.
+        side_scroll = QScrollArea()
+        side_scroll.setWidget(side_panel)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setFixedWidth(200)
         body = QHBoxLayout()
         body.addWidget(self.plot_widget, 1)
-        body.addLayout(side)
+        body.addWidget(side_scroll)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(body, 1)
@@ -192,6 +201,8 @@ class TaskView(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "task PC 1")
         self.plot.setLabel("left", "task PC 2")
+        for axis in ("left", "bottom"):  # plain numbers: "task PC 1 (x0.001)" reads as a unit the axis does not have
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.scatter = pg.ScatterPlotItem(hoverable=True)
         self.scatter.sigClicked.connect(lambda _i, points, _e=None: len(points) and self.episodeClicked.emit(int(points[0].data())))
