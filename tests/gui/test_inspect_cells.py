@@ -33,9 +33,11 @@ def cell_rows(inspection, true_class, predicted_class) -> set[int]:
 
 
 def click_tab(qtbot, tabs, widget) -> None:
+    """Click the tab that shows `widget` (the tab's page, or a page holding it)."""
+    index = next(i for i in range(tabs.count()) if tabs.widget(i) is widget or tabs.widget(i).isAncestorOf(widget))
     bar = tabs.tabBar()
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(tabs.indexOf(widget)).center())
-    assert tabs.currentWidget() is widget
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert tabs.currentIndex() == index and widget.isVisible()
 
 
 def click_cell(qtbot, page, row: int, column: int) -> None:

@@ -4,6 +4,7 @@ the previous run's results while a new run is evaluated."""
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from workbench.data.splits import SplitSpec
 from workbench.gui.inspect.class_names import display_names, elide_middle
@@ -43,8 +44,15 @@ def test_inspect_shows_unique_names_each_mistake_once_and_never_a_stale_run(wind
     qtbot.waitUntil(lambda: page.inspection is not None and not page.busy, timeout=60_000)
 
     model = page.confusion_model
-    headers = [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())]
+    # Rows: number and unique name; columns: the same numbers, narrow enough for every class to fit a laptop.
+    rows_shown = [model.headerData(i, Qt.Orientation.Vertical) for i in range(model.rowCount())]
+    assert [model.headerData(i, Qt.Orientation.Horizontal) for i in range(model.columnCount())] == [
+        str(i + 1) for i in range(len(rows_shown))]
+    assert all(row.startswith(f"{i + 1}  ") for i, row in enumerate(rows_shown))
+    headers = [row.split("  ", 1)[1] for row in rows_shown]
     assert len(headers) == len(set(headers)) == len(page.inspection.classes)
+    assert page.confusion.horizontalHeader().length() <= 40 * len(headers)
+    assert "Rows: the true class" in page.result_tabs.widget(1).findChild(QLabel).text()
     assert any(h.startswith("group_1/") for h in headers) and any(h.startswith("group_2/") for h in headers)
     rows = [page.per_class_model.index(r, 0).data() for r in range(page.per_class_model.rowCount())]
     assert len(rows) == len(set(rows))

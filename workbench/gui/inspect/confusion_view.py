@@ -6,7 +6,16 @@ import math
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from workbench.gui.counted import counted
 from workbench.gui.inspect.class_names import display_names
@@ -97,7 +106,9 @@ class ConfusionModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.names[self.classes[section]]
+            # Columns by number, so that a 20-way matrix fits a laptop; rows say the number and the name.
+            number = str(section + 1)
+            return f"{number}  {self.names[self.classes[section]]}" if orientation == Qt.Orientation.Vertical else number
         if role == Qt.ItemDataRole.ToolTipRole:
             return ("true: " if orientation == Qt.Orientation.Vertical else "predicted: ") + self.classes[section]
         return None
@@ -148,6 +159,23 @@ def _accuracy_color(accuracy: float) -> QColor:
     color = QColor.fromHsv(hue, 200, 220)
     color.setAlpha(110)
     return color
+
+
+CONFUSION_CAPTION = ("Rows: the true class · columns: the class predicted, numbered as the rows · "
+                     "click a cell to see its images.")
+
+
+def captioned(table: QTableView, caption: str) -> QWidget:
+    """`table` under a line that says what its axes are."""
+    box = QWidget()
+    label = QLabel(caption)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 2, 0, 0)
+    layout.addWidget(label)
+    layout.addWidget(table, 1)
+    return box
 
 
 def make_table(model: QAbstractTableModel, sortable: bool) -> QTableView:

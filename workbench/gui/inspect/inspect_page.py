@@ -27,10 +27,12 @@ from workbench.gui.counted import counted
 from workbench.gui.qt_images import array_to_pixmap, cache_pixmap, placeholder_pixmap
 from workbench.gui.inspect.cell_view import HINT as CELL_HINT, CellView
 from workbench.gui.inspect.confusion_view import (
+    CONFUSION_CAPTION,
     ConfusionModel,
     PerClassModel,
     TopConfusions,
     accuracy_text,
+    captioned,
     make_table,
     short_name,
 )
@@ -126,7 +128,7 @@ class InspectPage(QWidget):
         self.confusion.clicked.connect(self._on_confusion_clicked)
         left_tabs = QTabWidget()
         left_tabs.addTab(self.per_class, "Per class")
-        left_tabs.addTab(self.confusion, "Confusion matrix")
+        left_tabs.addTab(captioned(self.confusion, CONFUSION_CAPTION), "Confusion matrix")
         self.top_confusions = TopConfusions()
         self.top_confusions.cellClicked.connect(self._on_top_confusion_clicked)
         left_tabs.addTab(self.top_confusions, "Top confusions")
