@@ -17,6 +17,9 @@ from tests.synthetic import OMNIGLOT_SMALL1, make_glyph_dataset
 os.environ["WORKBENCH_CONFIG_DIR"] = tempfile.mkdtemp(prefix="workbench-test-config-")
 # Nor the user's caches (the plugin catalogue, the pretrained network's features by image).
 os.environ["WORKBENCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-test-cache-")
+# Nor the user's trash: a run deleted on the Runs page goes to $XDG_DATA_HOME/Trash (read once, when the trash
+# library is first imported).
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="workbench-test-data-")
 # The suite exercises the example plugins, which a person's default settings leave off
 # (tests/core/test_plugins.py checks that default with a settings folder of its own).
 with open(os.path.join(os.environ["WORKBENCH_CONFIG_DIR"], "plugins.json"), "w", encoding="utf-8") as _settings:

@@ -10,6 +10,7 @@
     architecture.json   beside model.pt when the algorithm has files to go with it (Algorithm.artifacts):
                         the cell a MetaNAS search found
     checkpoints/last.pt everything to resume: weights, optimiser, sampler and step
+    annotations.json    the person's own: the name shown for the run, a note and tags (runs/annotations.py)
 
 Everything is written atomically, so the folder is valid at every instant.
 Weights load with torch.load(weights_only=True): a file that would run code is refused.
@@ -352,7 +353,8 @@ class RunFolder:
 
 
 # The run's own files, which an algorithm's files may not replace.
-_RUN_FILES = {"config.json", "environment.json", "status.json", "calibration.json", "dataset.json", "evaluation.json"}
+_RUN_FILES = {"config.json", "environment.json", "status.json", "calibration.json", "dataset.json", "evaluation.json",
+              "annotations.json"}
 
 
 def _artifact_name(name: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from typing import Callable
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
@@ -15,8 +17,12 @@ from workbench.inspect.evaluation import EVALUATION_FILE
 from workbench.runs.store import RunSummary
 
 COLUMNS = ("Run", "Algorithm", "Key settings", "Dataset", "Protocol", "Best val. acc.", "Status", "Date",
-           "Test acc. ± CI")
+           "Test acc. ± CI", "Tags", "Note")
 TEST = COLUMNS.index("Test acc. ± CI")
+NAME, TAGS, NOTE = 0, COLUMNS.index("Tags"), COLUMNS.index("Note")
+# The person's own columns, edited in place (F2 or a double-click), and the annotation field each sets.
+EDITABLE = {NAME: "name", TAGS: "tags", NOTE: "note"}
+NOTE_SHOWN = 80  # characters of the note in its cell; all of it is in the tooltip
 # One word per state, the same as the banner's: a run the person stopped is "stopped".
 STATUS_WORDS = {"cancelled": "stopped"}
 STATUS_COLORS = {"completed": "#2e7d32", "running": "#1565c0", "cancelled": "#8d6e00", "failed": "#c62828",
@@ -30,11 +36,39 @@ class RunTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.runs: list[RunSummary] = []
+        # Saves an edit (run, field, text) and gives the run as it is now, or None when it was refused (the
+        # saver says why); without one, nothing is editable.
+        self.saver: Callable[[RunSummary, str, str], RunSummary | None] | None = None
 
     def set_runs(self, runs: list[RunSummary]) -> None:
         self.beginResetModel()
         self.runs = list(runs)
         self.endResetModel()
+
+    def replace_run(self, row: int, run: RunSummary) -> None:
+        self.runs[row] = run
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def flags(self, index):
+        flags = super().flags(index)
+        if index.isValid() and index.column() in EDITABLE and self.saver is not None \
+                and not self.runs[index.row()].builtin:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() not in EDITABLE or not self.saver:
+            return False
+        run = self.runs[index.row()]
+        if str(value) == self._edit_text(run, index.column()):
+            return False  # nothing changed: the file is left as it is
+        saved = self.saver(run, EDITABLE[index.column()], str(value))
+        if saved is None:
+            return False
+        row = next((r for r, known in enumerate(self.runs) if known.path == run.path), None)
+        if row is not None:
+            self.replace_run(row, saved)
+        return True
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
         return 0 if parent.isValid() else len(self.runs)
@@ -54,6 +88,8 @@ class RunTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(run, column)
+        if role == Qt.ItemDataRole.EditRole:
+            return self._edit_text(run, column)
         if role == SORT_ROLE:
             if column == 5:
                 return -1.0 if math.isnan(run.best_val_accuracy) else run.best_val_accuracy
@@ -64,18 +100,49 @@ class RunTableModel(QAbstractTableModel):
                 return -1.0 if score is None else score[0]
             return self._text(run, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            settings = all_settings(run.algorithm, run.hparams) or "defaults"
-            return f"{run.path}\n{run.message}\nSettings:\n{settings}\nStep {run.step} of {run.steps}"
+            return self._tooltip(run, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return QColor(STATUS_COLORS.get(run.status, "#5f6670"))
+        if role == Qt.ItemDataRole.ForegroundRole and column == NOTE and run.annotation_problem:
+            return QColor(STATUS_COLORS["failed"])
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (5, TEST):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     @staticmethod
+    def _edit_text(run: RunSummary, column: int) -> str:
+        """What the editor of a cell starts from: the name as set (empty: the folder's), tags, the note."""
+        if column == NAME:
+            return run.name
+        if column == TAGS:
+            return ", ".join(run.tags)
+        return run.note if column == NOTE else ""
+
+    @staticmethod
+    def _tooltip(run: RunSummary, column: int) -> str:
+        if column == NOTE and run.annotation_problem:
+            return run.annotation_problem
+        if column == NOTE and run.note:
+            return run.note
+        if column == TAGS:
+            return ("Tags: " + ", ".join(run.tags) + "\n" if run.tags else "") + \
+                "Double-click or press F2 to edit the tags, separated by commas."
+        settings = all_settings(run.algorithm, run.hparams) or "defaults"
+        folder = f"Folder: {run.folder_name}\n" if run.name != run.folder_name and not run.builtin else ""
+        note = f"Note: {run.note}\n" if run.note else ""
+        return f"{note}{folder}{run.path}\n{run.message}\nSettings:\n{settings}\nStep {run.step} of {run.steps}"
+
+    @staticmethod
     def _text(run: RunSummary, column: int) -> str:
         if column == 0:
             return run.name
+        if column == TAGS:
+            return ", ".join(run.tags)
+        if column == NOTE:
+            if run.annotation_problem:
+                return "⚠ annotations.json cannot be read (hover for why)"
+            line = run.note.splitlines()[0] if run.note else ""
+            return line if len(line) <= NOTE_SHOWN and "\n" not in run.note else line[:NOTE_SHOWN].rstrip() + " …"
         if column == 1:
             return run.algorithm
         if column == 2:

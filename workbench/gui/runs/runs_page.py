@@ -1,10 +1,11 @@
-"""The Runs page: a sortable table of runs, their accuracy curves overlaid, and what to do with one."""
+"""The Runs page: a sortable table of runs (filtered by tag), their accuracy or loss curves overlaid, and what
+to do with them: resume, evaluate, label with one; rename, tag, note, delete, compare settings (run_actions.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,8 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.errors import WorkbenchError
 from workbench.gui.architecture_view import ArchitectureView, show_run_architecture
-from workbench.gui.runs.run_table import SORT_ROLE, TEST, RunTableModel
+from workbench.gui.banner import MessageBanner
+from workbench.gui.runs.run_actions import RunActions
+from workbench.gui.runs.run_filter import RunFilterProxy, TagFilter
+from workbench.gui.runs.run_table import NOTE, SORT_ROLE, TAGS, TEST, RunTableModel
 from workbench.runs.store import RunStore, RunSummary, read_curves
 
 # Distinct colours that read on light and dark backgrounds (Okabe-Ito, colour-blind safe, plus a few).
@@ -29,12 +34,14 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8
 
 
 X_STEP, X_TIME = "step", "wall-clock time"
+ACCURACY, LOSS = "accuracy", "loss"
 DEFAULT_SMOOTHING = 0.9
+CURVE_TITLE = "{} of the selected runs (solid: validation, dashed: train, smoothed)"
 
 
 def _measured(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The points whose x is known (older runs have no times for some rows)."""
-    keep = np.isfinite(x)
+    """The points whose x and value are known (older runs have no times for some rows, some rows no loss)."""
+    keep = np.isfinite(x) & np.isfinite(y)
     return x[keep], y[keep]
 
 
@@ -63,24 +70,33 @@ class RunsPage(QWidget):
         super().__init__(parent)
         self.store: RunStore | None = None
         self.model = RunTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = RunFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setDynamicSortFilter(True)
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(7, Qt.SortOrder.DescendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)  # edits start from F2 or a double-click
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         header.moveSection(TEST, 5)  # test accuracy beside best validation: the columns runs are compared by
+        header.moveSection(TAGS, 1)  # a run's tags beside its name, as in an experiment tracker's list
+        # The note, last, fills what is left but never shrinks below a readable width; one line, elided.
+        header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(NOTE, 260)
+        self.table.setWordWrap(False)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
-        self.table.doubleClicked.connect(lambda _: self._emit_for_current(self.evaluateRequested))
+        self.table.doubleClicked.connect(self._on_double_click)
+        self.model.dataChanged.connect(lambda *_args: self._after_edit())
+        self.banner = MessageBanner()  # this page's outcomes: a run deleted (with Undo), a name not saved
+        self.run_actions = RunActions(self)
 
         self.root_label = QLabel()
         self.root_label.setObjectName("hint")
@@ -93,18 +109,31 @@ class RunsPage(QWidget):
         self.resume_button.clicked.connect(lambda: self._emit_for_current(self.resumeRequested))
         self.evaluate_button = QPushButton("Evaluate / inspect")
         self.evaluate_button.setToolTip("Evaluate the selected run on test episodes and inspect its results "
-                                        "(opens a saved evaluation at once). Double-click a run does the same.")
+                                        "(opens a saved evaluation at once). Double-clicking a run does the same "
+                                        "(on its Tags or Note, it edits them).")
         self.evaluate_button.clicked.connect(lambda: self._emit_for_current(self.evaluateRequested))
         self.label_button = QPushButton("Use for labelling")
         self.label_button.setToolTip("Use the selected run's model to label your own images.")
         self.label_button.clicked.connect(lambda: self._emit_for_current(self.useForLabelling))
+        self.rename_button = self._action_button(self.run_actions.rename_action, "Rename (F2)")
+        self.delete_button = self._action_button(self.run_actions.delete_action, "Delete… (Del)")
+        self.compare_button = self._action_button(self.run_actions.compare_action, "Compare settings")
         buttons = QHBoxLayout()
         for button in (self.refresh_button, self.resume_button, self.evaluate_button, self.label_button):
             buttons.addWidget(button)
+        buttons.addSpacing(12)
+        for button in (self.rename_button, self.delete_button, self.compare_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
         self.selection_hint = QLabel()
         self.selection_hint.setObjectName("hint")
-        buttons.addWidget(self.selection_hint)
-        buttons.addStretch(1)
+        self.selection_hint.setWordWrap(True)
+        self.tag_filter = TagFilter()
+        self.tag_filter.tagChosen.connect(self._filter_by_tag)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.selection_hint, 1)
+        filter_row.addWidget(QLabel("Show:"))
+        filter_row.addWidget(self.tag_filter)
 
         self.empty_hint = QLabel("No runs yet. Train one on the Training page (Ctrl+R); each run is saved as a "
                                  "folder here, and appears in this list.")
@@ -113,13 +142,18 @@ class RunsPage(QWidget):
 
         self.plot_widget = pg.PlotWidget()
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.setTitle("Accuracy of the selected runs (solid: validation, dashed: train, smoothed)")
+        self.plot.setTitle(CURVE_TITLE.format("Accuracy"))
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "accuracy (%)")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.getViewBox().setLimits(yMin=-5, yMax=105)  # the range fits the curves shown, within 0-100 %
         self.legend = self.plot.addLegend(offset=(-10, -10))
         self.curves: dict[str, list[pg.PlotDataItem]] = {}
+        self.metric = QComboBox()
+        self.metric.addItems([ACCURACY, LOSS])
+        self.metric.setToolTip("Overlay the runs' accuracy, or their loss (what training lowers; a validation loss "
+                               "that rises while the train loss falls is overfitting).")
+        self.metric.currentIndexChanged.connect(lambda _i: self._update_curves())
         # As in TensorBoard: the x axis in steps or in wall-clock time, and how much the train curve is smoothed.
         self.x_axis = QComboBox()
         self.x_axis.addItems([X_STEP, X_TIME])
@@ -135,6 +169,9 @@ class RunsPage(QWidget):
         self.smoothing.valueChanged.connect(lambda _v: self._update_curves())
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(QLabel("Metric:"))
+        controls.addWidget(self.metric)
+        controls.addSpacing(12)
         controls.addWidget(QLabel("x axis:"))
         controls.addWidget(self.x_axis)
         controls.addSpacing(12)
@@ -150,7 +187,9 @@ class RunsPage(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.banner)
         top_layout.addLayout(buttons)
+        top_layout.addLayout(filter_row)
         top_layout.addWidget(self.root_label)
         top_layout.addWidget(self.empty_hint)
         top_layout.addWidget(self.table, 1)
@@ -172,12 +211,14 @@ class RunsPage(QWidget):
     def set_root(self, root) -> None:
         self.store = RunStore(root)
         self.root_label.setText(f"Runs folder: {root}")
+        self.banner.clear()  # what was said (a deletion and its Undo) was about the other folder's runs
         self.refresh()
 
     def refresh(self) -> None:
         selected = set(self.selected_paths())
         runs = self.store.scan(builtin=True) if self.store else []
         self.model.set_runs(runs)
+        self.tag_filter.set_runs(runs)
         self.empty_hint.setVisible(not any(not run.builtin for run in runs))
         self.select_paths([p for p in selected if any(r.path == p for r in runs)])
         self._update_curves()
@@ -187,8 +228,11 @@ class RunsPage(QWidget):
         return list(self.model.runs)
 
     def selected_paths(self) -> list[str]:
+        return [run.path for run in self.selected_runs()]
+
+    def selected_runs(self) -> list[RunSummary]:
         rows = sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
-        return [self.model.runs[r].path for r in rows]
+        return [self.model.runs[r] for r in rows]
 
     def select_paths(self, paths: list[str]) -> None:
         selection = self.table.selectionModel()
@@ -205,7 +249,35 @@ class RunsPage(QWidget):
         paths = self.selected_paths()
         show_run_architecture(self.bottom_tabs, self.architecture, paths[0] if len(paths) == 1 else None)
 
+    def _on_double_click(self, index) -> None:
+        """A double-click on a run's tags or note edits them; anywhere else on the row it evaluates the run (so the
+        name is renamed with F2 or Rename, never by a double-click meant to open the run)."""
+        if index.column() in (TAGS, NOTE) and self.proxy.flags(index) & Qt.ItemFlag.ItemIsEditable:
+            self.table.edit(index)
+        else:
+            self._emit_for_current(self.evaluateRequested)
+
+    def _after_edit(self) -> None:
+        """A run was renamed, tagged or annotated: the tag list and the legend follow."""
+        self.tag_filter.set_runs(self.model.runs)
+        self._update_curves()
+
+    def _filter_by_tag(self, tag: str) -> None:
+        self.proxy.set_tag(tag)
+        self._on_selection()
+
+    def _action_button(self, action, text: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setToolTip(action.toolTip())
+        button.clicked.connect(action.trigger)
+        return button
+
     def _update_buttons(self) -> None:
+        self.run_actions.update(self.selected_runs())
+        for button, action in ((self.rename_button, self.run_actions.rename_action),
+                               (self.delete_button, self.run_actions.delete_action),
+                               (self.compare_button, self.run_actions.compare_action)):
+            button.setEnabled(action.isEnabled())
         paths = self.selected_paths()
         one = len(paths) == 1
         run = next((r for r in self.model.runs if paths and r.path == paths[0]), None)
@@ -215,6 +287,8 @@ class RunsPage(QWidget):
         self.label_button.setEnabled(usable)
         if not paths:
             hint = "Select a run to see its curves; Ctrl+click to compare several."
+        elif len(paths) == 2:
+            hint = "Comparing 2 runs: Compare settings lists their settings side by side."
         elif len(paths) > 1:
             hint = f"Comparing {len(paths)} runs. Select one alone to resume, evaluate or label with it."
         elif run is not None and run.builtin:
@@ -242,23 +316,33 @@ class RunsPage(QWidget):
         self.legend.clear()
         by_time = self.x_axis.currentText() == X_TIME
         self.plot.setLabel("bottom", "minutes since training began" if by_time else "step")
+        loss = self.metric.currentText() == LOSS
+        self.plot.setTitle(CURVE_TITLE.format("Loss" if loss else "Accuracy"))
+        self.plot.setLabel("left", "loss" if loss else "accuracy (%)")
+        # Accuracy stays within 0-100 %; a loss has no such bounds.
+        self.plot.getViewBox().setLimits(yMin=None if loss else -5, yMax=None if loss else 105)
+        self.legend.setOffset((-10, 10) if loss else (-10, -10))  # in the corner the curves head away from
+        scale = 1 if loss else 100
         weight = self.smoothing.value()
-        for index, path in enumerate(self.selected_paths()):
+        for index, run in enumerate(self.selected_runs()):
             color = PALETTE[index % len(PALETTE)]
-            name = next(r.name for r in self.model.runs if r.path == path)
-            curves = read_curves(path)
-            train_x, train_y = _measured(curves.train_seconds / 60 if by_time else curves.train_steps, curves.train_accuracy)
-            val_x, val_y = _measured(curves.val_seconds / 60 if by_time else curves.val_steps, curves.val_accuracy)
+            try:
+                curves = read_curves(run.path)
+            except WorkbenchError:
+                continue  # a damaged metrics.csv: the run's row says so, and its other runs' curves still show
+            train_y, val_y = (curves.train_loss, curves.val_loss) if loss else (curves.train_accuracy, curves.val_accuracy)
+            train_x, train_y = _measured(curves.train_seconds / 60 if by_time else curves.train_steps, train_y)
+            val_x, val_y = _measured(curves.val_seconds / 60 if by_time else curves.val_steps, val_y)
             items = []
             if len(train_x):
-                items.append(self.plot.plot(train_x, 100 * _smooth(train_y, weight),
+                items.append(self.plot.plot(train_x, scale * _smooth(train_y, weight),
                                             pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)))
             if len(val_x):
-                items.append(self.plot.plot(val_x, 100 * val_y, pen=pg.mkPen(color, width=2),
+                items.append(self.plot.plot(val_x, scale * val_y, pen=pg.mkPen(color, width=2),
                                             symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None))
             if items:
-                self.legend.addItem(items[-1], name)
-            self.curves[path] = items
+                self.legend.addItem(items[-1], run.name)
+            self.curves[run.path] = items
 
     def curve_count(self) -> int:
         """Runs whose curves are drawn now (one colour each)."""
