@@ -11,6 +11,7 @@ from workbench.gui.data_actions import (
 from workbench.gui.shortcuts import run_by_window_keys
 from workbench.gui.too_few_classes import training_blocker
 from workbench.gui.training_hint import before_training
+from workbench.projects.actions import WindowFacts, action_states
 
 
 def make_actions(window) -> None:
@@ -131,31 +132,29 @@ def make_menus(window) -> None:
 
 
 def update_actions(window) -> None:
-    """Enable what can be done now: while a run trains, its settings and other data stay as they are."""
-    page, scanning, scan = window.training_page, window.datasets.scanning, window.datasets.scan
-    running = page.running
-    # One class can never make an episode: Start is off. With fewer classes than N ways the
-    # banner says so, and Start stays on (the run then explains which split falls short).
+    """Enable what can be done now (projects/actions.py decides; this applies it)."""
+    page, scan = window.training_page, window.datasets.scan
     blocker = training_blocker(scan, window.protocol_panel.ways.value())
-    has_data = scan is not None and len(scan.classes) >= 2
-    # While a scan runs, Start waits for it and then trains on what it found.
-    window.start_action.setEnabled(not running and (has_data or scanning))
-    window.start_action.setToolTip("Start training (Ctrl+R)" if has_data or scanning
-                                   else blocker or "Choose a dataset first.")
+    facts = WindowFacts(running=page.running, training=page.training, paused=page.paused,
+                        stopping=page.running and page.run.control.cancelled, scanning=window.datasets.scanning,
+                        classes=len(scan.classes) if scan is not None else 0, blocker=blocker,
+                        downloading=window.status_job.running, inspecting=window.inspect_page.busy)
     start_keys = window.start_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    states = action_states(facts, start_keys)
+    window.start_action.setEnabled(states.start)
+    window.start_action.setToolTip(states.start_tip)
     page.training_panel.show_before_training(
-        before_training(scan, window.dataset_view.counts, scanning, blocker, start_keys))
-    window.pause_action.setEnabled(page.training)
-    window.pause_action.setText("&Resume" if page.paused else "&Pause")
+        before_training(scan, window.dataset_view.counts, facts.scanning, blocker, start_keys))
+    window.pause_action.setEnabled(states.pause)
+    window.pause_action.setText("&Resume" if states.pause_says_resume else "&Pause")
     window.pause_action.setIcon(window.style().standardIcon(
-        QStyle.StandardPixmap.SP_MediaPlay if page.paused else QStyle.StandardPixmap.SP_MediaPause))
-    window.stop_action.setEnabled(running and not page.run.control.cancelled)
-    # Settings describe the run in progress; editing them mid-run would mislead.
-    window.settings_widget.setEnabled(not running)
+        QStyle.StandardPixmap.SP_MediaPlay if states.pause_says_resume else QStyle.StandardPixmap.SP_MediaPause))
+    window.stop_action.setEnabled(states.stop)
+    window.settings_widget.setEnabled(states.settings)
     for action in (window.open_folder_action, window.open_zip_action, window.add_dataset_action,
                    window.runs_root_action, window.new_project_action, window.open_project_action,
                    window.recent_menu.menuAction(), window.resume_action):
-        action.setEnabled(not running)
+        action.setEnabled(states.settings)
     for action in (window.demo_action, window.omniglot_action):
-        action.setEnabled(not running and not window.status_job.running)
-    window.evaluate_action.setEnabled(not window.inspect_page.busy)
+        action.setEnabled(states.datasets_to_fetch)
+    window.evaluate_action.setEnabled(states.evaluate)
