@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QScrollArea, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QStyle, QToolTip, QVBoxLayout, QWidget
 
 from workbench.gui.qt_images import cache_pixmap, placeholder_pixmap
 from workbench.training.events import EpisodePredictions
@@ -16,6 +16,7 @@ GAP = 6
 QUERY_GAP = 14  # room for a caption like "✓ C 100%" under a query
 CAPTION = 16
 NAME_WIDTH = 170
+NARROW_NAME_WIDTH = 110  # where the panel is narrow (a laptop), the names give way to the images
 SECTION_GAP = 28
 HEADER = 22
 ROW = TILE + CAPTION + 14
@@ -50,11 +51,27 @@ class EpisodeCanvas(QWidget):
         self.support_tiles: list[Tile] = []
         self.query_tiles: list[Tile] = []
         self._size = QSize(400, 120)
+        self._images = None
+        self.available_width = 0  # 0: as wide as the episode needs
+        self.name_width = NAME_WIDTH
+        self.row_tops: list[int] = []
+        self._query_x = NAME_WIDTH
         self.setMouseTracking(True)
 
     def set_episode(self, episode: EpisodePredictions, images) -> None:
         """Lay out `episode`, drawing its images from `images` (the run's cache tensor, or None)."""
-        self.episode = episode
+        self.episode, self._images = episode, images
+        self._lay_out()
+
+    def set_available_width(self, width: int) -> None:
+        """The width the canvas is seen at: queries wrap onto more lines rather than run off to the side."""
+        if width != self.available_width:
+            self.available_width = width
+            if self.episode is not None:
+                self._lay_out()
+
+    def _lay_out(self) -> None:
+        episode, images = self.episode, self._images
         self.support_tiles, self.query_tiles = [], []
         names = episode.class_names
         ways = len(names)
@@ -75,24 +92,32 @@ class EpisodeCanvas(QWidget):
                                                           episode.predicted, episode.confidence) if y == c]
                    for c in range(ways)]
         shots = max((len(s) for s in supports), default=0)
-        query_x = NAME_WIDTH + shots * (TILE + GAP) + SECTION_GAP
-        width = query_x + max((len(q) for q in queries), default=0) * (TILE + QUERY_GAP) + GAP
+        most = max((len(q) for q in queries), default=0)
+        wide = self.available_width <= 0 or self.available_width >= 700
+        self.name_width = NAME_WIDTH if wide else NARROW_NAME_WIDTH
+        query_x = self.name_width + shots * (TILE + GAP) + SECTION_GAP
+        per_line = most if self.available_width <= 0 else max(1, (self.available_width - query_x) // (TILE + QUERY_GAP))
+        per_line = max(1, min(per_line, most))
+        width = query_x + per_line * (TILE + QUERY_GAP) + GAP
+        self.row_tops, top = [], HEADER
         for c in range(ways):
-            top = HEADER + c * ROW
+            self.row_tops.append(top)
             for i, row in enumerate(supports[c]):
-                rect = QRect(NAME_WIDTH + i * (TILE + GAP), top, TILE, TILE)
+                rect = QRect(self.name_width + i * (TILE + GAP), top, TILE, TILE)
                 tooltip = f"Support image of {badge(c)}: {names[c]}"
                 self.support_tiles.append(Tile(rect, pixmap(row, c), "", tooltip, None))
             for i, (row, predicted, confidence) in enumerate(queries[c]):
-                rect = QRect(query_x + i * (TILE + QUERY_GAP), top, TILE, TILE)
+                line, column = divmod(i, per_line)
+                rect = QRect(query_x + column * (TILE + QUERY_GAP), top + line * ROW, TILE, TILE)
                 right = predicted == c
                 predicted_name = names[predicted] if 0 <= predicted < ways else "?"
                 caption = f"{'✓' if right else '✗'} {badge(predicted)} {confidence:.0%}"
                 tooltip = (f"Query of {badge(c)}: {names[c]}\nPredicted {badge(predicted)}: {predicted_name} "
                            f"with {confidence:.1%} confidence — {'right' if right else 'wrong'}")
                 self.query_tiles.append(Tile(rect, pixmap(row, c), caption, tooltip, right))
+            top += max(1, -(-len(queries[c]) // per_line)) * ROW
         self._query_x = query_x
-        self._size = QSize(max(width, 400), HEADER + ways * ROW + GAP)
+        self._size = QSize(max(width, 300), top + GAP)
         self.setMinimumSize(self._size)
         self.updateGeometry()
         self.update()
@@ -124,20 +149,22 @@ class EpisodeCanvas(QWidget):
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(palette.text().color())
-        painter.drawText(QRect(0, 0, NAME_WIDTH, HEADER), Qt.AlignmentFlag.AlignVCenter, "Class")
-        support_header = QRect(NAME_WIDTH, 0, self._query_x - NAME_WIDTH, HEADER)
+        painter.drawText(QRect(0, 0, self.name_width, HEADER), Qt.AlignmentFlag.AlignVCenter, "Class")
+        support_header = QRect(self.name_width, 0, self._query_x - self.name_width, HEADER)
         painter.drawText(support_header, Qt.AlignmentFlag.AlignVCenter, "Support")
-        painter.drawText(QRect(self._query_x, 0, 400, HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         "Queries: predicted class, confidence")
+        room = max(40, self.width() - self._query_x - GAP)
+        header = painter.fontMetrics().elidedText("Queries: predicted class, confidence", Qt.TextElideMode.ElideRight,
+                                                  room)
+        painter.drawText(QRect(self._query_x, 0, room, HEADER), Qt.AlignmentFlag.AlignVCenter, header)
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.9))
         for c, name in enumerate(self.episode.class_names):
-            top = HEADER + c * ROW
+            top = self.row_tops[c]
             painter.setFont(bold)
             painter.drawText(QRect(0, top, 22, TILE), Qt.AlignmentFlag.AlignVCenter, badge(c))
             painter.setFont(self.font())
-            text = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideLeft, NAME_WIDTH - 30)
-            painter.drawText(QRect(24, top, NAME_WIDTH - 28, TILE), Qt.AlignmentFlag.AlignVCenter, text)
+            text = painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideLeft, self.name_width - 30)
+            painter.drawText(QRect(24, top, self.name_width - 28, TILE), Qt.AlignmentFlag.AlignVCenter, text)
         for tile in self.support_tiles:
             painter.drawPixmap(tile.rect, tile.pixmap)
             painter.setPen(QPen(palette.mid().color(), 1))
@@ -177,7 +204,7 @@ class PredictionsView(QWidget):
         self.title.setObjectName("sectionTitle")
         self.title.setWordWrap(True)
         self.canvas = EpisodeCanvas()
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidget(self.canvas)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
@@ -186,6 +213,12 @@ class PredictionsView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(scroll, 1)
         self.images = None
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # The width less a scroll bar's, so that a bar appearing never changes how many queries a line holds.
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.canvas.set_available_width(event.size().width() - bar)  # the scroll area has no frame or margin
 
     def set_images(self, images) -> None:
         """The cache tensor (M, C, S, S) that episode rows index into."""
