@@ -1,7 +1,7 @@
 """A run's test score, measured in the background as soon as training ends.
 
 It is the Inspect page's evaluation (workbench.inspect.evaluation.inspect_run) on the classes the
-run held out, saved as the run's evaluation.json, so the Runs table's "Test acc. ± CI" column and
+run held out, saved as the run's evaluation.json, so the Runs table's "Test acc." column and
 the Inspect page show the same numbers without computing them again.
 """
 

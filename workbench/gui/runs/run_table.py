@@ -16,10 +16,14 @@ from workbench.gui.runs.key_settings import all_settings, key_settings
 from workbench.inspect.evaluation import EVALUATION_FILE
 from workbench.runs.store import RunSummary
 
-COLUMNS = ("Run", "Algorithm", "Key settings", "Dataset", "Protocol", "Best val. acc.", "Status", "Date",
-           "Test acc. ± CI", "Tags", "Note")
-TEST = COLUMNS.index("Test acc. ± CI")
+COLUMNS = ("Run", "Algorithm", "Key settings", "Dataset", "Protocol", "Best val.", "Status", "Date",
+           "Test acc.", "Tags", "Note")
+TEST = COLUMNS.index("Test acc.")
+# The short headers say it all in their tooltips (narrow columns keep the table within a laptop's width).
+HEADER_TIPS = {"Best val.": "The best validation accuracy the run reached (its model.pt is from that step).",
+               "Test acc.": "Accuracy on the classes the run held out, with its 95% interval, once it was scored."}
 NAME, TAGS, NOTE = 0, COLUMNS.index("Tags"), COLUMNS.index("Note")
+KEY_SETTINGS, DATASET = COLUMNS.index("Key settings"), COLUMNS.index("Dataset")
 # The person's own columns, edited in place (F2 or a double-click), and the annotation field each sets.
 EDITABLE = {NAME: "name", TAGS: "tags", NOTE: "note"}
 NOTE_SHOWN = 80  # characters of the note in its cell; all of it is in the tooltip
@@ -79,6 +83,8 @@ class RunTableModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(COLUMNS[section])
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -127,6 +133,8 @@ class RunTableModel(QAbstractTableModel):
         if column == TAGS:
             return ("Tags: " + ", ".join(run.tags) + "\n" if run.tags else "") + \
                 "Double-click or press F2 to edit the tags, separated by commas."
+        if column == DATASET:  # elided where the page is narrow: the whole text here
+            return RunTableModel._text(run, column)
         settings = all_settings(run.algorithm, run.hparams) or "defaults"
         folder = f"Folder: {run.folder_name}\n" if run.name != run.folder_name and not run.builtin else ""
         note = f"Note: {run.note}\n" if run.note else ""

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -26,7 +25,8 @@ from workbench.gui.architecture_view import ArchitectureView, show_run_architect
 from workbench.gui.banner import MessageBanner
 from workbench.gui.runs.run_actions import RunActions
 from workbench.gui.runs.run_filter import RunFilterProxy, TagFilter
-from workbench.gui.runs.run_table import NOTE, SORT_ROLE, TAGS, TEST, RunTableModel
+from workbench.gui.runs.column_fit import ColumnFitter
+from workbench.gui.runs.run_table import DATASET, KEY_SETTINGS, NAME, NOTE, SORT_ROLE, TAGS, TEST, RunTableModel
 from workbench.runs.store import RunStore, RunSummary, read_curves
 
 # Distinct colours that read on light and dark backgrounds (Okabe-Ito, colour-blind safe, plus a few).
@@ -84,13 +84,11 @@ class RunsPage(QWidget):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         header.moveSection(TEST, 5)  # test accuracy beside best validation: the columns runs are compared by
         header.moveSection(TAGS, 1)  # a run's tags beside its name, as in an experiment tracker's list
-        # The note, last, fills what is left but never shrinks below a readable width; one line, elided.
-        header.setSectionResizeMode(NOTE, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(NOTE, 260)
+        # Every column fits the page's width: the long texts (name, settings, dataset, note) give way, elided,
+        # and the full text is in each cell's tooltip.
+        self.column_fit = ColumnFitter(self.table, {NAME: 150, KEY_SETTINGS: 90, DATASET: 80, NOTE: 60})
         self.table.setWordWrap(False)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(self._on_double_click)
