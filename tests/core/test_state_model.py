@@ -27,7 +27,7 @@ def value_for(rule):
 
 
 trainings = st.fixed_dictionaries({name: value_for(rule) for name, rule in RULES.items()})
-setting_values = st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+setting_values = st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False),
                            st.text(max_size=20))
 algorithm_settings = st.dictionaries(st.sampled_from(sorted(ALGORITHMS)),
                                      st.dictionaries(st.text(string.ascii_lowercase + "_", min_size=1, max_size=10),

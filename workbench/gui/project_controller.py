@@ -77,20 +77,22 @@ class ProjectController(QObject):
             return False
         window.start_afresh()  # nothing of the project before stays on screen
         self.project, self.path = project, str(Path(path).resolve())
+        warnings = []  # one strip says them all: a later one must not hide an earlier one
         unusable = runs_root_problem(project.runs_root) if project.runs_root else ""
         if unusable:  # /dev/zero or a link loop as the runs folder: every run written there would fail
-            window.banner.show_message(f"The project's runs folder {project.runs_root} {unusable}; runs stay in "
-                                       f"{window.runs_root}.", "warning")
+            warnings.append(f"The project's runs folder {project.runs_root} {unusable}; runs stay in "
+                            f"{window.runs_root}.")
         elif project.runs_root:
             window.set_runs_root(project.runs_root)
         dropped = load_state(window.state, project, set(catalogue.available()))
         session, run = window.state.labelling_session, window.state.labelling_run  # before anything reads the page
         if dropped:
-            window.banner.show_message(f"The project {Path(path).name} opened without these settings, which this "
-                                       f"version cannot use: {', '.join(dropped)}. The rest is as it was saved.",
-                                       "warning")
+            warnings.append(f"The project {Path(path).name} opened without these settings, which this version "
+                            f"cannot use: {', '.join(dropped)}. The rest is as it was saved.")
         window.data_panel.set_paths(project.datasets)
-        self._reopen_labelling(session, run)
+        warnings.append(self._reopen_labelling(session, run))
+        if any(warnings):
+            window.banner.show_message(" ".join(w for w in warnings if w), "warning")
         window.guard.mark_project_saved()
         self._remember_recent(self.path)
         self.titleChanged.emit()
@@ -98,17 +100,18 @@ class ProjectController(QObject):
         self.opened.emit(project)
         return True
 
-    def _reopen_labelling(self, session: str, run: str) -> None:
-        """The Label page as the project left it: its session file (which names its run), else its run."""
+    def _reopen_labelling(self, session: str, run: str) -> str:
+        """The Label page as the project left it: its session file (which names its run), else its run. Returns
+        why the session could not be opened, or ''."""
         label_page = self.window.label_page
         if session:
-            if Path(session).is_file():
-                label_page.open_session(session)
-            else:
-                self.window.banner.show_message(f"The project's labelling session {session} is gone; open another "
-                                                "on the Label page.", "warning")
+            if not Path(session).is_file():
+                return f"The project's labelling session {session} is not a file that can be opened; open another " \
+                       "on the Label page."
+            label_page.open_session(session)
         elif run and Path(run).is_dir():
             label_page.load_run(run)
+        return ""
 
     def save(self, ask: bool = False, path: str | None = None) -> bool:
         """Save to `path`, else to the project's file (asking where the first time, or when `ask`)."""
