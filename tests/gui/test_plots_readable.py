@@ -20,11 +20,12 @@ def test_the_training_legends_sit_under_the_plots_not_on_the_curves(qtbot):
         view.add_train(TrainStep(step, 60, 2.0 / step, step / 60, 1.0, 10.0, 1.0))
     view.add_validation(Validation(50, 0.5, 0.8, 0.02, 0.8))
     view.redraw()
-    for plot in (view.loss_plot, view.accuracy_plot):
-        legend_box = plot.legend.sceneBoundingRect()
-        assert [label.text for _sample, label in plot.legend.items] == ["train", "smoothed", "validation"]
-        assert not legend_box.intersects(plot.vb.sceneBoundingRect())  # beside the data area, never on it
-        assert legend_box.top() >= plot.getAxis("bottom").sceneBoundingRect().top()
+    legend = view.legend  # one for both plots, which draw the same three series
+    assert all(plot.legend is None for plot in (view.loss_plot, view.accuracy_plot))  # nothing drawn on the data
+    assert legend.isVisible() and all(word in legend.text() for word in ("train", "smoothed", "validation"))
+    for widget in (view.loss_widget, view.accuracy_widget):
+        assert legend.geometry().top() >= widget.geometry().bottom()  # under the plots, not on them
+    assert legend.sizeHint().width() <= view.width()  # whole, even at a laptop's width
 
 
 def test_the_task_map_axes_are_plain_numbers(qtbot):

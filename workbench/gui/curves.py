@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.training.events import TrainStep, Validation
 
@@ -17,13 +17,13 @@ TRAIN = "#1f63b5"
 VALIDATION = "#d9480f"
 
 
-def below_plot_legend(plot: pg.PlotItem, columns: int = 3) -> pg.LegendItem:
-    """A legend laid out in a row under the plot's bottom axis (plot.legend: curves named later join it)."""
-    legend = pg.LegendItem(colCount=columns, horSpacing=6, verSpacing=-8, labelTextSize="8pt")
-    legend.setBrush(None)
-    legend.setPen(None)
-    plot.layout.addItem(legend, 4, 1)
-    return legend
+def legend_html() -> str:
+    """One legend for both plots (they draw the same three series), in a row under them: no curve runs
+    beneath it, and it never runs out of room beside a narrow plot."""
+    raw = "#{:02x}{:02x}{:02x}".format(*TRAIN_RAW[:3])
+    return (f"<span style='color:{raw}'>━</span> train (each step) &nbsp;&nbsp; "
+            f"<span style='color:{TRAIN}'><b>━━</b></span> smoothed &nbsp;&nbsp; "
+            f"<span style='color:{VALIDATION}'><b>━●━</b></span> validation")
 
 
 class _Series:
@@ -112,16 +112,23 @@ class CurvesView(QWidget):
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
-        layout = QHBoxLayout(self)
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.addWidget(self.loss_widget)
+        plots.addWidget(self.accuracy_widget)
+        self.legend = QLabel(legend_html())
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.legend.setToolTip("train: each step's episode; smoothed: their exponential moving average; "
+                               "validation: the validation episodes, the same ones each time.")
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.loss_widget)
-        layout.addWidget(self.accuracy_widget)
+        layout.setSpacing(2)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.legend)
 
     def _plot(self, title: str, y_label: str) -> pg.PlotItem:
         widget = pg.PlotWidget()
         widget.setMinimumHeight(180)
-        widget.setToolTip("train: each step's episode; smoothed: their exponential moving average; validation: "
-                          "the validation episodes, the same ones each time.")
         plot = widget.getPlotItem()
         plot.setTitle(title)
         plot.setLabel("bottom", "step")
@@ -131,8 +138,6 @@ class CurvesView(QWidget):
             plot.getAxis(axis).enableAutoSIPrefix(False)
         # No grid: pyqtgraph draws it through the axes at every repaint, 17 of the 20 ms a
         # redraw of both plots took on the development machine (GUI thread, software raster).
-        # The legend in a row of its own under the plot, where no curve can run beneath it.
-        plot.legend = below_plot_legend(plot)
         # Long runs: draw only what is visible, at most about one point per pixel.
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
