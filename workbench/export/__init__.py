@@ -1,8 +1,10 @@
 """Exporting an adapted classifier (a run's model adapted to labelled folders) to ONNX or TorchScript.
 
     result = export_adapted("runs/a", "support/", "onnx", "model.onnx")
+    result = export_labelled("runs/a", "photos/", {"a.png": "cat", "b.png": "dog"}, "onnx", "model.onnx")
 
-The function the CLI's `export` and the GUI call alike; it never imports Qt.
+The functions the CLI's `export` and the GUI call alike (the second for the Label page's labels, which
+gives the file the first gives for the same images in class folders); they never import Qt.
 The exported model takes images (batch, C, S, S) as float32 in [0, 1], resized to
 the run's image size (grayscale for C = 1), as the image files look: a run trained
 with `invert` has the 1 - x inside the exported model, so its users never invert
@@ -31,7 +33,7 @@ from workbench.atomic import write_pair_atomic
 from workbench.validation import check_output_file
 
 __all__ = ["ExportError", "ExportResult", "FORMATS", "adapted_module", "can_export", "export_adapted",
-           "format_for_file", "suggested_file_name"]
+           "export_labelled", "export_support", "format_for_file", "suggested_file_name"]
 
 # The exported model must give what the workbench gives: this much probability difference at most.
 TOLERANCE = 1e-4
@@ -53,12 +55,14 @@ class ExportResult:
     inverted_inside: bool = False  # the run inverts pixels (1 - x); the exported model does it on its input
     space: str = "model"  # what adapting chose: model, finetune, pretrained or pixels
     reason: str = ""  # why, in words (adapt's own sentence)
+    images_per_class: tuple[int, ...] = ()  # support images read for each class, in the order of `classes`
 
     def to_json(self) -> dict:
         return {"path": self.path, "classes_path": self.classes_path, "format": self.format,
                 "classes": list(self.classes), "image_size": self.image_size, "channels": self.channels,
                 "max_difference": self.max_difference, "problems": list(self.problems),
-                "inverted_inside": self.inverted_inside, "space": self.space, "reason": self.reason}
+                "inverted_inside": self.inverted_inside, "space": self.space, "reason": self.reason,
+                "images_per_class": list(self.images_per_class)}
 
 
 def suggested_file_name(run_dir: str | Path, fmt: str) -> str:
@@ -89,9 +93,39 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
 
     `mode` is adapt's (`auto`: the space cross-validation on the labelled images chooses), so the saved model
     predicts what `adapt` with the same mode predicts."""
+    from workbench.training.jobs import read_support_folder
+
+    def read(size: int, channels: int) -> SupportImages:
+        names, file_x, support_y, problems = read_support_folder(str(support), size, channels)
+        for name in names:
+            if not _is_text(name):
+                raise ExportError(f"The class folder name '{printable(name)}' in {support} is not valid UTF-8 text, so "
+                                  f"it cannot be stored as a class name; rename the folder and export again.")
+        return names, file_x, support_y, problems
+
+    return export_support(run_dir, read, fmt, out, progress, mode, inputs=(run_dir, support))
+
+
+def export_labelled(run_dir: str | Path, folder: str | Path, labels: dict[str, str], fmt: str, out: str | Path,
+                    progress: Callable[[str], None] | None = None, mode: str = "auto") -> ExportResult:
+    """export_adapted with the support set given as labels (image path relative to `folder` -> class name),
+    as a labelling session holds them: the same file `export` writes for these images in class folders."""
+    from workbench.export.labelled import read_labelled
+
+    return export_support(run_dir, lambda size, channels: read_labelled(folder, labels, size, channels),
+                          fmt, out, progress, mode, inputs=(run_dir,))
+
+
+# (class names, images as the files look, class index of each image, what was left out)
+SupportImages = tuple[list[str], torch.Tensor, torch.Tensor, list]
+
+
+def export_support(run_dir: str | Path, read: Callable[[int, int], SupportImages], fmt: str, out: str | Path,
+                   progress: Callable[[str], None] | None = None, mode: str = "auto",
+                   inputs: tuple[str | Path, ...] = ()) -> ExportResult:
+    """The export itself: `read(image_size, channels)` gives the support images at the run's size."""
     from workbench.adaptation.for_run import policy_for_run
     from workbench.runs.model_loading import load_trained
-    from workbench.training.jobs import read_support_folder
 
     say = progress or (lambda text: None)
     if fmt not in FORMATS:
@@ -101,17 +135,13 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
         raise ConfigError(f"{out} is a folder; give the file to write, e.g. {out / suggested_file_name(run_dir, fmt)}.")
     # Never over the run's own files or the support images, never over a device, pipe or /dev/stdout.
     for target in (out, classes_path_for(out)):
-        check_output_file(target, "The export file", inputs=(run_dir, support))
+        check_output_file(target, "The export file", inputs=inputs)
     say("loading the run")
     algorithm, config = load_trained(str(run_dir), "cpu")
     algorithm.precision = "fp32"  # the exported model computes in fp32, so the check compares like with like
     check_exportable(algorithm)  # before reading any images
     # As the files look (the exported model's input), then as the run's model sees them.
-    names, file_x, support_y, problems = read_support_folder(str(support), config.image_size, config.channels)
-    for name in names:
-        if not _is_text(name):
-            raise ExportError(f"The class folder name '{printable(name)}' in {support} is not valid UTF-8 text, so it "
-                              f"cannot be stored as a class name; rename the folder and export again.")
+    names, file_x, support_y, problems = read(config.image_size, config.channels)
     support_x = invert_pixels_(file_x.clone()) if config.invert else file_x
     say(f"adapting to {len(names)} classes, {len(support_x)} images")
     # What `adapt --mode MODE` predicts, with its calibrated confidence: the chosen space as a module, or the
@@ -143,7 +173,10 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
         "algorithm": json.dumps(config.algorithm),
     }
     say(f"writing {fmt} to {out}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {out}: {exc.strerror or exc}.") from None
     example = file_x[: min(len(file_x), 2)].float()
     classes_path = classes_path_for(out)
     model = (onnx_bytes if fmt == "onnx" else torchscript_bytes)(module, example, metadata)
@@ -153,4 +186,5 @@ def export_adapted(run_dir: str | Path, support: str | Path, fmt: str, out: str 
     except OSError as exc:
         raise ExportError(f"Cannot write {out}: {exc.strerror or exc}; no model was left there.") from None
     return ExportResult(str(out), str(classes_path), fmt, tuple(names), config.image_size, config.channels,
-                        difference, tuple(str(p) for p in problems), config.invert, adapted.space, adapted.reason)
+                        difference, tuple(str(p) for p in problems), config.invert, adapted.space, adapted.reason,
+                        tuple(torch.bincount(support_y, minlength=len(names)).tolist()))

@@ -1,4 +1,5 @@
-"""The Label page: open a folder, make classes, label a few, adapt, auto-label, review doubtful labels, export."""
+"""The Label page: open a folder, make classes, label a few, adapt, auto-label, review doubtful labels, export
+the labels or the adapted model."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from workbench.adaptation.for_run import policy_for_run
 from workbench.algorithms.base import Algorithm
 from workbench.errors import WorkbenchError
 from workbench.gui.counted import counted
-from workbench.gui.labelling import export_actions, opening, page_layout, page_view
+from workbench.gui.labelling import export_actions, model_export, opening, page_layout, page_view
 from workbench.gui.labelling.accept_dialog import confirm_accept_all
 from workbench.gui.labelling.adapting import ModelJobs
 from workbench.gui.labelling.autosave import SessionKeeper
@@ -58,6 +59,7 @@ class LabelPage(QWidget):
         self.undo_stack = QUndoStack(self)
         self.keeper = SessionKeeper(self)  # autosave, restore, and Save / Discard / Cancel
         self.jobs = ModelJobs(self)  # decoding for the model and adapting, off the GUI thread
+        self.export_worker = None  # the Export model… in progress (model_export.py)
         self.jobs.loading.connect(self._on_loading)
         self.jobs.loaded.connect(self._on_loaded)
         self.jobs.predicted.connect(self._on_predicted)
@@ -436,6 +438,9 @@ class LabelPage(QWidget):
     def export_to_folders(self, target: str | None = None, move: bool = False) -> None:
         export_actions.export_to_folders(self, target, move)
 
+    def export_model(self, path: str | None = None) -> bool:
+        return model_export.export_model(self, path)
+
     # --- keeping the view in step --------------------------------------------
     def _session_changed(self, adapt: bool = True) -> None:
         session = self.session
@@ -473,4 +478,5 @@ class LabelPage(QWidget):
             self.keeper.flush()
         self.keeper.release_lock()  # written: another window may label the folder now
         self.jobs.shutdown()
+        model_export.shutdown(self)
         self.model.thumbnails.shutdown()

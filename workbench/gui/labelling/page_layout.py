@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -42,7 +43,8 @@ FIRST_HINT = ("<h3>Label a few images, let the model label the rest</h3>"
               "1–9, or click a class button.</li>"
               "<li>Press <b>Adapt</b>: every other image gets a predicted class and a confidence.</li>"
               "<li><b>Suggest</b> shows the least confident ones to label next; <b>Accept</b> takes the confident "
-              "ones as labels. Export a CSV or copy the images into class folders.</li></ol>")
+              "ones as labels. Export a CSV, copy the images into class folders, or <b>Export model…</b> to "
+              "predict with it elsewhere.</li></ol>")
 
 
 def _action(page, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -80,6 +82,7 @@ def make_actions(page) -> None:
                                     lambda: page.export_to_folders(move=False))
     page.move_action = _action(page, "Move labelled images into class folders…",
                                     lambda: page.export_to_folders(move=True))
+    page.export_model_action = _action(page, "Export model…", page.export_model)
     page.adapt_action = _action(page, "Adapt", page.adapt, "Ctrl+Return",
                                      "Adapt the model to the labelled images and predict the others (Ctrl+Enter).")
 
@@ -106,6 +109,7 @@ def build(page) -> None:
     folders.setMenu(menu)
     toolbar.addWidget(folders)
     page.folders_button = folders
+    toolbar.addAction(page.export_model_action)
 
     layout = QVBoxLayout(page)
     layout.setContentsMargins(6, 6, 6, 6)
@@ -130,8 +134,15 @@ def _build_side(page) -> QWidget:
     page.choose_run_button = QPushButton("Choose run…")
     page.choose_run_button.setToolTip("Use the best weights of a trained run folder (runs/…).")
     page.choose_run_button.clicked.connect(lambda: page.load_run())
+    # Beside the model it saves, where a person labelling looks for it (the toolbar has it too).
+    page.export_model_button = QToolButton()
+    page.export_model_button.setDefaultAction(page.export_model_action)
+    page.export_model_button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    model_buttons = QHBoxLayout()
+    model_buttons.addWidget(page.choose_run_button, 1)
+    model_buttons.addWidget(page.export_model_button, 1)
     model_layout.addWidget(page.model_label)
-    model_layout.addWidget(page.choose_run_button)
+    model_layout.addLayout(model_buttons)
 
     class_box = QGroupBox("Classes")
     class_layout = QVBoxLayout(class_box)

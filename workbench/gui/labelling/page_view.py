@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelection, QItemSelectionModel
 
 from workbench.gui.counted import counted
+from workbench.gui.labelling import model_export
 from workbench.labelling.session import ACCEPTED, HUMAN
 from workbench.labelling.suggestions import acceptable_predictions, describe_acceptance
 from workbench.runs.builtin import builtin_model, builtin_name, default_run_dir
@@ -69,6 +70,7 @@ def show_state(page) -> None:
         describe_acceptance(page.session, threshold) + " Undoable."
         if has_predictions else "Take every prediction at or above the threshold as a label (undoable).")
     page.accept_selected_button.setEnabled(has_predictions and selected)
+    model_export.show_state(page)
     show_audit(page)
 
 

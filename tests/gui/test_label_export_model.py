@@ -1,0 +1,198 @@
+"""Label page › Export model…: a person labels a folder, presses Export model…, answers the save dialog, and
+gets the classifier of the session as it stands, which predicts outside the workbench what the page shows."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QToolBar
+
+from tests.gui.dialogs import answer_next_dialog, choose, key
+from workbench.data.images import load_image_file
+from workbench.data.pixels import to_model_pixels
+from workbench.data.splits import SplitSpec
+from workbench.labelling.session import ACCEPTED
+from workbench.runs.config import RunConfig
+from workbench.training.runner import train_run
+
+pytestmark = pytest.mark.gui
+
+WAIT_MS = 180_000  # an ONNX export of the pretrained network takes a while on a busy CPU
+
+
+@pytest.fixture(scope="module")
+def trained_run(glyphs_shared, tmp_path_factory):
+    """ProtoNet trained for 15 steps on the glyph classes of groups 0-1 (group 2 held out)."""
+    run = tmp_path_factory.mktemp("export-model") / "run"
+    config = RunConfig(data=[str(glyphs_shared)], algorithm="protonet", ways=3, shots=1, queries=3, steps=15,
+                       val_every=15, val_episodes=2, checkpoint_every=15, device="cpu", precision="fp32",
+                       split=SplitSpec("group", val_fraction=0.25, test_groups=("group_2",)), seed=1)
+    events = list(train_run(config, run))
+    assert events[-1].status == "completed"
+    return run
+
+
+@pytest.fixture
+def unlabelled(glyphs_shared, tmp_path):
+    """16 images of two held-out glyph classes in one flat folder; the name tells the true class."""
+    folder = tmp_path / "to_label"
+    folder.mkdir()
+    for c in range(2):
+        for i in range(8):
+            shutil.copy(glyphs_shared / "group_2" / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
+    return folder
+
+
+@pytest.fixture
+def page(qtbot):
+    from workbench.gui.app import make_application
+    from workbench.gui.labelling import LabelPage
+
+    make_application([])
+    page = LabelPage()
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    yield page
+    page.shutdown()  # never leave a thread running past a test
+
+
+def add_class(qtbot, page, name):
+    """Click Add and type the name into the dialog it opens."""
+    def answer(dialog):
+        assert isinstance(dialog, QInputDialog)
+        dialog.setTextValue(name)
+        dialog.accept()
+    answered = answer_next_dialog(answer)
+    qtbot.mouseClick(page.add_class_button, Qt.MouseButton.LeftButton)
+    assert answered and name in page.session.classes
+
+
+def click_image(qtbot, page, path, modifier=Qt.KeyboardModifier.NoModifier):
+    index = page.proxy.mapFromSource(page.model.index(page.model.row_of[path]))
+    page.grid.scrollTo(index)
+    qtbot.mouseClick(page.grid.viewport(), Qt.MouseButton.LeftButton, modifier, page.grid.visualRect(index).center())
+
+
+def label(qtbot, page, paths, key):
+    for n, path in enumerate(paths):
+        click_image(qtbot, page, path, Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier)
+    qtbot.keyClick(page.grid, key)
+
+
+def save_as(path, name_filter=None):
+    """An answer to the save dialog: choose a file type (optional), type the name, Save."""
+    def answer(dialog):
+        assert isinstance(dialog, QFileDialog), f"expected a file dialog, got {type(dialog).__name__}"
+        if name_filter:
+            dialog.selectNameFilter(name_filter)
+        dialog.selectFile(str(path))
+        dialog.accept()
+    return answer
+
+
+def exported_labels(model_file, folder, paths, fmt):
+    """The classes the exported file predicts for `paths`, fed as its metadata says (float32 [0, 1] at its size)."""
+    meta = json.loads((model_file.parent / (model_file.name + ".classes.json")).read_text())
+    size, channels = meta["input"]["shape"][3], meta["input"]["shape"][1]
+    images = to_model_pixels(torch.from_numpy(np.stack([load_image_file(str(folder / p), size, channels)
+                                                        for p in paths])))
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
+        probabilities = session.run(None, {"images": images.numpy()})[0]
+    else:
+        probabilities = torch.jit.load(str(model_file))(images).numpy()
+    return [meta["classes"][i] for i in probabilities.argmax(axis=1)]
+
+
+def test_export_model_saves_what_the_page_predicts(page, qtbot, unlabelled, trained_run, tmp_path):
+    page.open_folder(str(unlabelled))
+    add_class(qtbot, page, "round")
+    add_class(qtbot, page, "square")
+    assert not page.export_model_action.isEnabled() and "two classes" in page.export_model_action.toolTip()
+    answered = answer_next_dialog(choose(trained_run))
+    qtbot.mouseClick(page.choose_run_button, Qt.MouseButton.LeftButton)
+    assert answered and page.model_run_dir == str(trained_run)
+    label(qtbot, page, ["c0_0.png", "c0_1.png"], Qt.Key.Key_1)
+    label(qtbot, page, ["c1_0.png", "c1_1.png"], Qt.Key.Key_2)
+    qtbot.waitUntil(lambda: len(page.session.predictions) == 12 and not page.adapting, timeout=WAIT_MS)
+    # An accepted prediction is a label too: it goes into the support set.
+    accepted = max(page.session.predictions, key=lambda p: page.session.predictions[p].confidence)
+    click_image(qtbot, page, accepted)
+    qtbot.mouseClick(page.accept_selected_button, Qt.MouseButton.LeftButton)
+    assert page.session.labels[accepted].source == ACCEPTED
+    qtbot.waitUntil(lambda: len(page.session.predictions) == 11 and not page.adapting, timeout=WAIT_MS)
+    counts = page.session.counts()
+
+    # ONNX by the dialog's file type: the name typed has no extension, the filter gives it.
+    assert page.export_model_button.isEnabled() and "main.py export" in page.export_model_button.toolTip()
+    answered = answer_next_dialog(save_as(tmp_path / "out" / "glyphs", "ONNX (*.onnx)"))
+    qtbot.mouseClick(page.export_model_button, Qt.MouseButton.LeftButton)
+    assert answered, "Export model… did not ask where to save"
+    # In the background: the page answers while it runs, and a second export waits for the first.
+    assert not page.export_model_action.isEnabled() and "being exported" in page.export_model_action.toolTip()
+    assert page.banner.level == "info" and "Exporting the model" in page.banner.text
+    qtbot.waitUntil(lambda: page.banner.level == "success", timeout=WAIT_MS)
+    onnx_file = tmp_path / "out" / "glyphs.onnx"
+    assert onnx_file.is_file() and str(onnx_file) in page.banner.text
+    assert (f"2 classes, round ({counts['round']} images), square ({counts['square']} images)" in page.banner.text
+            and "It predicts with" in page.banner.text), page.banner.text
+    assert page.export_model_action.isEnabled()
+
+    # TorchScript by the extension typed, from the toolbar's Export model….
+    pt_file = tmp_path / "glyphs.pt"
+    answered = answer_next_dialog(save_as(pt_file))
+    toolbar_button = page.findChild(QToolBar).widgetForAction(page.export_model_action)
+    qtbot.mouseClick(toolbar_button, Qt.MouseButton.LeftButton)
+    assert answered
+    qtbot.waitUntil(lambda: page.banner.level == "success" and "TorchScript" in page.banner.text, timeout=WAIT_MS)
+    assert pt_file.is_file() and json.loads((tmp_path / "glyphs.pt.classes.json").read_text())["classes"] == [
+        "round", "square"]
+
+    # Outside the workbench, each file predicts the labels the page shows for the unlabelled images the page is
+    # sure of (the page's adapt also weighs and refines with the unlabelled images; an exported model cannot).
+    sure = [p for p, prediction in page.session.predictions.items() if prediction.confidence >= 0.8]
+    assert sure, "the page is sure of no prediction"
+    shown = [page.session.predictions[p].name for p in sure]
+    assert exported_labels(onnx_file, unlabelled, sure, "onnx") == shown
+    assert exported_labels(pt_file, unlabelled, sure, "torchscript") == shown
+
+
+def test_nothing_to_export_yet_says_why_and_a_refused_file_is_one_sentence(page, qtbot, unlabelled, trained_run):
+    tip = lambda: page.export_model_action.toolTip()  # noqa: E731
+    assert not page.export_model_button.isEnabled() and "Open a folder" in tip()
+    # A click on the disabled button asks nothing.
+    answered = answer_next_dialog(lambda dialog: dialog.reject(), timeout_s=0.5)
+    qtbot.mouseClick(page.export_model_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(700)
+    assert not answered
+    page.open_folder(str(unlabelled))
+    assert page.load_run(str(trained_run))
+    add_class(qtbot, page, "round")
+    add_class(qtbot, page, "square")
+    assert not page.export_model_button.isEnabled() and "two classes" in tip()
+    label(qtbot, page, ["c0_0.png"], Qt.Key.Key_1)
+    assert not page.export_model_button.isEnabled() and "two classes" in tip()
+    label(qtbot, page, ["c1_0.png"], Qt.Key.Key_2)
+    assert page.export_model_button.isEnabled()
+    add_class(qtbot, page, "star")
+    assert not page.export_model_button.isEnabled() and "The class 'star' has no labelled images" in tip()
+    page.export_model()  # asked for anyway (a shortcut, a script): the same sentence in the banner
+    assert page.banner.level == "info" and "The class 'star' has no labelled images" in page.banner.text
+
+    # Undo the empty class; a file the export must not write (inside the run folder, whose files it could
+    # overwrite) is refused in one sentence, and nothing is written.
+    key(qtbot, page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert page.session.classes == ["round", "square"] and page.export_model_button.isEnabled()
+    answered = answer_next_dialog(save_as(trained_run / "exported.pt"))
+    qtbot.mouseClick(page.export_model_button, Qt.MouseButton.LeftButton)
+    assert answered
+    qtbot.waitUntil(lambda: page.banner.level == "error", timeout=WAIT_MS)
+    assert "inside the run folder" in page.banner.text and "\n" not in page.banner.text
+    assert "Traceback" not in page.banner.text and not (trained_run / "exported.pt").exists()
+    assert page.export_model_button.isEnabled()
