@@ -46,6 +46,7 @@ def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window,
     assert len(str(folder)) > 250
     assert fits(window), f"the Label page needs {window.minimumSizeHint()}"
     assert str(folder) in page.summary.toolTip() and "…" in page.summary.text()
+    assert page.summary.text().endswith("predicted · showing 6")  # the path gives way; the counts stay whole
     button = page.accept_all_button
     assert button.width() >= button.sizeHint().width()  # "Accept all ≥ threshold" whole
     assert page.class_button_list[-1].text().endswith("11")  # all twelve buttons, in a scrolling row

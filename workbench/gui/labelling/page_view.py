@@ -25,9 +25,8 @@ def show_summary(page) -> None:
     predicted = sum(1 for p in session.predictions if p not in session.labels)
     suspects = len(page.suspects())
     doubts = f" · ⚠ {suspects:,} label{'s look' if suspects != 1 else ' looks'} wrong" if suspects else ""
-    page.summary.setText(f"{session.folder}: {counted(len(session.images), 'image')} · {human:,} labelled by hand · "
-                         f"{accepted:,} accepted predictions · {predicted:,} predicted · "
-                         f"showing {page.proxy.rowCount():,}{doubts}")
+    page.summary.setText(str(session.folder), f": {counted(len(session.images), 'image')} · {human:,} by hand · "
+                         f"{accepted:,} accepted · {predicted:,} predicted · showing {page.proxy.rowCount():,}{doubts}")
 
 
 def describe_model(algorithm, config, run_dir) -> str:
