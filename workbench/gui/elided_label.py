@@ -12,15 +12,15 @@ class ElidedLabel(QLabel):
 
     def __init__(self, text: str = "", parent=None) -> None:
         super().__init__(parent)
-        self.full_text, self.kept = "", ""
+        self.full_text, self.elidable, self.kept = "", "", ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
     def setText(self, text: str, kept: str = "") -> None:  # noqa: N802 (Qt override)
         """`text` elided where the label is too narrow; `kept`, after it, is always shown whole (counts after a
         path: the path gives way first)."""
-        self.full_text, self.kept = text, kept
-        self.setToolTip(text + kept)
+        self.full_text, self.elidable, self.kept = text + kept, text, kept
+        self.setToolTip(self.full_text)
         self._elide()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
@@ -34,9 +34,9 @@ class ElidedLabel(QLabel):
         metrics = self.fontMetrics()
         room = self.width() - metrics.horizontalAdvance(self.kept)
         if room < 40:  # too narrow even for what is kept: all of it elided
-            shown = metrics.elidedText(self.full_text + self.kept, Qt.TextElideMode.ElideMiddle, max(self.width(), 40))
+            shown = metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, max(self.width(), 40))
         else:
-            shown = metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, room) + self.kept
+            shown = metrics.elidedText(self.elidable, Qt.TextElideMode.ElideMiddle, room) + self.kept
         super().setText(shown)
 
 
