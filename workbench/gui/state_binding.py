@@ -97,7 +97,7 @@ class AlgorithmBinding:
 
     def __init__(self, panel: AlgorithmPanel, choice: AlgorithmChoice) -> None:
         self.panel, self.choice = panel, choice
-        self.loading = False
+        self.loading = self.writing = False
         panel.algorithmChanged.connect(self._name_from_widget)
         for name, form in panel.forms_by_name().items():
             form.changed.connect(lambda name=name, form=form: self._settings_from_widget(name, form.values()))
@@ -111,8 +111,13 @@ class AlgorithmBinding:
             self.choice.name = name
 
     def _settings_from_widget(self, name: str, values: dict) -> None:
-        if not self.loading:
+        if self.loading:
+            return
+        self.writing = True  # the forms already show it: not shown again under the person's typing
+        try:
             self.choice.settings = {**self.choice.settings, name: values}
+        finally:
+            self.writing = False
 
     def _show_name(self, name: str) -> None:
         if name and name != self.panel.name:
@@ -121,6 +126,8 @@ class AlgorithmBinding:
             self.choice.name = self.first_algorithm
 
     def _show_settings(self, settings: dict) -> None:
+        if self.writing:
+            return
         self.loading = True
         try:
             for name, form in self.panel.forms_by_name().items():
