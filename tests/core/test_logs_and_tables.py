@@ -78,3 +78,17 @@ def test_csv_table_from_the_command_line(two_runs, tmp_path, capsys):
     assert rows[0]["test_accuracy"] == "" and rows[0]["steps"] == "6" and rows[0]["meta_batch"] == "1"
     assert cli_main(["table", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.startswith("error: No run folders to tabulate")
+
+
+def test_a_run_renamed_on_the_runs_page_is_tabled_by_its_name(two_runs, tmp_path):
+    import shutil
+
+    from workbench.runs.annotations import update_annotations
+
+    root = tmp_path / "runs"
+    shutil.copytree(two_runs / "proto", root / "proto")
+    update_annotations(root / "proto", name="Baseline ProtoNet")
+    text, problems = runs_table([str(root)], "markdown")
+    assert "| Baseline ProtoNet | protonet |" in text and not problems
+    (root / "proto" / "annotations.json").write_text("{ damaged", encoding="utf-8")
+    assert "| proto | protonet |" in runs_table([str(root)], "markdown")[0]  # a damaged file: the folder's name

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.files import SETTINGS_LIMIT, read_json
+from workbench.runs.annotations import load_annotations
 from workbench.runs.architectures import run_cell
 from workbench.runs.folder import RunFolder
 
@@ -100,7 +101,8 @@ def read_row(path: Path, problems: list[str] | None = None) -> RunRow:
         ways, shots = evaluation.get("ways", config.ways), evaluation.get("shots", config.shots)
         test_protocol = _protocol(ways, shots, evaluation.get("queries", config.queries))
     return RunRow(
-        run=path.name, algorithm=config.algorithm, hyperparameters=_hyperparameters(config),
+        run=load_annotations(path)[0].name or path.name,  # the name a person gave it on the Runs page
+        algorithm=config.algorithm, hyperparameters=_hyperparameters(config),
         data=", ".join(Path(d).name for d in config.data) + (" +rotations" if config.rotations else "")
         + (" (inverted)" if config.invert else ""),
         protocol=protocol, image_size=config.image_size, steps=int(status.get("step", 0) or 0),
