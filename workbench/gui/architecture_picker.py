@@ -20,6 +20,7 @@ from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms.hyperparam_labels import label_of
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.errors import ConfigError
+from workbench.gui.error_label import error_label
 from workbench.models.genotype import FILE_NAME, describe_cell, read_architecture
 from workbench.runs.architectures import searched_cells
 
@@ -87,11 +88,7 @@ class ArchitectureEditor(QWidget):
         self.cell.setObjectName("hint")
         self.cell.setWordWrap(True)
         self.cell.setTextFormat(Qt.TextFormat.RichText)
-        self.problem = QLabel()
-        self.problem.setObjectName("error")
-        self.problem.setStyleSheet("color: #b3261e;")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = error_label()
         self.dialog: QFileDialog | None = None
         # The box gets the whole width (run names are long); Browse… and the cell go under it.
         row = QHBoxLayout()

@@ -16,6 +16,7 @@ from workbench.algorithms.backbone_settings import BACKBONE_ARCHITECTURE
 from workbench.algorithms.hyperparam_labels import SHOWN_WHEN, is_advanced, label_of
 from workbench.algorithms.hyperparams import HyperParam
 from workbench.gui.architecture_picker import ArchitectureEditor
+from workbench.gui.error_label import error_label
 from workbench.gui.spin_boxes import CheckedSpinBox, ScientificSpinBox
 
 INT_LIMIT = 2**31 - 1  # QSpinBox holds a C int
@@ -38,11 +39,7 @@ class PathEditor(QWidget):
         self.line.setClearButtonEnabled(True)
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setToolTip("Pick a file.")
-        self.problem = QLabel()
-        self.problem.setObjectName("error")
-        self.problem.setStyleSheet("color: #b3261e;")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = error_label()
         self.dialog: QFileDialog | None = None
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -118,11 +115,7 @@ class HyperParamForm(QWidget):
         self.advanced_button.setVisible(bool(advanced_params))
         self.advanced_button.toggled.connect(self.show_advanced)
         # A refused value is said here, in words, instead of the field silently going back.
-        self.problem = QLabel()
-        self.problem.setObjectName("error")
-        self.problem.setStyleSheet("color: #b3261e;")
-        self.problem.setWordWrap(True)
-        self.problem.hide()
+        self.problem = error_label()
         column.addWidget(self.problem)
         for param in _ordered(self.params):
             editor = _make_editor(param)
