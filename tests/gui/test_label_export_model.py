@@ -11,28 +11,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QToolBar
 
 from tests.gui.dialogs import answer_next_dialog, choose, key
+from tests.gui.test_label_page import trained_run  # noqa: F401  (a fixture: a short real ProtoNet run)
 from workbench.data.images import load_image_file
 from workbench.data.pixels import to_model_pixels
-from workbench.data.splits import SplitSpec
 from workbench.labelling.session import ACCEPTED
-from workbench.runs.config import RunConfig
-from workbench.training.runner import train_run
 
 pytestmark = pytest.mark.gui
 
 WAIT_MS = 180_000  # an ONNX export of the pretrained network takes a while on a busy CPU
-
-
-@pytest.fixture(scope="module")
-def trained_run(glyphs_shared, tmp_path_factory):
-    """ProtoNet trained for 15 steps on the glyph classes of groups 0-1 (group 2 held out)."""
-    run = tmp_path_factory.mktemp("export-model") / "run"
-    config = RunConfig(data=[str(glyphs_shared)], algorithm="protonet", ways=3, shots=1, queries=3, steps=15,
-                       val_every=15, val_episodes=2, checkpoint_every=15, device="cpu", precision="fp32",
-                       split=SplitSpec("group", val_fraction=0.25, test_groups=("group_2",)), seed=1)
-    events = list(train_run(config, run))
-    assert events[-1].status == "completed"
-    return run
 
 
 @pytest.fixture
