@@ -20,9 +20,6 @@ from workbench.gui.auto_check_box import AutoCheckBox
 from workbench.gui.protocol_panel import ProtocolPanel
 from workbench.projects.state import AlgorithmChoice, TrainingSettings
 
-def _combo_value(combo: QComboBox) -> Any:
-    return combo.currentData()
-
 
 def _set_combo(combo: QComboBox, value: Any) -> None:
     index = combo.findData(value)
@@ -37,7 +34,7 @@ def _accessors(widget) -> tuple[Callable[[], Any], Callable[[Any], None], Any]:
     if isinstance(widget, QCheckBox):
         return widget.isChecked, lambda value: widget.setChecked(bool(value)), widget.toggled
     if isinstance(widget, QComboBox):
-        return (lambda: _combo_value(widget)), (lambda value: _set_combo(widget, value)), widget.currentIndexChanged
+        return widget.currentData, (lambda value: _set_combo(widget, value)), widget.currentIndexChanged
     return widget.value, widget.setValue, widget.valueChanged
 
 
