@@ -17,9 +17,11 @@ placeholders among its arguments. The loop that drives a generator is written he
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import logging
 import threading
+import weakref
 from collections import deque
 from typing import Any, Callable
 
@@ -41,6 +43,18 @@ class _Placeholder:
 
 PROGRESS = _Placeholder("PROGRESS")  # becomes worker.report: progress(done, total) -> progressed((done, total))
 CANCELLED = _Placeholder("CANCELLED")  # becomes worker.is_cancelled: a callable, true once cancel() was called
+
+
+# Every Worker made, to wait for at exit: a thread still ending (after `finished`, before it is gone) that
+# touches Python while the interpreter shuts down aborts the whole process.
+_MADE: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _wait_for_workers() -> None:
+    for worker in list(_MADE):
+        if shiboken6.isValid(worker):
+            worker.stop_and_wait(10_000)
 
 
 class Worker(QThread):
@@ -67,6 +81,7 @@ class Worker(QThread):
         self.function = function
         self.args = tuple(self._fill(a) for a in args)
         self.kwargs = {key: self._fill(value) for key, value in kwargs.items()}
+        _MADE.add(self)
 
     def _fill(self, value):
         if value is PROGRESS:

@@ -84,9 +84,12 @@ def export_model(page, path: str | None = None) -> bool:
     worker = create_worker(export_labelled, page.model_run_dir, session.folder, labels, fmt, path, PROGRESS,
                            mode=page.jobs.adapter.policy.mode, title="Exporting the model", parent=page)
     worker.progressed.connect(lambda step: _progress(page, path, step))
-    worker.succeeded.connect(lambda result: page.banner.show_message(*_report(result)))
-    worker.failed.connect(lambda message: page.banner.show_message(message, "error"))
-    worker.finished.connect(lambda: _ended(page, worker))
+    # The outcome is shown when the thread has finished, so that the banner never says "done" while
+    # Export model… is still disabled.
+    outcome: list[tuple[str, str]] = []
+    worker.succeeded.connect(lambda result: outcome.append(_report(result)))
+    worker.failed.connect(lambda message: outcome.append((message, "error")))
+    worker.finished.connect(lambda: _ended(page, worker, outcome))
     page.export_worker = worker
     page.banner.show_message(f"Exporting the model to {path}…", "info", about=EXPORTING)
     page.update_state()
@@ -99,10 +102,12 @@ def _progress(page, path: str, step: str) -> None:
         page.banner.show_message(f"Exporting the model to {path}: {step}…", "info", about=EXPORTING)
 
 
-def _ended(page, worker: Worker) -> None:
+def _ended(page, worker: Worker, outcome: list[tuple[str, str]]) -> None:
     if page.export_worker is worker:
         page.export_worker = None
         page.update_state()
+    if outcome:
+        page.banner.show_message(*outcome[-1])
 
 
 def _report(result) -> tuple[str, str]:
