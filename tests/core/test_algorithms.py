@@ -25,6 +25,9 @@ FAST = {
     "mann": {"controller_size": 64, "memory_rows": 32},
     # Fewer inner steps than the paper's 5 and a shorter fine-tune at adapt: the same updates, cheaper.
     "reptile": {"inner_steps": 3, "eval_inner_steps": 10},
+    # RL²'s loss is its regret per trial. 40 updates are too few for the bandit to learn 5-way glyphs from rewards
+    # (tests/core/test_rl2.py checks that on a toy task); the active agent learns in them that asking beats guessing.
+    "rl2": {"task": "active"},
 }
 
 
