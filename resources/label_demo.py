@@ -83,7 +83,7 @@ def show(root: Path, theme: str = "light", size: tuple[int, int] = (1420, 860), 
     def suggest() -> None:
         page.predictionsUpdated.disconnect(suggest)
         page.suggest(4)
-        page.grid.scrollToTop()
+        page.ui.images.grid.scrollToTop()
 
     page.predictionsUpdated.connect(accept_two)
     QTimer.singleShot(60_000, app.quit)

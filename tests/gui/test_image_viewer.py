@@ -10,14 +10,14 @@ def test_a_double_click_shows_the_image_full_size_and_the_arrows_walk_on(window,
     window.label_folder(str(flat_folder))
     page = window.label_page
     qtbot.waitUntil(lambda: page.proxy.rowCount() == 12, timeout=30_000)
-    grid = page.grid
+    grid = page.ui.images.grid
     first = page.proxy.index(0, 0)
     qtbot.waitUntil(lambda: grid.visualRect(first).isValid() and not grid.visualRect(first).isEmpty(), timeout=10_000)
     centre = grid.visualRect(first).center()
     # A double-click is a click and then the second press (Qt's test double-click sends only the latter).
     qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
     qtbot.mouseDClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
-    viewer = page.viewer
+    viewer = page.ui.images.viewer
     qtbot.waitUntil(viewer.isVisible, timeout=5_000)
     assert "img_00.png" in viewer.caption.text() and "not labelled" in viewer.caption.text()
     pixmap = viewer.image.pixmap()

@@ -43,26 +43,26 @@ def shown(page) -> list[str]:
 
 def adapt(qtbot, page) -> None:
     with qtbot.waitSignal(page.predictionsUpdated, timeout=WAIT_MS):
-        qtbot.mouseClick(page.adapt_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.ui.side.adapt_button, Qt.MouseButton.LeftButton)
 
 
 def test_a_wrong_label_is_marked_reviewed_relabelled_and_undone(page_factory, qtbot, shapes, trained_run):
     page = page_factory()
     page.open_folder(str(shapes))
-    page.auto_adapt.setChecked(False)  # one adapt per click, so each step below sees the labels it made
+    page.ui.side.auto_adapt.setChecked(False)  # one adapt per click, so each step below sees the labels it made
     for name in ("bar", "post", "square"):
         page.add_class(name)
     for c, key in enumerate((Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3)):
         click_image(qtbot, page, f"c{c}_0.png")
         for i in (1, 2):
             click_image(qtbot, page, f"c{c}_{i}.png", CTRL)
-        qtbot.keyClick(page.grid, key)
+        qtbot.keyClick(page.ui.images.grid, key)
     click_image(qtbot, page, "c0_3.png")
-    qtbot.keyClick(page.grid, Qt.Key.Key_3)  # the mistake: a bar labelled as a square
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_3)  # the mistake: a bar labelled as a square
     assert rows(page)["c0_3.png"]["label"] == "square"
     assert page.load_run(str(trained_run))
     qtbot.waitUntil(lambda: page.images_ready, timeout=WAIT_MS)
-    assert not page.audit_box.isVisible() and marks(page) == {}  # nothing audited before an adapt
+    assert not page.ui.audit.box.isVisible() and marks(page) == {}  # nothing audited before an adapt
 
     adapt(qtbot, page)
     found = marks(page)
@@ -71,38 +71,39 @@ def test_a_wrong_label_is_marked_reviewed_relabelled_and_undone(page_factory, qt
     assert found["c0_3.png"].confidence >= 0.8
     tooltip = page.model.index(page.model.row_of["c0_3.png"]).data(Qt.ItemDataRole.ToolTipRole)
     assert "looks wrong" in tooltip and "puts this image in bar" in tooltip and "key 1" in tooltip
-    assert page.audit_box.isVisible() and "1 label looks wrong" in page.audit_label.text()
-    assert "1 label looks wrong" in page.summary.full_text
+    assert page.ui.audit.box.isVisible() and "1 label looks wrong" in page.ui.audit.label.text()
+    assert "1 label looks wrong" in page.ui.images.summary.full_text
 
     # Review shows only the suspect and selects it; the offer names the class it looks like.
-    qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
-    assert page.class_filter.currentData() == SUSPECTS and page.class_filter.currentText() == "Suspect labels"
-    assert shown(page) == ["c0_3.png"] and page.grid.selected_paths() == ["c0_3.png"]
-    assert page.relabel_button.isEnabled() and page.relabel_button.text() == "Relabel as bar"
+    qtbot.mouseClick(page.ui.audit.review_button, Qt.MouseButton.LeftButton)
+    class_filter = page.ui.images.class_filter
+    assert class_filter.currentData() == SUSPECTS and class_filter.currentText() == "Suspect labels"
+    assert shown(page) == ["c0_3.png"] and page.ui.images.grid.selected_paths() == ["c0_3.png"]
+    assert page.ui.audit.relabel_button.isEnabled() and page.ui.audit.relabel_button.text() == "Relabel as bar"
 
-    qtbot.mouseClick(page.relabel_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.audit.relabel_button, Qt.MouseButton.LeftButton)
     assert (rows(page)["c0_3.png"]["label"], rows(page)["c0_3.png"]["source"]) == ("bar", HUMAN)
-    assert marks(page) == {} and shown(page) == [] and not page.audit_box.isVisible()
-    assert "looks wrong" not in page.summary.full_text
+    assert marks(page) == {} and shown(page) == [] and not page.ui.audit.box.isVisible()
+    assert "looks wrong" not in page.ui.images.summary.full_text
 
     # Ctrl+Z gives the wrong label back, and with it its mark; Ctrl+Shift+Z fixes it again.
-    page.grid.setFocus()
-    qtbot.keyClick(page.grid, Qt.Key.Key_Z, CTRL)
+    page.ui.images.grid.setFocus()
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_Z, CTRL)
     assert rows(page)["c0_3.png"]["label"] == "square" and list(marks(page)) == ["c0_3.png"]
-    assert shown(page) == ["c0_3.png"] and page.audit_box.isVisible()
-    qtbot.keyClick(page.grid, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert shown(page) == ["c0_3.png"] and page.ui.audit.box.isVisible()
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)
     assert rows(page)["c0_3.png"]["label"] == "bar" and marks(page) == {}
 
     # Adapting to the fixed labels finds nothing wrong.
-    page.class_filter.setCurrentIndex(0)
+    page.ui.images.class_filter.setCurrentIndex(0)
     adapt(qtbot, page)
-    assert marks(page) == {} and not page.audit_box.isVisible() and len(page.model.suspects) == 0
+    assert marks(page) == {} and not page.ui.audit.box.isVisible() and len(page.model.suspects) == 0
 
 
 def test_clearing_a_suspect_label_takes_its_mark_away(page_factory, qtbot, shapes, trained_run):
     page = page_factory()
     page.open_folder(str(shapes))
-    page.auto_adapt.setChecked(False)
+    page.ui.side.auto_adapt.setChecked(False)
     for name in ("bar", "post"):
         page.add_class(name)
     page.label_paths("bar", ["c0_0.png", "c0_1.png", "c0_2.png"])
@@ -112,6 +113,6 @@ def test_clearing_a_suspect_label_takes_its_mark_away(page_factory, qtbot, shape
     adapt(qtbot, page)
     assert list(marks(page)) == ["c0_3.png"] and marks(page)["c0_3.png"].likely == "bar"
     click_image(qtbot, page, "c0_3.png")
-    assert page.relabel_button.text() == "Relabel as bar"
-    qtbot.keyClick(page.grid, Qt.Key.Key_0)
-    assert rows(page)["c0_3.png"]["label"] is None and marks(page) == {} and not page.audit_box.isVisible()
+    assert page.ui.audit.relabel_button.text() == "Relabel as bar"
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_0)
+    assert rows(page)["c0_3.png"]["label"] is None and marks(page) == {} and not page.ui.audit.box.isVisible()

@@ -53,20 +53,21 @@ def add_class(qtbot, page, name):
         dialog.setTextValue(name)
         dialog.accept()
     answered = answer_next_dialog(answer)
-    qtbot.mouseClick(page.add_class_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.side.add_class_button, Qt.MouseButton.LeftButton)
     assert answered and name in page.session.classes
 
 
 def click_image(qtbot, page, path, modifier=Qt.KeyboardModifier.NoModifier):
     index = page.proxy.mapFromSource(page.model.index(page.model.row_of[path]))
-    page.grid.scrollTo(index)
-    qtbot.mouseClick(page.grid.viewport(), Qt.MouseButton.LeftButton, modifier, page.grid.visualRect(index).center())
+    grid = page.ui.images.grid
+    grid.scrollTo(index)
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, modifier, grid.visualRect(index).center())
 
 
 def label(qtbot, page, paths, key):
     for n, path in enumerate(paths):
         click_image(qtbot, page, path, Qt.KeyboardModifier.ControlModifier if n else Qt.KeyboardModifier.NoModifier)
-    qtbot.keyClick(page.grid, key)
+    qtbot.keyClick(page.ui.images.grid, key)
 
 
 def save_as(path, name_filter=None):
@@ -100,9 +101,9 @@ def test_export_model_saves_what_the_page_predicts(page, qtbot, unlabelled, trai
     page.open_folder(str(unlabelled))
     add_class(qtbot, page, "round")
     add_class(qtbot, page, "square")
-    assert not page.export_model_action.isEnabled() and "two classes" in page.export_model_action.toolTip()
+    assert not page.actions.export_model.isEnabled() and "two classes" in page.actions.export_model.toolTip()
     answered = answer_next_dialog(choose(trained_run))
-    qtbot.mouseClick(page.choose_run_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.side.choose_run_button, Qt.MouseButton.LeftButton)
     assert answered and page.model_run_dir == str(trained_run)
     label(qtbot, page, ["c0_0.png", "c0_1.png"], Qt.Key.Key_1)
     label(qtbot, page, ["c1_0.png", "c1_1.png"], Qt.Key.Key_2)
@@ -110,33 +111,33 @@ def test_export_model_saves_what_the_page_predicts(page, qtbot, unlabelled, trai
     # An accepted prediction is a label too: it goes into the support set.
     accepted = max(page.session.predictions, key=lambda p: page.session.predictions[p].confidence)
     click_image(qtbot, page, accepted)
-    qtbot.mouseClick(page.accept_selected_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.side.accept_selected_button, Qt.MouseButton.LeftButton)
     assert page.session.labels[accepted].source == ACCEPTED
     qtbot.waitUntil(lambda: len(page.session.predictions) == 11 and not page.adapting, timeout=WAIT_MS)
     counts = page.session.counts()
 
     # ONNX by the dialog's file type: the name typed has no extension, the filter gives it.
-    assert page.export_model_button.isEnabled() and "main.py export" in page.export_model_button.toolTip()
+    assert page.ui.side.export_model_button.isEnabled() and "main.py export" in page.ui.side.export_model_button.toolTip()
     answered = answer_next_dialog(save_as(tmp_path / "out" / "glyphs", "ONNX (*.onnx)"))
-    qtbot.mouseClick(page.export_model_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.side.export_model_button, Qt.MouseButton.LeftButton)
     assert answered, "Export model… did not ask where to save"
     # In the background: the page answers while it runs, and a second export waits for the first.
-    assert not page.export_model_action.isEnabled() and "being exported" in page.export_model_action.toolTip()
-    assert page.banner.level == "info" and "Exporting the model" in page.banner.text
-    qtbot.waitUntil(lambda: page.banner.level == "success", timeout=WAIT_MS)
+    assert not page.actions.export_model.isEnabled() and "being exported" in page.actions.export_model.toolTip()
+    assert page.ui.banner.level == "info" and "Exporting the model" in page.ui.banner.text
+    qtbot.waitUntil(lambda: page.ui.banner.level == "success", timeout=WAIT_MS)
     onnx_file = tmp_path / "out" / "glyphs.onnx"
-    assert onnx_file.is_file() and str(onnx_file) in page.banner.text
-    assert (f"2 classes, round ({counts['round']} images), square ({counts['square']} images)" in page.banner.text
-            and "It predicts with" in page.banner.text), page.banner.text
-    assert page.export_model_action.isEnabled()
+    assert onnx_file.is_file() and str(onnx_file) in page.ui.banner.text
+    assert (f"2 classes, round ({counts['round']} images), square ({counts['square']} images)" in page.ui.banner.text
+            and "It predicts with" in page.ui.banner.text), page.ui.banner.text
+    assert page.actions.export_model.isEnabled()
 
     # TorchScript by the extension typed, from the toolbar's Export model….
     pt_file = tmp_path / "glyphs.pt"
     answered = answer_next_dialog(save_as(pt_file))
-    toolbar_button = page.findChild(QToolBar).widgetForAction(page.export_model_action)
+    toolbar_button = page.findChild(QToolBar).widgetForAction(page.actions.export_model)
     qtbot.mouseClick(toolbar_button, Qt.MouseButton.LeftButton)
     assert answered
-    qtbot.waitUntil(lambda: page.banner.level == "success" and "TorchScript" in page.banner.text, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.ui.banner.level == "success" and "TorchScript" in page.ui.banner.text, timeout=WAIT_MS)
     assert pt_file.is_file() and json.loads((tmp_path / "glyphs.pt.classes.json").read_text())["classes"] == [
         "round", "square"]
 
@@ -150,35 +151,35 @@ def test_export_model_saves_what_the_page_predicts(page, qtbot, unlabelled, trai
 
 
 def test_nothing_to_export_yet_says_why_and_a_refused_file_is_one_sentence(page, qtbot, unlabelled, trained_run):
-    tip = lambda: page.export_model_action.toolTip()  # noqa: E731
-    assert not page.export_model_button.isEnabled() and "Open a folder" in tip()
+    tip = lambda: page.actions.export_model.toolTip()  # noqa: E731
+    assert not page.ui.side.export_model_button.isEnabled() and "Open a folder" in tip()
     # A click on the disabled button asks nothing.
     answered = answer_next_dialog(lambda dialog: dialog.reject(), timeout_s=0.5)
-    qtbot.mouseClick(page.export_model_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.side.export_model_button, Qt.MouseButton.LeftButton)
     qtbot.wait(700)
     assert not answered
     page.open_folder(str(unlabelled))
     assert page.load_run(str(trained_run))
     add_class(qtbot, page, "round")
     add_class(qtbot, page, "square")
-    assert not page.export_model_button.isEnabled() and "two classes" in tip()
+    assert not page.ui.side.export_model_button.isEnabled() and "two classes" in tip()
     label(qtbot, page, ["c0_0.png"], Qt.Key.Key_1)
-    assert not page.export_model_button.isEnabled() and "two classes" in tip()
+    assert not page.ui.side.export_model_button.isEnabled() and "two classes" in tip()
     label(qtbot, page, ["c1_0.png"], Qt.Key.Key_2)
-    assert page.export_model_button.isEnabled()
+    assert page.ui.side.export_model_button.isEnabled()
     add_class(qtbot, page, "star")
-    assert not page.export_model_button.isEnabled() and "The class 'star' has no labelled images" in tip()
+    assert not page.ui.side.export_model_button.isEnabled() and "The class 'star' has no labelled images" in tip()
     page.export_model()  # asked for anyway (a shortcut, a script): the same sentence in the banner
-    assert page.banner.level == "info" and "The class 'star' has no labelled images" in page.banner.text
+    assert page.ui.banner.level == "info" and "The class 'star' has no labelled images" in page.ui.banner.text
 
     # Undo the empty class; a file the export must not write (inside the run folder, whose files it could
     # overwrite) is refused in one sentence, and nothing is written.
-    key(qtbot, page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert page.session.classes == ["round", "square"] and page.export_model_button.isEnabled()
+    key(qtbot, page.ui.images.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert page.session.classes == ["round", "square"] and page.ui.side.export_model_button.isEnabled()
     answered = answer_next_dialog(save_as(trained_run / "exported.pt"))
-    qtbot.mouseClick(page.export_model_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.ui.side.export_model_button, Qt.MouseButton.LeftButton)
     assert answered
-    qtbot.waitUntil(lambda: page.banner.level == "error", timeout=WAIT_MS)
-    assert "inside the run folder" in page.banner.text and "\n" not in page.banner.text
-    assert "Traceback" not in page.banner.text and not (trained_run / "exported.pt").exists()
-    assert page.export_model_button.isEnabled()
+    qtbot.waitUntil(lambda: page.ui.banner.level == "error", timeout=WAIT_MS)
+    assert "inside the run folder" in page.ui.banner.text and "\n" not in page.ui.banner.text
+    assert "Traceback" not in page.ui.banner.text and not (trained_run / "exported.pt").exists()
+    assert page.ui.side.export_model_button.isEnabled()

@@ -57,7 +57,7 @@ def test_a_restart_reopens_the_last_dataset_and_the_label_pages_model(window_fac
     assert len(second.scan.classes) == 12 and second.start_action.isEnabled()
     label = second.label_page
     assert label.has_model and label.model_run_dir == str(tiny_run)
-    assert tiny_run.name in label.model_label.text()
+    assert tiny_run.name in label.ui.side.model_label.text()
     assert second.close()
 
     # The dataset is gone by the next start: skipped, and the status bar says so; the model is still there.

@@ -45,9 +45,9 @@ def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window,
     QApplication.processEvents()
     assert len(str(folder)) > 250
     assert fits(window), f"the Label page needs {window.minimumSizeHint()}"
-    assert str(folder) in page.summary.toolTip() and "…" in page.summary.text()
-    assert page.summary.text().endswith("predicted · showing 6")  # the path gives way; the counts stay whole
-    button = page.accept_all_button
+    assert str(folder) in page.ui.images.summary.toolTip() and "…" in page.ui.images.summary.text()
+    assert page.ui.images.summary.text().endswith("predicted · showing 6")  # the path gives way; the counts stay whole
+    button = page.ui.side.accept_all_button
     assert button.width() >= button.sizeHint().width()  # "Accept all ≥ threshold" whole
     assert page.class_button_list[-1].text().endswith("11")  # all twelve buttons, in a scrolling row
 
@@ -60,14 +60,15 @@ def test_the_label_pages_side_column_scrolls_rather_than_squeeze_the_audit_on_a_
     for i in range(6):
         page.add_class(f"class {i}")
     # What an adapt whose audit doubts a label shows (page._update_audit): the box at its longest.
-    page.audit_label.setText("⚠ 3 labels look wrong: adapted without each, the model puts it in another class. "
-                             "Review, then relabel or keep.")
-    page.audit_box.show()
+    page.ui.audit.label.setText("⚠ 3 labels look wrong: adapted without each, the model puts it in another class. "
+                                "Review, then relabel or keep.")
+    page.ui.audit.box.show()
     QApplication.processEvents()
     assert fits(window), f"the Label page needs {window.minimumSizeHint()}"
-    for widget in (page.review_button, page.relabel_button, page.adapt_button, page.accept_all_button):
+    audit, side = page.ui.audit, page.ui.side
+    for widget in (audit.review_button, audit.relabel_button, side.adapt_button, side.accept_all_button):
         assert widget.height() >= widget.sizeHint().height(), f"{widget.text()!r} squeezed to {widget.height()} px"
-    label = page.audit_label
+    label = page.ui.audit.label
     assert label.height() >= label.heightForWidth(label.width()), "the audit's sentence is cut off"
 
 
@@ -97,7 +98,7 @@ def test_a_new_window_fits_the_screen_it_opens_on(tmp_path):
 def test_the_class_folders_button_shows_its_whole_text_and_its_menu(window):
     page = window.label_page
     window.tabs.setCurrentWidget(page)
-    button = page.folders_button
+    button = page.ui.folders_button
     assert button.text().endswith("▾")  # the arrow is part of the text, so nothing is drawn over it
     assert button.width() >= button.fontMetrics().horizontalAdvance(button.text())
-    assert button.menu().actions()[:2] == [page.copy_action, page.move_action]
+    assert button.menu().actions()[:2] == [page.actions.copy_to_folders, page.actions.move_to_folders]

@@ -23,8 +23,8 @@ def go_to(qtbot, window, number: int) -> None:
 
 def label_all_and_copy(qtbot, page, target) -> None:
     page.add_class("round")
-    key(qtbot, page.grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClick(page.grid, Qt.Key.Key_1)
+    key(qtbot, page.ui.images.grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_1)
     page.export_to_folders(str(target))
 
 
@@ -37,14 +37,14 @@ def test_one_message_per_page_that_stays_with_its_page_and_project(window, qtbot
     assert shown_strips(window) == [f"Copied 12 images into class folders under {tmp_path / 'sorted'}."]
 
     # A newer message replaces the older one: still one strip, and nothing of "Copied" in it.
-    qtbot.keyClick(page.grid, Qt.Key.Key_5)
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_5)
     assert len(shown_strips(window)) == 1 and "no class 5" in shown_strips(window)[0]
     # A run finishing meanwhile says so in the window's strip and offers its model on this page's:
     # the newer takes the place of the older, never two strips at once.
     window.training_page.show_event(RunFinished("completed", "Finished 6 steps.", 6, 0.5,
                                                 str(tmp_path / "runs" / "protonet-1")))
     assert shown_strips(window) == ["Training finished: protonet-1."]
-    assert page.banner.action_button.isVisible()
+    assert page.ui.banner.action_button.isVisible()
 
     # Messages are about the page they were said on: another page shows none of them.
     go_to(qtbot, window, 4)
@@ -69,8 +69,9 @@ def test_a_window_message_on_the_label_page_takes_the_place_of_the_pages_own(win
     page = window.label_page
     go_to(qtbot, window, 3)
     page.open_folder(str(flat_folder))
-    qtbot.keyClick(page.grid, Qt.Key.Key_5)
-    assert len(shown_strips(window)) == 1 and page.banner.isVisible()
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_5)
+    assert len(shown_strips(window)) == 1 and page.ui.banner.isVisible()
     window.training_page.show_event(RunFinished("failed", "The run failed: out of memory.", 3, None, ""))
     assert shown_strips(window) == ["Error: The run failed: out of memory."]
-    assert not page.banner.isVisible()
+    assert not page.ui.banner.isVisible()
+

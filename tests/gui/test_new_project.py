@@ -52,8 +52,8 @@ def test_new_project_shows_every_page_afresh(window, glyphs_shared, flat_folder,
     key(qtbot, window.tabs, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     page.open_folder(str(flat_folder))
     page.add_class("round")
-    key(qtbot, page.grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    qtbot.keyClick(page.grid, Qt.Key.Key_1)
+    key(qtbot, page.ui.images.grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_1)
     assert page.session.labels
     key(qtbot, window.tabs, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     window.runs_page.select_paths([window.last_finished.run_dir])
@@ -75,8 +75,8 @@ def test_new_project_shows_every_page_afresh(window, glyphs_shared, flat_folder,
     assert panel.run_dir.text() == "" and panel.log.toPlainText() == ""
     assert "Choose a dataset" in panel.status.text()
     # Label: no folder, labels, classes or model.
-    assert page.session is None and page.model.rowCount() == 0 and page.class_list.count() == 0
-    assert page.stack.currentWidget() is page.hint and not page.has_model
+    assert page.session is None and page.model.rowCount() == 0 and page.ui.side.class_list.count() == 0
+    assert page.ui.images.stack.currentWidget() is page.ui.images.hint and not page.has_model
     # Runs and Inspect: nothing chosen, nothing opened; and no message anywhere.
     assert window.runs_page.selected_paths() == []
     assert inspect.run_dir is None and inspect.inspection is None and "No run opened" in inspect.title.text()

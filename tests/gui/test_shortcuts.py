@@ -20,7 +20,7 @@ def test_no_key_sequence_is_bound_twice_where_both_would_fire(window):
     clashes = [(a.keys, a.text, a.page, b.text, b.page) for a, b in ambiguous_shortcuts(shortcuts)]
     assert clashes == []
     assert any(s.keys == "Ctrl+S" for s in shortcuts) and any(s.keys == "Ctrl+Q" for s in shortcuts)
-    redo = window.label_page.redo_action.shortcuts()
+    redo = window.label_page.actions.redo.shortcuts()
     assert len({s.toString() for s in redo}) == len(redo)  # each key once on the one Redo action
 
 
@@ -32,8 +32,8 @@ def test_ctrl_s_saves_the_labelling_session_on_the_label_page(window, qtbot, fla
     page.label_paths("cat", ["img_00.png"])
     target = tmp_path / "saved.labels.json"
     answered = answer_next_dialog(choose(target))
-    page.grid.setFocus()
-    qtbot.keyClick(page.grid, Qt.Key.Key_S, CTRL)
+    page.ui.images.grid.setFocus()
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_S, CTRL)
     assert answered, "Ctrl+S on the Label page did not ask where to save the session"
     assert json.loads(target.read_text())["labels"][0]["path"] == "img_00.png"
     assert page.undo_stack.isClean() and not list(tmp_path.glob("*.fswproj"))  # the project was not saved

@@ -78,7 +78,7 @@ def unreadable_banners(window) -> list[str]:
 
     bad = []
     banners = window.findChildren(MessageBanner)
-    assert window.banner in banners and window.label_page.banner in banners
+    assert window.banner in banners and window.label_page.ui.banner in banners
     shown = window.tabs.currentWidget()
     for banner in banners:
         page = next((p for _title, p in window.pages() if p.isAncestorOf(banner)), None)

@@ -24,9 +24,9 @@ def toolbar_button(page, action):
 
 def label_first_image(qtbot, page, name="cat"):
     page.add_class(name)
-    page.grid.setFocus()
+    page.ui.images.grid.setFocus()
     page.select_paths(["img_00.png"])
-    qtbot.keyClick(page.grid, Qt.Key.Key_1)
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_1)
     assert page.session.labels["img_00.png"].name == name
 
 
@@ -49,15 +49,15 @@ def test_opening_another_folder_asks_before_dropping_labels(window, qtbot, flat_
     # Cancel: the folder and its labels stay.
     cancel = click(B.Cancel)
     answered = press(choose(other), cancel)
-    qtbot.mouseClick(toolbar_button(page, page.open_folder_action), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(toolbar_button(page, page.actions.open_folder), Qt.MouseButton.LeftButton)
     assert len(answered) == 2 and "not saved" in cancel.text
     assert page.session.folder == str(flat_folder) and page.session.labels["img_00.png"].name == "cat"
-    assert page.undo_action.isEnabled()
+    assert page.actions.undo.isEnabled()
 
     # Save: asks where, writes the session, then opens the other folder.
     saved = tmp_path / "first.labels.json"
     answered = press(choose(other), click(B.Save), choose(saved))
-    qtbot.mouseClick(toolbar_button(page, page.open_folder_action), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(toolbar_button(page, page.actions.open_folder), Qt.MouseButton.LeftButton)
     assert len(answered) == 3
     assert json.loads(saved.read_text())["labels"][0]["class"] == "cat"
     assert page.session.folder == str(other) and not window.isWindowModified()
@@ -68,7 +68,7 @@ def test_opening_another_folder_asks_before_dropping_labels(window, qtbot, flat_
     assert (other / AUTOSAVE_NAME).exists()
     decline = click(B.No)
     answered = press(choose(flat_folder), click(B.Discard), decline)
-    qtbot.mouseClick(toolbar_button(page, page.open_folder_action), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(toolbar_button(page, page.actions.open_folder), Qt.MouseButton.LeftButton)
     assert len(answered) == 3 and "Restore them?" in decline.text  # the first folder's "cat" is offered back
     assert "img_00.png" not in page.session.labels
     assert page.session.folder == str(flat_folder) and not (other / AUTOSAVE_NAME).exists()
@@ -79,10 +79,10 @@ def test_quitting_with_unsaved_labels_asks(window, qtbot, flat_folder):
     label_first_image(qtbot, page)
     box = click(B.Cancel)
     answered = answer_next_dialog(box)
-    key(qtbot, page.grid, Qt.Key.Key_Q, CTRL)
+    key(qtbot, page.ui.images.grid, Qt.Key.Key_Q, CTRL)
     assert answered and "quitting" in box.text and window.isVisible()
     answered = answer_next_dialog(click(B.Discard))
-    key(qtbot, page.grid, Qt.Key.Key_Q, CTRL)
+    key(qtbot, page.ui.images.grid, Qt.Key.Key_Q, CTRL)
     assert answered and not window.isVisible()
 
 
@@ -100,7 +100,7 @@ def test_labels_autosave_and_come_back_after_a_window_that_ended_without_saving(
     again.tabs.setCurrentWidget(again.label_page)
     box = click(B.Yes)
     answered = press(choose(flat_folder), box)
-    qtbot.mouseClick(toolbar_button(again.label_page, again.label_page.open_folder_action), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(toolbar_button(again.label_page, again.label_page.actions.open_folder), Qt.MouseButton.LeftButton)
     assert len(answered) == 2 and "1 labelled image" in box.text
     assert again.label_page.session.labels["img_00.png"].name == "cat"
     assert again.label_page.session.classes == ["cat"]
@@ -112,7 +112,7 @@ def test_a_folder_that_cannot_hold_the_autosave_uses_the_data_folder(window, qtb
     label_first_image(qtbot, page)
     written = page.keeper.flush()
     assert written == autosave_paths(str(flat_folder))[1] and written.is_file()
-    assert page.banner.level != "warning"
+    assert page.ui.banner.level != "warning"
 
 
 def test_a_modified_project_asks_before_a_new_one(window, qtbot, tmp_path):

@@ -78,10 +78,10 @@ def test_the_wheel_over_the_label_pages_threshold_scrolls_its_side_column(window
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     page = window.label_page
     window.tabs.setCurrentWidget(page)
-    page.audit_box.show()  # as after an adapt that doubts some labels: the column is taller than the page
-    area = page.threshold.parentWidget()
+    page.ui.audit.box.show()  # as after an adapt that doubts some labels: the column is taller than the page
+    area = page.ui.side.threshold.parentWidget()
     while not isinstance(area, QScrollArea):
         area = area.parentWidget()
     qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0, timeout=5000)
-    page.grid.setFocus()
-    scrolls_not_changes(qtbot, area, page.threshold)
+    page.ui.images.grid.setFocus()
+    scrolls_not_changes(qtbot, area, page.ui.side.threshold)

@@ -105,6 +105,6 @@ def test_a_folder_whose_autosave_is_deep_json_opens_and_the_file_is_kept(window,
     page.open_folder(str(folder))
     assert page.session is not None and page.session.folder == str(folder.resolve())
     assert len(page.session.images) == 4 and not page.session.labels
-    assert page.banner.level == "warning" and "could not be read" in page.banner.text
+    assert page.ui.banner.level == "warning" and "could not be read" in page.ui.banner.text
     kept = folder / (AUTOSAVE_NAME + ".unreadable")
     assert kept.read_text() == DEEP and not (folder / AUTOSAVE_NAME).exists()  # nothing lost, nothing replaced

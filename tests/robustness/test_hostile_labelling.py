@@ -209,7 +209,7 @@ def toolbar_button(page, action):
 
 def open_by_toolbar(qtbot, page, *answers) -> list:
     answered = press(*answers)
-    qtbot.mouseClick(toolbar_button(page, page.open_folder_action), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(toolbar_button(page, page.actions.open_folder), Qt.MouseButton.LeftButton)
     return answered
 
 
@@ -223,8 +223,8 @@ def test_a_window_opening_a_folder_another_process_labels_is_told_so_and_loses_n
         page = window.label_page
         answered = open_by_toolbar(qtbot, page, choose(folder))
         assert len(answered) == 1 and QApplication.activeModalWidget() is None  # no restore was offered
-        assert page.banner.level == "warning"
-        assert f"being labelled in another window (process {process.pid})" in page.banner.text
+        assert page.ui.banner.level == "warning"
+        assert f"being labelled in another window (process {process.pid})" in page.ui.banner.text
         assert page.session is None and autosave.read_bytes() == written
     finally:
         kill(process)
@@ -237,9 +237,9 @@ def test_a_window_opening_a_folder_another_process_labels_is_told_so_and_loses_n
 
 def label_first_image(qtbot, page, name: str) -> None:
     page.add_class(name)
-    page.grid.setFocus()
+    page.ui.images.grid.setFocus()
     page.select_paths(["img_00.png"])
-    qtbot.keyClick(page.grid, Qt.Key.Key_1)
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_1)
     page.keeper.flush()
 
 
@@ -253,12 +253,12 @@ def test_two_windows_on_one_folder_keep_both_windows_labels(window_factory, qtbo
     page = second.label_page
     answered = open_by_toolbar(qtbot, page, choose(folder))
     assert len(answered) == 1 and QApplication.activeModalWidget() is None  # refused before asking anything
-    assert f"(process {os.getpid()})" in page.banner.text
+    assert f"(process {os.getpid()})" in page.ui.banner.text
     assert page.session.folder == str(other) and page.session.labels["img_00.png"].name == "dog"
     # The first window goes on autosaving its folder; neither autosave has lost anything.
-    first.label_page.grid.setFocus()
+    first.label_page.ui.images.grid.setFocus()
     first.label_page.select_paths(["img_01.png"])
-    qtbot.keyClick(first.label_page.grid, Qt.Key.Key_1)
+    qtbot.keyClick(first.label_page.ui.images.grid, Qt.Key.Key_1)
     first.label_page.keeper.flush()
     assert {e["path"]: e["class"] for e in json.loads((folder / AUTOSAVE_NAME).read_text())["labels"]} == {
         "img_00.png": "cat", "img_01.png": "cat"}

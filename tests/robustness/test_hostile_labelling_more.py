@@ -51,7 +51,7 @@ def settle(qtbot, page) -> None:
 
 def open_session_by_toolbar(qtbot, page, path: Path, *more) -> list:
     answered = press(choose(path), *more)
-    qtbot.mouseClick(toolbar_button(page, page.open_session_action), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(toolbar_button(page, page.actions.open_session), Qt.MouseButton.LeftButton)
     return answered
 
 
@@ -59,7 +59,7 @@ def copy_by_menu(qtbot, page, target: Path, move: bool = False) -> list:
     """Class folders › Copy (or Move) labelled images…, choosing `target` (and agreeing to move)."""
     target.mkdir(parents=True, exist_ok=True)  # the folder dialog chooses folders that exist
     answered = press(choose(target), *([click(B.Yes)] if move else []))
-    (page.move_action if move else page.copy_action).trigger()
+    (page.actions.move_to_folders if move else page.actions.copy_to_folders).trigger()
     qtbot.waitUntil(lambda: len(answered) == 1 + move, timeout=10_000)
     return answered
 
@@ -83,9 +83,9 @@ def test_a_session_file_naming_a_folder_too_large_to_label_is_refused_in_seconds
         if parent != tmp_path:
             shutil.rmtree(parent)
     assert elapsed < 10, f"opening took {elapsed:.1f} s"
-    assert page.banner.level == "error"
-    assert f"holds more than {LIST_ENTRY_LIMIT:,} files and folders" in page.banner.text
-    assert "field 'folder'" in page.banner.text and "Traceback" not in page.banner.text
+    assert page.ui.banner.level == "error"
+    assert f"holds more than {LIST_ENTRY_LIMIT:,} files and folders" in page.ui.banner.text
+    assert "field 'folder'" in page.ui.banner.text and "Traceback" not in page.ui.banner.text
     assert page.session.folder == str((tmp_path / "mine").resolve()) and page.session.classes == ["mine"]
 
 
@@ -112,7 +112,7 @@ def test_a_folder_1500_folders_deep_opens_with_its_deepest_image(window, qtbot, 
         assert time.monotonic() - started < 10
         deepest = "d/" * DEPTH + "bottom.png"
         assert page.session.images == sorted(["img_00.png", "img_01.png", deepest])
-        assert page.model.rowCount() == 3 and page.banner.level != "error"
+        assert page.model.rowCount() == 3 and page.ui.banner.level != "error"
         assert list_images(level.parent) == ["d/bottom.png"]
         settle(qtbot, page)
     finally:
@@ -132,7 +132,7 @@ def test_pipes_devices_and_link_loops_named_like_images_are_left_out_and_said(wi
     settle(qtbot, page)
     assert time.monotonic() - started < 30
     assert page.session.images == ["img_00.png", "img_01.png", "img_02.png"]
-    assert page.banner.level == "warning" and "4 names" in page.banner.text and "left out" in page.banner.text
+    assert page.ui.banner.level == "warning" and "4 names" in page.ui.banner.text and "left out" in page.ui.banner.text
     assert not page.model.thumbnails.failed  # every tile shown is a real image, drawn
     # Labelled and exported, the real images are copied whole; the pipe was never opened (it would block).
     page.add_class("cat")
@@ -159,17 +159,17 @@ def test_images_another_process_swaps_for_a_pipe_or_dev_zero_never_block_thumbna
     page.use_builtin_model()  # the model chosen again: every image is read again for it
     settle(qtbot, page)
     assert set(page.model.thumbnails.failed) == {"img_01.png", "img_02.png"}
-    assert "2 images cannot be read" in page.banner.text
+    assert "2 images cannot be read" in page.ui.banner.text
     for name in ("cat", "dog"):
         page.add_class(name)
     page.label_paths("cat", ["img_00.png"])
     page.label_paths("dog", ["img_03.png"])
     page.adapt()
     settle(qtbot, page)
-    assert "Adapted to 2 labelled images" in page.adapt_status.text()
+    assert "Adapted to 2 labelled images" in page.ui.side.adapt_status.text()
     page.label_paths("cat", ["img_01.png", "img_02.png"])
     copy_by_menu(qtbot, page, tmp_path / "export")
-    assert "Copied 2 images" in page.banner.text and "2 could not be copied" in page.banner.text
+    assert "Copied 2 images" in page.ui.banner.text and "2 could not be copied" in page.ui.banner.text
     page.export_csv(str(tmp_path / "labels.csv"))
     assert time.monotonic() - started < 30
     assert sorted(p.relative_to(tmp_path / "export").as_posix() for p in (tmp_path / "export").rglob("*.png")) == [
@@ -224,9 +224,9 @@ def test_a_threshold_that_is_no_probability_is_refused_in_one_sentence(window, q
     session_file = write_session(tmp_path / "s.labels.json", text)
     page = label_page(window)
     page.open_session(str(session_file))
-    assert page.session is None and page.banner.level == "error"
-    assert str(session_file) in page.banner.text and len(page.banner.text) < 400, page.banner.text
-    assert "threshold" in page.banner.text or "digits" in page.banner.text
+    assert page.session is None and page.ui.banner.level == "error"
+    assert str(session_file) in page.ui.banner.text and len(page.ui.banner.text) < 400, page.ui.banner.text
+    assert "threshold" in page.ui.banner.text or "digits" in page.ui.banner.text
 
 
 def test_a_threshold_of_minus_zero_opens_as_zero_and_is_saved_as_zero(tmp_path):
@@ -246,20 +246,20 @@ def test_a_session_file_with_thirty_thousand_classes_is_refused_and_500_classes_
     started = time.monotonic()
     page.open_session(str(many))
     assert time.monotonic() - started < 5  # it took 4 s to open, then 7 s a click
-    assert page.session is None and f"at most {MAX_CLASSES}" in page.banner.text
+    assert page.session is None and f"at most {MAX_CLASSES}" in page.ui.banner.text
     most = write_session(tmp_path / "most.labels.json",
                          session_json(str(folder), classes=[f"c{i}" for i in range(MAX_CLASSES)]))
     page.open_session(str(most))
     assert len(page.session.classes) == MAX_CLASSES
-    page.grid.setFocus()
+    page.ui.images.grid.setFocus()
     page.select_paths(["img_00.png", "img_01.png"])
     started = time.monotonic()
     qtbot.mouseClick(page.class_button_list[1], Qt.MouseButton.LeftButton)  # "2 · c1"
-    qtbot.keyClick(page.grid, Qt.Key.Key_3)
+    qtbot.keyClick(page.ui.images.grid, Qt.Key.Key_3)
     assert time.monotonic() - started < 1.0
     assert {p: label.name for p, label in page.session.labels.items()} == {"img_00.png": "c2", "img_01.png": "c2"}
     page.add_class("one more")
-    assert "at most 500 classes" in page.banner.text and len(page.session.classes) == MAX_CLASSES
+    assert "at most 500 classes" in page.ui.banner.text and len(page.session.classes) == MAX_CLASSES
 
 
 def test_an_image_labelled_twice_in_a_session_file_keeps_its_first_label_and_says_so(window, qtbot, tmp_path):
@@ -269,8 +269,9 @@ def test_an_image_labelled_twice_in_a_session_file_keeps_its_first_label_and_say
     page = label_page(window)
     page.open_session(str(session_file))
     assert {p: label.name for p, label in page.session.labels.items()} == {"img_00.png": "cat", "img_01.png": "dog"}
-    assert page.banner.level == "warning"
-    assert "1 image(s) are labelled twice" in page.banner.text and "img_00.png: 'cat', not 'dog'" in page.banner.text
+    assert page.ui.banner.level == "warning"
+    banner = page.ui.banner
+    assert "1 image(s) are labelled twice" in banner.text and "img_00.png: 'cat', not 'dog'" in banner.text
 
 
 def test_labels_naming_paths_outside_the_folder_are_never_shown_copied_or_moved(window, qtbot, tmp_path):
@@ -283,7 +284,7 @@ def test_labels_naming_paths_outside_the_folder_are_never_shown_copied_or_moved(
     page = label_page(window)
     page.open_session(str(session_file))
     assert set(page.session.labels) == {"img_01.png"} and page.model.rowCount() == 2
-    assert "4 labelled image(s) are no longer in" in page.banner.text
+    assert "4 labelled image(s) are no longer in" in page.ui.banner.text
     copy_by_menu(qtbot, page, tmp_path / "export", move=True)
     assert sorted(p.relative_to(tmp_path / "export").as_posix() for p in (tmp_path / "export").rglob("*.png")) == [
         "cat/img_01.png"]
@@ -312,14 +313,14 @@ def test_class_names_that_share_a_folder_on_case_blind_drives_are_refused(window
     page.add_class("Café")
     for twin in ("café", "CAFÉ", "Cafe\u0301"):  # the last: é as e and a combining accent (macOS writes it so)
         page.add_class(twin)
-        assert "only in upper and lower case" in page.banner.text and page.session.classes == ["Café"]
+        assert "only in upper and lower case" in page.ui.banner.text and page.session.classes == ["Café"]
     # A session file may hold both: export refuses before anything is copied.
     session_file = write_session(tmp_path / "s.labels.json", session_json(
         str(folder), classes=["Cat", "cat"], labels=[("img_00.png", "Cat"), ("img_01.png", "cat")]))
     page.undo_stack.setClean()
     page.open_session(str(session_file))
     copy_by_menu(qtbot, page, tmp_path / "export")
-    assert page.banner.level == "error" and "would share one folder" in page.banner.text
+    assert page.ui.banner.level == "error" and "would share one folder" in page.ui.banner.text
     assert not (tmp_path / "export").exists() or not any((tmp_path / "export").iterdir())
 
 
@@ -328,16 +329,16 @@ def test_a_link_loop_as_folder_session_folder_or_export_target_is_one_sentence(w
     loop = link_loop(tmp_path)
     page = label_page(window)
     page.open_folder(str(loop))
-    assert page.session is None and "Too many levels of symbolic links" in page.banner.text
+    assert page.session is None and "Too many levels of symbolic links" in page.ui.banner.text
     page.open_session(str(write_session(tmp_path / "s.labels.json", session_json(str(loop)))))
-    assert page.session is None and "field 'folder'" in page.banner.text
+    assert page.session is None and "field 'folder'" in page.ui.banner.text
     folder = make_flat_folder(tmp_path / "images", 2)
     page.open_folder(str(folder))
     page.add_class("cat")
     page.label_paths("cat", ["img_00.png"])
     page.export_to_folders(str(loop))  # typed into the folder dialog (it lists no loop to click)
-    assert page.banner.level == "error"
-    assert f"Cannot export into {loop}: Too many levels of symbolic links" in page.banner.text
+    assert page.ui.banner.level == "error"
+    assert f"Cannot export into {loop}: Too many levels of symbolic links" in page.ui.banner.text
 
 
 def test_an_autosave_that_links_to_a_file_elsewhere_is_neither_offered_nor_overwritten(window, qtbot, tmp_path):
@@ -377,7 +378,7 @@ def test_a_folder_deleted_while_labelled_keeps_its_labels_and_exports_say_what_f
     page.label_paths("cat", ["img_01.png"])
     page.keeper.flush()
     copy_by_menu(qtbot, page, tmp_path / "export")
-    assert page.banner.level == "warning" and "2 could not be copied" in page.banner.text
+    assert page.ui.banner.level == "warning" and "2 could not be copied" in page.ui.banner.text
     page.export_csv(str(tmp_path / "labels.csv"))
     assert (tmp_path / "labels.csv").read_text().count(",cat,") == 2
     kept = json.loads((folder / AUTOSAVE_NAME).read_text())  # written where the folder was: nothing lost
@@ -407,7 +408,7 @@ def test_a_project_naming_link_loops_huge_numbers_or_a_device_opens_or_refuses_i
         load_project(project)
     page = label_page(window)
     page.open_session(str(a))  # the project's sessions name each other as their folder
-    assert page.session is None and f"Folder {b} is a file, not a folder of images" in page.banner.text
+    assert page.session is None and f"Folder {b} is a file, not a folder of images" in page.ui.banner.text
 
 
 # --- 7. Inspect: an evaluation.json of valid JSON and hostile structure -------------------------------------

@@ -53,8 +53,8 @@ def reopen(window, datasets: bool = True) -> None:
     run_dir = str(settings.value(LABEL_MODEL_KEY, "") or "")
     if run_dir and not Path(run_dir).is_dir():
         gone.append(run_dir)
-        window.label_page.banner.show_message(f"The model run folder {run_dir} of your last session is gone; "
-                                              "choose another run under Model to adapt.", "warning")
+        window.label_page.ui.banner.show_message(f"The model run folder {run_dir} of your last session is gone; "
+                                                 "choose another run under Model to adapt.", "warning")
     if run_dir and not (Path(run_dir).is_dir() and window.label_page.load_run(run_dir)):
         remember_label_model(settings, None)  # gone, or it cannot be loaded (the Label page's banner says why)
     inspected = str(settings.value(INSPECTED_KEY, "") or "")

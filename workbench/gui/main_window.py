@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
         guard_wheel(self)  # the wheel scrolls the settings; a box changes on it only when focused
-        self.messages = PageMessages(self.tabs, self.banner, self.label_page, self.label_page.banner)
+        self.messages = PageMessages(self.tabs, self.banner, self.label_page, self.label_page.ui.banner)
         self._make_status_bar()
         self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self._connect()

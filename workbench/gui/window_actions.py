@@ -54,7 +54,7 @@ def make_actions(window) -> None:
     window.save_project_action = QAction("&Save project", window)
     window.save_project_action.setShortcut(QKeySequence.StandardKey.Save)
     window.save_project_action.triggered.connect(window.save_current)
-    run_by_window_keys(window.label_page.save_session_action, window.save_project_action)  # as save_current does
+    run_by_window_keys(window.label_page.actions.save_session, window.save_project_action)  # as save_current does
     window.save_project_as_action = QAction("Save project &as…", window)
     window.save_project_as_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
     window.save_project_as_action.triggered.connect(lambda: window.projects.save(ask=True))

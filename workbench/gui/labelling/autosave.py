@@ -82,8 +82,8 @@ class SessionKeeper(QObject):
         if not self.holds(session.folder):  # a session set without opening its folder here
             lock = self.lock_for(session.folder, quiet=True)
             if lock is None:
-                self.page.banner.show_message("The labels were not autosaved: another window labels this folder "
-                                              "and autosaves there; save the session to keep them.", "warning")
+                self.page.ui.banner.show_message("The labels were not autosaved: another window labels this folder "
+                                                 "and autosaves there; save the session to keep them.", "warning")
                 return None
             self.keep_lock(lock)
         for path in autosave_paths(session.folder):
@@ -96,8 +96,8 @@ class SessionKeeper(QObject):
                 continue  # a read-only folder: the next place
             self.last_autosave = path
             return path
-        self.page.banner.show_message("The labels could not be autosaved (neither in the folder nor in the "
-                                      f"data folder {user_data_dir()}); save the session to keep them.", "warning")
+        self.page.ui.banner.show_message("The labels could not be autosaved (neither in the folder nor in the "
+                                         f"data folder {user_data_dir()}); save the session to keep them.", "warning")
         return None
 
     def forget(self, folder: str) -> None:
@@ -121,7 +121,7 @@ class SessionKeeper(QObject):
             return LabelFolderLock(folder, lock_places(folder)).acquire()
         except FolderBusyError as exc:
             if not quiet:
-                self.page.banner.show_message(busy_message(exc), "warning")
+                self.page.ui.banner.show_message(busy_message(exc), "warning")
             return None
 
     def keep_lock(self, lock: LabelFolderLock) -> None:

@@ -14,7 +14,7 @@ from workbench.labelling.export import export_to_class_folders, write_csv
 def export_csv(page, path: str | None = None) -> None:
     """Write every image's path, label, confidence and source to a CSV (asks where when `path` is None)."""
     if page.session is None:
-        page.banner.show_message("Open a folder of images first; there is nothing to export yet.", "info")
+        page.ui.banner.show_message("Open a folder of images first; there is nothing to export yet.", "info")
         return
     if path is None:
         start = str(Path(page.session.folder).parent / f"{Path(page.session.folder).name}-labels.csv")
@@ -24,15 +24,15 @@ def export_csv(page, path: str | None = None) -> None:
     try:
         rows = write_csv(page.session, path)
     except WorkbenchError as exc:
-        page.banner.show_message(str(exc), "error")
+        page.ui.banner.show_message(str(exc), "error")
         return
-    page.banner.show_message(f"Wrote {counted(rows, 'row')} (path, label, confidence, source) to {path}.", "success")
+    page.ui.banner.show_message(f"Wrote {counted(rows, 'row')} (path, label, confidence, source) to {path}.", "success")
 
 
 def export_to_folders(page, target: str | None = None, move: bool = False) -> None:
     """Copy (or move) the labelled images into target/<class>/; nothing is overwritten."""
     if page.session is None or not page.session.labels:
-        page.banner.show_message("Label some images first; only labelled images go into class folders.", "info")
+        page.ui.banner.show_message("Label some images first; only labelled images go into class folders.", "info")
         return
     verb = "Move" if move else "Copy"
     if target is None:
@@ -47,7 +47,7 @@ def export_to_folders(page, target: str | None = None, move: bool = False) -> No
     try:
         report = export_to_class_folders(page.session, target, move)
     except WorkbenchError as exc:
-        page.banner.show_message(str(exc), "error")
+        page.ui.banner.show_message(str(exc), "error")
         return
     if move and report.done:
         moved = {str(Path(src).relative_to(page.session.folder).as_posix()) for src, _ in report.done}
@@ -60,7 +60,7 @@ def export_to_folders(page, target: str | None = None, move: bool = False) -> No
     done = f"{'Moved' if move else 'Copied'} {counted(len(report.done), 'image')} into class folders under {target}"
     if report.failed:
         src, reason = report.failed[0]
-        page.banner.show_message(f"{done}; {len(report.failed)} could not be {'moved' if move else 'copied'} and "
-                                 f"were left where they are (first: {src}: {reason}).", "warning")
+        page.ui.banner.show_message(f"{done}; {len(report.failed)} could not be {'moved' if move else 'copied'} and "
+                                    f"were left where they are (first: {src}: {reason}).", "warning")
     else:
-        page.banner.show_message(done + ".", "success")
+        page.ui.banner.show_message(done + ".", "success")

@@ -51,8 +51,8 @@ def blocker(page) -> str:
 def show_state(page) -> None:
     """Enable Export model… only when there is a model to export; its tooltip says why not."""
     why = blocker(page)
-    page.export_model_action.setEnabled(not why)
-    page.export_model_action.setToolTip(why or TIP)
+    page.actions.export_model.setEnabled(not why)
+    page.actions.export_model.setToolTip(why or TIP)
 
 
 def file_and_format(path: str, chosen_filter: str) -> tuple[str, str]:
@@ -68,7 +68,7 @@ def export_model(page, path: str | None = None) -> bool:
     """Ask where to save (unless `path`), then export in the background; False when nothing started."""
     why = blocker(page)
     if why:
-        page.banner.show_message(why, "info")
+        page.ui.banner.show_message(why, "info")
         return False
     session = page.session
     if path is None:
@@ -91,15 +91,15 @@ def export_model(page, path: str | None = None) -> bool:
     worker.failed.connect(lambda message: outcome.append((message, "error")))
     worker.finished.connect(lambda: _ended(page, worker, outcome))
     page.export_worker = worker
-    page.banner.show_message(f"Exporting the model to {path}…", "info", about=EXPORTING)
+    page.ui.banner.show_message(f"Exporting the model to {path}…", "info", about=EXPORTING)
     page.update_state()
     worker.start()
     return True
 
 
 def _progress(page, path: str, step: str) -> None:
-    if page.banner.about == EXPORTING:  # never over a message that came meanwhile
-        page.banner.show_message(f"Exporting the model to {path}: {step}…", "info", about=EXPORTING)
+    if page.ui.banner.about == EXPORTING:  # never over a message that came meanwhile
+        page.ui.banner.show_message(f"Exporting the model to {path}: {step}…", "info", about=EXPORTING)
 
 
 def _ended(page, worker: Worker, outcome: list[tuple[str, str]]) -> None:
@@ -107,7 +107,7 @@ def _ended(page, worker: Worker, outcome: list[tuple[str, str]]) -> None:
         page.export_worker = None
         page.update_state()
     if outcome:
-        page.banner.show_message(*outcome[-1])
+        page.ui.banner.show_message(*outcome[-1])
 
 
 def _report(result) -> tuple[str, str]:

@@ -26,7 +26,7 @@ def open_folder(page, path: str | None = None) -> None:
     try:
         session = LabelSession.open_folder(path)
     except WorkbenchError as exc:
-        page.banner.show_message(str(exc), "error")
+        page.ui.banner.show_message(str(exc), "error")
         return
     if not _switch_to(page, session.folder, "opening another folder"):
         return
@@ -47,7 +47,7 @@ def open_session(page, path: str | None = None) -> None:
     try:
         loaded: LoadedSession = load_session(path)
     except WorkbenchError as exc:
-        page.banner.show_message(str(exc), "error")
+        page.ui.banner.show_message(str(exc), "error")
         return
     if _switch_to(page, loaded.session.folder, "opening another session"):
         page.show_loaded(loaded, path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QPushButton, QWidget
 
 from workbench.adaptation.for_run import policy_for_run
 from workbench.algorithms.base import Algorithm
@@ -72,8 +72,10 @@ class LabelPage(QWidget):
         self.proxy = GridFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.set_sort("name")
-        page_layout.make_actions(self)
-        page_layout.build(self)
+        self.class_button_names: list[str] | None = None  # the classes `class_button_list` was made for
+        self.class_button_list: list[QPushButton] = []  # 'label selected as' (page_layout.fill_class_buttons)
+        self.actions: page_layout.LabelPageActions = page_layout.make_actions(self)
+        self.ui: page_layout.LabelPageWidgets = page_layout.build(self, self.actions)
         self.update_state()
 
     # --- folder and session --------------------------------------------------
@@ -82,18 +84,18 @@ class LabelPage(QWidget):
 
     def set_session(self, session: LabelSession, warnings: list[str] | None = None) -> None:
         """Show `session` (a new folder or a reopened file); the undo history starts afresh."""
-        if self.banner.about != OFFER:  # a finished run is still worth using on the new folder
-            self.banner.clear()
+        if self.ui.banner.about != OFFER:  # a finished run is still worth using on the new folder
+            self.ui.banner.clear()
         self.undo_stack.clear()
         self.session = session
         self.last_result = None
-        self.threshold.blockSignals(True)
-        self.threshold.setValue(round(session.threshold * 100))
-        self.threshold.blockSignals(False)
+        self.ui.side.threshold.blockSignals(True)
+        self.ui.side.threshold.setValue(round(session.threshold * 100))
+        self.ui.side.threshold.blockSignals(False)
         self.proxy.threshold = session.threshold
         self.model.set_session(session)
         self.proxy.set_sort(self.proxy.sort_key)
-        self.stack.setCurrentWidget(self.grid)
+        self.ui.images.stack.setCurrentWidget(self.ui.images.grid)
         if self.has_model:
             session.model_run_dir = session.model_run_dir or self.model_run_dir
             self._load_images()
@@ -101,12 +103,12 @@ class LabelPage(QWidget):
             self.use_builtin_model()
         self._session_changed(adapt=False)
         if warnings:
-            self.banner.show_message(" ".join(warnings), "warning")
+            self.ui.banner.show_message(" ".join(warnings), "warning")
 
     def save_session(self, path: str | None = None, ask: bool = False) -> bool:
         """Save to `path`, else to the file it was saved to (asking where the first time, or when `ask`)."""
         if self.session is None:
-            self.banner.show_message("Open a folder of images first; there is no session to save yet.", "info")
+            self.ui.banner.show_message("Open a folder of images first; there is no session to save yet.", "info")
             return False
         path = path or (None if ask else self.session_path)
         if path is None:
@@ -117,7 +119,7 @@ class LabelPage(QWidget):
         try:
             save_session(self.session, path)
         except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
+            self.ui.banner.show_message(str(exc), "error")
             return False
         self.session_path = path
         self.undo_stack.setClean()
@@ -135,8 +137,8 @@ class LabelPage(QWidget):
             if Path(run_dir).is_dir():
                 self.load_run(run_dir)
             else:
-                self.banner.show_message(f"The session's model run folder {run_dir} is gone; choose another run "
-                                         "under Model to adapt.", "warning")
+                self.ui.banner.show_message(f"The session's model run folder {run_dir} is gone; choose another run "
+                                            "under Model to adapt.", "warning")
 
     def reset(self) -> None:
         """No folder, model or message: the page of a new project (the window asked about unsaved labels first)."""
@@ -146,13 +148,13 @@ class LabelPage(QWidget):
         self.session, self.session_path, self.last_result = None, None, None
         self.has_model, self.model_run_dir, self.model_description, self.offered_run = False, None, "", None
         self.model.set_session(None)
-        self.class_list.set_classes([], {})
+        self.ui.side.class_list.set_classes([], {})
         page_layout.fill_class_buttons(self, [])
         page_layout.fill_class_filter(self, [])
-        self.stack.setCurrentWidget(self.hint)
-        self.progress.hide()
-        self.adapt_status.setText("")
-        self.banner.clear()
+        self.ui.images.stack.setCurrentWidget(self.ui.images.hint)
+        self.ui.side.progress.hide()
+        self.ui.side.adapt_status.setText("")
+        self.ui.banner.clear()
         self.modelChosen.emit("")
         self._update_summary()
         self.update_state()
@@ -164,8 +166,8 @@ class LabelPage(QWidget):
     def offer_run(self, run_dir: str) -> None:
         """A run just finished training: offer to use it here (the page's message, with one button)."""
         self.offered_run = run_dir = str(run_dir)
-        self.banner.show_message(f"Training finished: {Path(run_dir).name}.", "info",
-                                 ("Use this model for labelling", lambda: self.load_run(run_dir)), about=OFFER)
+        self.ui.banner.show_message(f"Training finished: {Path(run_dir).name}.", "info",
+                                    ("Use this model for labelling", lambda: self.load_run(run_dir)), about=OFFER)
 
     def load_run(self, run_dir: str | None = None) -> bool:
         """Load the best weights of a trained run folder and use that model; False (and a banner) if it cannot."""
@@ -177,7 +179,7 @@ class LabelPage(QWidget):
         try:
             algorithm, config = load_trained(str(run_dir))
         except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
+            self.ui.banner.show_message(str(exc), "error")
             return False
         finally:
             QApplication.restoreOverrideCursor()
@@ -205,39 +207,40 @@ class LabelPage(QWidget):
         self.model_run_dir = run_dir
         self.model_description = adapter.description
         if run_dir and self.offered_run == run_dir:
-            self.banner.clear(about=OFFER)
+            self.ui.banner.clear(about=OFFER)
         self.modelChosen.emit(run_dir or "")
         if self.session is not None:
             self.session.model_run_dir = run_dir
             self.session.predictions = {}
             self.model.set_suspects({})  # another model's doubts
             self._load_images()
-            if self.auto_adapt.isChecked():
+            if self.ui.side.auto_adapt.isChecked():
                 self.jobs.requests.wait_for_images()
         self.update_state()
 
     def _load_images(self) -> None:
-        self.progress.setRange(0, max(len(self.session.images), 1))
-        self.progress.setValue(0)
-        self.progress.setFormat("Reading images for the model… %p%")
-        self.progress.show()
+        self.ui.side.progress.setRange(0, max(len(self.session.images), 1))
+        self.ui.side.progress.setValue(0)
+        self.ui.side.progress.setFormat("Reading images for the model… %p%")
+        self.ui.side.progress.show()
         self.jobs.load(self.session.folder, list(self.session.images))
         self.update_state()
 
     def _on_loading(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.ui.side.progress.setRange(0, max(total, 1))
+        self.ui.side.progress.setValue(done)
 
     def _on_loaded(self, problems: dict, error: str) -> None:
         """The images are decoded for the model (the last decode asked for ended)."""
-        self.progress.hide()
+        self.ui.side.progress.hide()
         if error:  # the page stays usable for labelling
-            self.banner.show_message(error, "error")
+            self.ui.banner.show_message(error, "error")
         elif problems:
             first, many = next(iter(problems.items())), len(problems) != 1
-            self.banner.show_message(f"{counted(len(problems), 'image')} cannot be read and {'are' if many else 'is'} left "
-                                     f"out (first: {first[0]}: {first[1]}).", "warning")
-        if self.jobs.requests.take_waiting() or self.auto_adapt.isChecked():
+            self.ui.banner.show_message(f"{counted(len(problems), 'image')} cannot be read and "
+                                        f"{'are' if many else 'is'} left out (first: {first[0]}: {first[1]}).",
+                                        "warning")
+        if self.jobs.requests.take_waiting() or self.ui.side.auto_adapt.isChecked():
             self._request_adapt(quiet=True)
         self.update_state()
 
@@ -252,12 +255,12 @@ class LabelPage(QWidget):
 
     def _try(self, build) -> None:
         if self.session is None:
-            self.banner.show_message("Open a folder of images first (toolbar › Open folder…).", "info")
+            self.ui.banner.show_message("Open a folder of images first (toolbar › Open folder…).", "info")
             return
         try:
             operation = build()
         except WorkbenchError as exc:
-            self.banner.show_message(str(exc), "error")
+            self.ui.banner.show_message(str(exc), "error")
             return
         if operation is not None:
             self.push(operation)
@@ -270,9 +273,9 @@ class LabelPage(QWidget):
         self._try(lambda: ops.add_class(self.session, name))
 
     def rename_class(self, old: str | None = None, new: str | None = None) -> None:
-        old = old or self.class_list.current_name()
+        old = old or self.ui.side.class_list.current_name()
         if old is None:
-            self.banner.show_message("Choose the class to rename in the class list first.", "info")
+            self.ui.banner.show_message("Choose the class to rename in the class list first.", "info")
             return
         if new is None:
             new, ok = QInputDialog.getText(self, "Rename class", f"New name for '{old}':", text=old)
@@ -281,9 +284,9 @@ class LabelPage(QWidget):
         self._try(lambda: ops.rename_class(self.session, old, new))
 
     def remove_class(self, name: str | None = None) -> None:
-        name = name or self.class_list.current_name()
+        name = name or self.ui.side.class_list.current_name()
         if name is None:
-            self.banner.show_message("Choose the class to remove in the class list first.", "info")
+            self.ui.banner.show_message("Choose the class to remove in the class list first.", "info")
             return
         self._try(lambda: ops.remove_class(self.session, name))
 
@@ -296,14 +299,14 @@ class LabelPage(QWidget):
         if self.session is None:
             return
         if number > len(self.session.classes):
-            self.banner.show_message(f"There is no class {number} yet: add classes under Classes "
-                                     f"(there {'is' if len(self.session.classes) == 1 else 'are'} "
-                                     f"{len(self.session.classes)}).", "info")
+            self.ui.banner.show_message(f"There is no class {number} yet: add classes under Classes "
+                                        f"(there {'is' if len(self.session.classes) == 1 else 'are'} "
+                                        f"{len(self.session.classes)}).", "info")
             return
         self.label_selected(self.session.classes[number - 1])
 
     def label_selected(self, name: str | None) -> None:
-        paths = self.grid.selected_paths()
+        paths = self.ui.images.grid.selected_paths()
         if not paths:
             self._status("Select images in the grid first (click, Shift/Ctrl+click, or drag a rectangle).")
             return
@@ -316,11 +319,11 @@ class LabelPage(QWidget):
     def adapt(self) -> None:
         """Adapt the model to the labels and predict every unlabelled image (on the worker thread)."""
         if self.session is None:
-            self.banner.show_message("Open a folder of images first (toolbar › Open folder…).", "info")
+            self.ui.banner.show_message("Open a folder of images first (toolbar › Open folder…).", "info")
             return
         if not self.has_model:
-            self.banner.show_message("Choose a trained model first: Model › Choose run… (or train one on the "
-                                     "Training tab and use it from there).", "info")
+            self.ui.banner.show_message("Choose a trained model first: Model › Choose run… (or train one on the "
+                                        "Training tab and use it from there).", "info")
             return
         if not self.images_ready:
             self.jobs.requests.wait_for_images()
@@ -336,12 +339,12 @@ class LabelPage(QWidget):
             return
         if self._labelled_classes() < 2:
             if not quiet:
-                self.banner.show_message("Label at least one image in each of two classes, then adapt.", "info")
+                self.ui.banner.show_message("Label at least one image in each of two classes, then adapt.", "info")
             return
         labels = {path: label.name for path, label in self.session.labels.items()}
         # While the images decode or an adapt runs, this waits: one follow-up adapts to the newest labels.
         if self.jobs.adapt(labels, list(self.session.classes), self.session.unlabelled()):
-            self.adapt_status.setText("Adapting…")
+            self.ui.side.adapt_status.setText("Adapting…")
         self.update_state()
 
     def _on_predicted(self, result: AdaptResult, latency_ms: float) -> None:
@@ -351,16 +354,16 @@ class LabelPage(QWidget):
             self.session.predictions = dict(result.predictions)
             self.model.set_suspects(result.suspects)
             self._update_summary()
-            self.adapt_status.setText(
+            self.ui.side.adapt_status.setText(
                 f"Adapted to {counted(result.support_count, 'labelled image')} in {counted(len(result.classes), 'class')}; "
                 f"predicted {len(result.predictions):,} in {latency_ms:.0f} ms.")
-            self.adapt_status.setToolTip(f"Adapted with {result.reason}." if result.reason else "")
+            self.ui.side.adapt_status.setToolTip(f"Adapted with {result.reason}." if result.reason else "")
         self._adapt_ended()
         self.predictionsUpdated.emit()
 
     def _on_adapt_failed(self, message: str) -> None:
-        self.adapt_status.setText("")
-        self.banner.show_message(message, "error")
+        self.ui.side.adapt_status.setText("")
+        self.ui.banner.show_message(message, "error")
         self._adapt_ended()
 
     def _adapt_ended(self) -> None:
@@ -378,13 +381,13 @@ class LabelPage(QWidget):
         """Select (and scroll to) the k unlabelled images predicted with the least confidence."""
         if self.session is None:
             return []
-        paths = least_confident(self.session, k or self.suggest_count.value())
+        paths = least_confident(self.session, k or self.ui.side.suggest_count.value())
         if not paths:
-            self.banner.show_message("Adapt first: suggestions are the unlabelled images the model is least sure "
-                                     "about.", "info")
+            self.ui.banner.show_message("Adapt first: suggestions are the unlabelled images the model is least sure "
+                                        "about.", "info")
             return []
-        self.class_filter.setCurrentIndex(0)
-        self.confidence_filter.setCurrentIndex(0)
+        self.ui.images.class_filter.setCurrentIndex(0)
+        self.ui.images.confidence_filter.setCurrentIndex(0)
         self.select_paths(paths)
         self._status(f"Selected the {counted(len(paths), 'least confident image')}, least first "
                      f"({self.session.predictions[paths[0]].confidence:.0%}): label these next.")
@@ -394,7 +397,7 @@ class LabelPage(QWidget):
         page_view.select_paths(self, paths)
 
     def accept_selected(self) -> None:
-        paths = self.grid.selected_paths()
+        paths = self.ui.images.grid.selected_paths()
         if not paths:
             self._status("Select images with predictions first.")
             return
@@ -402,7 +405,7 @@ class LabelPage(QWidget):
 
     def accept_all(self) -> None:
         """Every prediction at or above the threshold becomes a label, once the person agrees."""
-        threshold = self.threshold.value() / 100.0
+        threshold = self.ui.side.threshold.value() / 100.0
         if self.session is None or confirm_accept_all(self, self.session, threshold):
             self._try(lambda: accept_predictions(self.session, threshold))
 
@@ -417,13 +420,13 @@ class LabelPage(QWidget):
         if not suspects:
             self._status("No label looks wrong after the last adapt.")
             return
-        self.confidence_filter.setCurrentIndex(0)
-        self.class_filter.setCurrentIndex(self.class_filter.findData(SUSPECTS))
+        self.ui.images.confidence_filter.setCurrentIndex(0)
+        self.ui.images.class_filter.setCurrentIndex(self.ui.images.class_filter.findData(SUSPECTS))
         self.select_paths([self.proxy.index(0, 0).data(PATH_ROLE)])
 
     def relabel_suspects(self) -> None:
         """Label the selected suspects as the classes they look like (one undoable step)."""
-        self._try(lambda: relabel_as_likely(self.session, self.model.suspects, self.grid.selected_paths()))
+        self._try(lambda: relabel_as_likely(self.session, self.model.suspects, self.ui.images.grid.selected_paths()))
 
     def threshold_changed(self, value: float) -> None:
         if self.session is not None:
@@ -447,18 +450,19 @@ class LabelPage(QWidget):
         if session is None:
             return
         self.model.refresh()
-        self.class_list.set_classes(session.classes, session.counts())
+        self.ui.side.class_list.set_classes(session.classes, session.counts())
         page_layout.fill_class_buttons(self, session.classes)
         if page_layout.fill_class_filter(self, session.classes):
             self.apply_filter()
         self._update_summary()
         self.update_state()
-        if adapt and self.auto_adapt.isChecked():
+        if adapt and self.ui.side.auto_adapt.isChecked():
             self._request_adapt(quiet=True)
 
     def apply_filter(self) -> None:
-        self.proxy.set_filter(self.class_filter.currentData(), self.confidence_filter.currentData() or "any",
-                              self.threshold.value() / 100.0)
+        images = self.ui.images
+        self.proxy.set_filter(images.class_filter.currentData(), images.confidence_filter.currentData() or "any",
+                              self.ui.side.threshold.value() / 100.0)
         self._update_summary()
 
     def _update_summary(self) -> None:
@@ -469,7 +473,7 @@ class LabelPage(QWidget):
         page_view.show_state(self)
 
     def _status(self, text: str) -> None:
-        self.adapt_status.setText(text)
+        self.ui.side.adapt_status.setText(text)
 
     # --- closing -------------------------------------------------------------
     def shutdown(self) -> None:
