@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMessag
 
 from tests.gui.dialogs import answer_next_dialog, click, key
 from workbench.data.splits import SplitSpec
+from workbench.gui.banner import MessageBanner
 from workbench.gui.runs.run_table import NAME, NOTE, TAGS
 from workbench.runs.annotations import ANNOTATIONS_FILE
 from workbench.runs.config import RunConfig
@@ -239,3 +240,24 @@ def test_the_context_menu_of_a_row_offers_the_run_actions(page, qtbot):
     qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(edit_tags).center())
     type_into_editor(qtbot, "from the menu")
     assert saved_annotations(page, "run-b")["tags"] == ["from the menu"]
+
+
+def test_the_runs_pages_message_and_the_windows_never_show_together_nor_follow_to_another_page(page, qtbot):
+    window = page.window()
+    shown = lambda: [b.text for b in window.findChildren(MessageBanner) if b.isVisible()]  # noqa: E731
+    click_cell(qtbot, page, "run-b")
+    answered = answer_next_dialog(click(QMessageBox.StandardButton.Yes))
+    key(qtbot, page.table, Qt.Key.Key_Delete)
+    assert answered
+    assert len(shown()) == 1 and "Moved 'run-b' to the trash" in shown()[0]
+    window.banner.show_message("A warning about the dataset of this project.", "warning")
+    assert shown() == ["Warning: A warning about the dataset of this project."]
+    click_cell(qtbot, page, "run-a")
+    answered = answer_next_dialog(click(QMessageBox.StandardButton.Yes))
+    qtbot.mouseClick(page.delete_button, LEFT)  # the page's newer message takes the window's place
+    assert answered
+    assert len(shown()) == 1 and "Moved 'run-a' to the trash" in shown()[0]
+    key(qtbot, window.tabs, Qt.Key.Key_1, CTRL)  # another page: the Runs page's message stays behind
+    assert shown() == []
+    key(qtbot, window.tabs, Qt.Key.Key_4, CTRL)
+    assert shown() == []

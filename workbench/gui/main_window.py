@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWi
 
 from workbench.catalogue import plugins
 from workbench.data.sources import DatasetScan
+from workbench.gui.activity_sync import ActivitySync
 from workbench.gui.algorithm_panel import AlgorithmPanel
 from workbench.gui.banner import MessageBanner
 from workbench.gui.counted import counted
@@ -49,6 +50,7 @@ from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.gui.window_actions import make_actions, make_menus, update_actions
 from workbench.gui.window_layout import START_HINT, build_layout
 from workbench.gui.wheel_guard import guard_wheel
+from workbench.projects.activity import Activity
 from workbench.projects.state import WorkbenchState
 from workbench.runs.config import RunConfig
 from workbench.device import describe_device, resolve_device
@@ -117,6 +119,7 @@ class MainWindow(QMainWindow):
         self.run_plan = RunPlan(self)  # steps at the algorithm's default, and the estimated duration
         # What a person set, as data the panels show (projects/state.py); a project saves and restores it.
         self.state = WorkbenchState(runs_root=str(self.runs_root))
+        self.activity = Activity()  # what the window is busy with (projects/activity.py); the actions follow it
         self.state_views = (AlgorithmBinding(self.algorithm_panel, self.state.algorithm),
                             TrainingBinding(self.protocol_panel, self.state.training))
         self.first_settings = copy.deepcopy(self.state.training)  # what New project goes back to
@@ -124,7 +127,8 @@ class MainWindow(QMainWindow):
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
         guard_wheel(self)  # the wheel scrolls the settings; a box changes on it only when focused
-        self.messages = PageMessages(self.tabs, self.banner, self.label_page, self.label_page.ui.banner)
+        self.messages = PageMessages(self.tabs, self.banner, {self.label_page: self.label_page.ui.banner,
+                                                              self.runs_page: self.runs_page.banner})
         self._make_status_bar()
         self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self._connect()
@@ -169,10 +173,11 @@ class MainWindow(QMainWindow):
             f"Scanning {datasets.describe_paths()}…"))
         datasets.scanned.connect(self._on_scanned)
         datasets.scanFailed.connect(self._on_scan_failed)
-        datasets.changed.connect(self.update_actions)
-        self.trainer.changed.connect(self.update_actions)
+        datasets.changed.connect(self.update_actions)  # the classes the data holds
+        self.activity_sync = ActivitySync(self.activity, self.trainer, self.training_page, datasets,
+                                          self.status_job, self.inspect_page)
+        self.activity.events.connect(lambda *_change: self.update_actions())
         self.projects.titleChanged.connect(self._update_title)
-        self.status_job.changed.connect(self.update_actions)
         self.training_page.test_score.scored.connect(lambda _run_dir: self.runs_page.refresh())
         self.training_page.runStarted.connect(lambda _event: self.runs_page.refresh())  # its folder is there now
         self.runs_page.resumeRequested.connect(self.trainer.resume)
@@ -180,7 +185,6 @@ class MainWindow(QMainWindow):
         self.runs_page.useForLabelling.connect(self.use_for_labelling)
         self.label_page.modelChosen.connect(lambda run_dir: remember_label_model(self.settings, run_dir))
         self.inspect_page.inspectionShown.connect(lambda run_dir: remember_inspected(self.settings, run_dir))
-        self.inspect_page.busyChanged.connect(lambda _busy: self.update_actions())
         self.dataset_view.hint.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.dataset_view.hint.linkActivated.connect(self._on_hint_link)
 

@@ -21,6 +21,7 @@ from workbench.gui.predictions_view import PredictionsView
 from workbench.gui.run_history import show_past
 from workbench.gui.training_panel import TrainingPanel
 from workbench.gui.workers import PROGRESS, create_worker
+from workbench.projects.activity import IDLE, PAUSED, PREPARING, STOPPING, TRAINING
 from workbench.runs.config import RunConfig
 from workbench.runs.folder import RunFolder
 from workbench.training.control import RunControl
@@ -143,6 +144,18 @@ class TrainingPage(QWidget):
     @property
     def paused(self) -> bool:
         return self.training and self.run.control.paused
+
+    @property
+    def phase(self) -> str:
+        """The run's phase, as the window's Activity holds it (projects/activity.py)."""
+        run = self.run
+        if run is None:
+            return IDLE
+        if run.control.cancelled:
+            return STOPPING
+        if not run.started_training:
+            return PREPARING
+        return PAUSED if run.control.paused else TRAINING
 
     def start(self, config: RunConfig, run_dir: Path, resume: bool = False) -> None:
         self.curves.clear()

@@ -11,7 +11,8 @@ from workbench.gui.data_actions import (
 from workbench.gui.shortcuts import run_by_window_keys
 from workbench.gui.too_few_classes import training_blocker
 from workbench.gui.training_hint import before_training
-from workbench.projects.actions import WindowFacts, action_states
+from workbench.projects.actions import action_states
+from workbench.projects.activity import facts_of
 
 
 def make_actions(window) -> None:
@@ -135,10 +136,7 @@ def update_actions(window) -> None:
     """Enable what can be done now (projects/actions.py decides; this applies it)."""
     page, scan = window.training_page, window.datasets.scan
     blocker = training_blocker(scan, window.protocol_panel.ways.value())
-    facts = WindowFacts(running=page.running, training=page.training, paused=page.paused,
-                        stopping=page.running and page.run.control.cancelled, scanning=window.datasets.scanning,
-                        classes=len(scan.classes) if scan is not None else 0, blocker=blocker,
-                        downloading=window.status_job.running, inspecting=window.inspect_page.busy)
+    facts = facts_of(window.activity, len(scan.classes) if scan is not None else 0, blocker)
     start_keys = window.start_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
     states = action_states(facts, start_keys)
     window.start_action.setEnabled(states.start)

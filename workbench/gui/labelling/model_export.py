@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import shiboken6
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
 from workbench.export import SUFFIXES, can_export, export_labelled, format_for_file
@@ -84,12 +85,10 @@ def export_model(page, path: str | None = None) -> bool:
     worker = create_worker(export_labelled, page.model_run_dir, session.folder, labels, fmt, path, PROGRESS,
                            mode=page.jobs.adapter.policy.mode, title="Exporting the model", parent=page)
     worker.progressed.connect(lambda step: _progress(page, path, step))
-    # The outcome is shown when the thread has finished, so that the banner never says "done" while
-    # Export model… is still disabled.
-    outcome: list[tuple[str, str]] = []
-    worker.succeeded.connect(lambda result: outcome.append(_report(result)))
-    worker.failed.connect(lambda message: outcome.append((message, "error")))
-    worker.finished.connect(lambda: _ended(page, worker, outcome))
+    ending = _ExportEnding(page, worker)
+    worker.succeeded.connect(ending.succeeded)
+    worker.failed.connect(ending.failed)
+    worker.finished.connect(ending.finished)
     page.export_worker = worker
     page.ui.banner.show_message(f"Exporting the model to {path}…", "info", about=EXPORTING)
     page.update_state()
@@ -102,12 +101,33 @@ def _progress(page, path: str, step: str) -> None:
         page.ui.banner.show_message(f"Exporting the model to {path}: {step}…", "info", about=EXPORTING)
 
 
-def _ended(page, worker: Worker, outcome: list[tuple[str, str]]) -> None:
-    if page.export_worker is worker:
-        page.export_worker = None
-        page.update_state()
-    if outcome:
-        page.ui.banner.show_message(*outcome[-1])
+class _ExportEnding(QObject):
+    """Shows an export's outcome once its thread has ended, so that the banner never says "done" while
+    Export model… is still disabled. Bound slots of an object on the GUI thread, not lambdas: a lambda's
+    queued call can be dropped when the worker deletes itself on `finished`."""
+
+    def __init__(self, page, worker: Worker) -> None:
+        super().__init__(page)
+        self.page, self.worker = page, worker
+        self.outcome: tuple[str, str] | None = None
+
+    @Slot(object)
+    def succeeded(self, result) -> None:
+        self.outcome = _report(result)
+
+    @Slot(str)
+    def failed(self, message: str) -> None:
+        self.outcome = (message, "error")
+
+    @Slot()
+    def finished(self) -> None:
+        page = self.page
+        if page.export_worker is self.worker:
+            page.export_worker = None
+            page.update_state()
+        if self.outcome is not None:
+            page.ui.banner.show_message(*self.outcome)
+        self.deleteLater()
 
 
 def _report(result) -> tuple[str, str]:
