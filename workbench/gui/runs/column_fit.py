@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QHeaderView, QTableView
 
+FLOOR = 40  # the narrowest a giving column gets (a few letters and "…") before the table scrolls sideways
 
 
 class ColumnFitter(QObject):
@@ -44,6 +45,11 @@ class ColumnFitter(QObject):
             left = sum(widths.values()) - available  # what rounding down left over
             for c in sorted(give, key=lambda c: -widths[c]):
                 cut = max(0, min(left, widths[c] - self.flexible[c]))
+                widths[c] -= cut
+                left -= cut
+            # Still too wide: below their wish, to a floor, the column that wished least first (a note before a name).
+            for c in sorted(give, key=lambda c: self.flexible[c]):
+                cut = max(0, min(left, widths[c] - FLOOR))
                 widths[c] -= cut
                 left -= cut
         for c in columns:
