@@ -96,3 +96,12 @@ def test_a_damaged_setting_is_named_and_the_rest_opens(window, tmp_path):
     assert window.projects.open(str(path))
     assert window.protocol_panel.steps.value() == 250 and window.protocol_panel.ways.value() == 5
     assert window.banner.level == "warning" and "'ways' ('many')" in window.banner.text
+
+
+def test_an_algorithm_setting_its_form_cannot_take_is_named_too(window, tmp_path):
+    path = tmp_path / "odd-algorithm.fswproj"
+    settings = {"algorithm": "maml", "algorithm_settings": {"maml": {"inner_steps": 3, "inner_lr": "fast"}}}
+    path.write_text(json.dumps({"format": 1, "settings": settings}))
+    assert window.projects.open(str(path))
+    assert window.algorithm_panel.form.editors["inner_steps"].value() == 3  # the valid one is kept
+    assert window.banner.level == "warning" and "maml's 'inner_lr' ('fast')" in window.banner.text

@@ -120,8 +120,8 @@ class MainWindow(QMainWindow):
         # What a person set, as data the panels show (projects/state.py); a project saves and restores it.
         self.state = WorkbenchState(runs_root=str(self.runs_root))
         self.activity = Activity()  # what the window is busy with (projects/activity.py); the actions follow it
-        self.state_views = (AlgorithmBinding(self.algorithm_panel, self.state.algorithm),
-                            TrainingBinding(self.protocol_panel, self.state.training))
+        self.algorithm_binding = AlgorithmBinding(self.algorithm_panel, self.state.algorithm)
+        self.training_binding = TrainingBinding(self.protocol_panel, self.state.training)
         self.first_settings = copy.deepcopy(self.state.training)  # what New project goes back to
         make_actions(self)
         build_layout(self)

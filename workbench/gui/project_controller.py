@@ -84,7 +84,7 @@ class ProjectController(QObject):
                             f"{window.runs_root}.")
         elif project.runs_root:
             window.set_runs_root(project.runs_root)
-        dropped = load_state(window.state, project, set(catalogue.available()))
+        dropped = load_state(window.state, project, set(catalogue.available())) + window.algorithm_binding.dropped
         session, run = window.state.labelling_session, window.state.labelling_run  # before anything reads the page
         if dropped:
             warnings.append(f"The project {Path(path).name} opened without these settings, which this version "

@@ -38,6 +38,11 @@ def _accessors(widget) -> tuple[Callable[[], Any], Callable[[Any], None], Any]:
     return widget.value, widget.setValue, widget.valueChanged
 
 
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
 class TrainingBinding:
     """ProtocolPanel <-> TrainingSettings, both ways; at first the state takes what the panel shows (the window's
     own defaults). The held-out groups follow the state even while the dataset's groups are not listed yet (a
@@ -95,6 +100,7 @@ class AlgorithmBinding:
     def __init__(self, panel: AlgorithmPanel, choice: AlgorithmChoice) -> None:
         self.panel, self.choice = panel, choice
         self.loading = self.writing = False
+        self.dropped: list[str] = []  # the values the forms refused when the state was last shown, one phrase each
         panel.algorithmChanged.connect(self._name_from_widget)
         for name, form in panel.forms_by_name().items():
             form.changed.connect(lambda name=name, form=form: self._settings_from_widget(name, form.values()))
@@ -126,6 +132,7 @@ class AlgorithmBinding:
         if self.writing:
             return
         self.loading = True
+        self.dropped = []
         try:
             for name, form in self.panel.forms_by_name().items():
                 form.reset()
@@ -133,6 +140,7 @@ class AlgorithmBinding:
                     try:
                         form.set_values({key: value})
                     except (WorkbenchError, TypeError, ValueError, OverflowError):
-                        pass  # a value this version's form cannot take: the setting keeps its default
+                        # A value this version's form cannot take: the setting keeps its default, and is named.
+                        self.dropped.append(f"{name}'s '{key}' ({_shown(value)})")
         finally:
             self.loading = False
