@@ -114,15 +114,28 @@ class MainWindow(QMainWindow):
         self.runs_page = RunsPage()
         self.inspect_page = InspectPage()
         self.datasets = DatasetController(self.dataset_view, self.data_panel, self)
-        self.projects = ProjectController(self)
-        self.trainer = TrainingController(self)
-        self.run_plan = RunPlan(self)  # steps at the algorithm's default, and the estimated duration
+        self.trainer = TrainingController(
+            training_page=self.training_page, data_panel=self.data_panel, protocol_panel=self.protocol_panel,
+            algorithm_panel=self.algorithm_panel, datasets=self.datasets, banner=self.banner,
+            label_page=self.label_page, runs_page=self.runs_page, runs_root=lambda: self.runs_root,
+            show_page=lambda page: self.tabs.setCurrentWidget(page),
+            show_status=lambda text, timeout: self.statusBar().showMessage(text, timeout),
+            show_device=lambda text: self.device_label.setText(text), parent=self)
+        # steps at the algorithm's default, and the estimated duration
+        self.run_plan = RunPlan(algorithm_panel=self.algorithm_panel, protocol_panel=self.protocol_panel,
+                                training_page=self.training_page, training_panel=self.training_panel,
+                                run_changed=self.trainer.changed, runs_root=lambda: self.runs_root, parent=self)
         # What a person set, as data the panels show (projects/state.py); a project saves and restores it.
         self.state = WorkbenchState(runs_root=str(self.runs_root))
         self.activity = Activity()  # what the window is busy with (projects/activity.py); the actions follow it
         self.algorithm_binding = AlgorithmBinding(self.algorithm_panel, self.state.algorithm)
         self.training_binding = TrainingBinding(self.protocol_panel, self.state.training)
         self.first_settings = copy.deepcopy(self.state.training)  # what New project goes back to
+        self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
+        self.projects = ProjectController(
+            state=self.state, first_settings=self.first_settings, algorithm_binding=self.algorithm_binding,
+            data_panel=self.data_panel, label_page=self.label_page, banner=self.banner, guard=self.guard,
+            settings=self.settings, host=self, parent=self)
         make_actions(self)
         build_layout(self)
         make_menus(self)  # after the layout: the View menu names its pages
@@ -130,7 +143,6 @@ class MainWindow(QMainWindow):
         self.messages = PageMessages(self.tabs, self.banner, {self.label_page: self.label_page.ui.banner,
                                                               self.runs_page: self.runs_page.banner})
         self._make_status_bar()
-        self.guard = UnsavedGuard(self)  # Save / Discard / Cancel before unsaved work is dropped
         self._connect()
         self.runs_page.set_root(self.runs_root)
         self.algorithm_panel.set_runs_root(self.runs_root)

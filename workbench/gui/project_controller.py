@@ -1,40 +1,70 @@
 """The window's project: what it holds (datasets, runs folder, algorithm, inverting), new, open,
-save, and the recent-projects menu. The file format is workbench.projects.project's."""
+save, and the recent-projects menu. The file format is workbench.projects.project's.
+
+It knows the state, the panels and pages a project holds (data panel, Label page), the algorithm
+binding (what a form refused), the banner, the unsaved-work guard and the settings; of the window
+only what ProjectHost lists (its runs folder, start afresh, its status bar).
+"""
 
 from __future__ import annotations
 
 import os
 import stat
 from pathlib import Path
+from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QFileDialog, QMenu, QStatusBar, QWidget
 
 from workbench import catalogue
 from workbench.errors import WorkbenchError
 from workbench.files import kind_of
+from workbench.gui.banner import MessageBanner
+from workbench.gui.data_panel import DataPanel
+from workbench.gui.labelling import LabelPage
 from workbench.gui.settings import push_recent, string_list
+from workbench.gui.state_binding import AlgorithmBinding
+from workbench.gui.unsaved_guard import UnsavedGuard
 from workbench.projects.project import SUFFIX as PROJECT_SUFFIX
 from workbench.projects.project import Project, load_project
-from workbench.projects.state import load_state, project_of
+from workbench.projects.state import TrainingSettings, WorkbenchState, load_state, project_of
 
 PROJECT_FILTER = f"Workbench projects (*{PROJECT_SUFFIX});;All files (*)"
+
+
+class ProjectHost(Protocol):
+    """What a project asks of the window it is shown in."""
+
+    @property
+    def runs_root(self) -> Path: ...  # the folder new runs are made in now
+
+    def set_runs_root(self, path: str | Path) -> None: ...
+
+    def start_afresh(self) -> None: ...  # every page as in a new window
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 (Qt's name)
 
 
 class ProjectController(QObject):
     """Keeps `project` (and the file it was opened from or saved to, `path`) in step with the window.
 
-    `window` is the main window: its panels say what the project holds now, its banner explains a
-    file that cannot be read, its guard asks before unsaved work is dropped. `opened(Project)` fires
-    after a project is opened; `titleChanged()` when the window title should follow.
+    `state` and the data panel and Label page say what the project holds now (New resets the state to
+    `first_settings`), `banner` explains a file that cannot be read, `guard` asks before unsaved work is
+    dropped, `settings` keep the recent projects; `host` is the window (ProjectHost) and `parent` the
+    dialogs' parent. `opened(Project)` fires after a project is opened; `titleChanged()` when the window
+    title should follow.
     """
 
     opened = Signal(object)
     titleChanged = Signal()
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, *, state: WorkbenchState, first_settings: TrainingSettings, algorithm_binding: AlgorithmBinding,
+                 data_panel: DataPanel, label_page: LabelPage, banner: MessageBanner, guard: UnsavedGuard,
+                 settings: QSettings, host: ProjectHost, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.state, self.first_settings, self.algorithm_binding = state, first_settings, algorithm_binding
+        self.data_panel, self.label_page, self.banner = data_panel, label_page, banner
+        self.guard, self.settings, self.host, self.parent_widget = guard, settings, host, parent
         self.project = Project()
         self.path: str | None = None
         self.recent_menu: QMenu | None = None  # File › Open recent project, once the menus exist
@@ -42,68 +72,66 @@ class ProjectController(QObject):
     def current(self) -> Project:
         """The project as the window holds it now: its state (every setting on the left, each algorithm's
         settings), the datasets, the runs folder and the Label page's session and run."""
-        window, state = self.window, self.window.state
-        label_page = window.label_page
-        state.datasets = tuple(window.data_panel.paths())
-        state.runs_root = str(window.runs_root)
+        state, label_page = self.state, self.label_page
+        state.datasets = tuple(self.data_panel.paths())
+        state.runs_root = str(self.host.runs_root)
         state.labelling_session = label_page.session_path or ""
         state.labelling_run = label_page.model_run_dir or ""
         return project_of(state, self.project.name)
 
     def new(self) -> None:
-        if not self.window.guard.confirm("starting a new project"):
+        if not self.guard.confirm("starting a new project"):
             return
         self.project, self.path = Project(), None
-        self.window.start_afresh()
-        window = self.window
-        window.state.reset(window.first_settings)  # every setting as a new window has it, and every view shows it
+        self.host.start_afresh()
+        self.state.reset(self.first_settings)  # every setting as a new window has it, and every view shows it
         self.titleChanged.emit()
-        self.window.statusBar().showMessage("New project: choose a dataset to begin.", 8000)
+        self.host.statusBar().showMessage("New project: choose a dataset to begin.", 8000)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open a project", self.last_folder(), PROJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Open a project", self.last_folder(),
+                                              PROJECT_FILTER)
         if path:
             self.open(path)
 
     def open(self, path: str) -> bool:
         """Open a project file; a missing or invalid one is explained in the banner (returns False)."""
-        window = self.window
-        if not window.guard.confirm("opening another project"):
+        if not self.guard.confirm("opening another project"):
             return False
         try:
             project = load_project(path)
         except WorkbenchError as exc:
-            window.banner.show_message(str(exc), "error")
+            self.banner.show_message(str(exc), "error")
             return False
-        window.start_afresh()  # nothing of the project before stays on screen
+        self.host.start_afresh()  # nothing of the project before stays on screen
         self.project, self.path = project, str(Path(path).resolve())
         warnings = []  # one strip says them all: a later one must not hide an earlier one
         unusable = runs_root_problem(project.runs_root) if project.runs_root else ""
         if unusable:  # /dev/zero or a link loop as the runs folder: every run written there would fail
             warnings.append(f"The project's runs folder {project.runs_root} {unusable}; runs stay in "
-                            f"{window.runs_root}.")
+                            f"{self.host.runs_root}.")
         elif project.runs_root:
-            window.set_runs_root(project.runs_root)
-        dropped = load_state(window.state, project, set(catalogue.available())) + window.algorithm_binding.dropped
-        session, run = window.state.labelling_session, window.state.labelling_run  # before anything reads the page
+            self.host.set_runs_root(project.runs_root)
+        dropped = load_state(self.state, project, set(catalogue.available())) + self.algorithm_binding.dropped
+        session, run = self.state.labelling_session, self.state.labelling_run  # before anything reads the page
         if dropped:
             warnings.append(f"The project {Path(path).name} opened without these settings, which this version "
                             f"cannot use: {', '.join(dropped)}. The rest is as it was saved.")
-        window.data_panel.set_paths(project.datasets)
+        self.data_panel.set_paths(project.datasets)
         warnings.append(self._reopen_labelling(session, run))
         if any(warnings):
-            window.banner.show_message(" ".join(w for w in warnings if w), "warning")
-        window.guard.mark_project_saved()
+            self.banner.show_message(" ".join(w for w in warnings if w), "warning")
+        self.guard.mark_project_saved()
         self._remember_recent(self.path)
         self.titleChanged.emit()
-        window.statusBar().showMessage(f"Opened project {project.name}.", 8000)
+        self.host.statusBar().showMessage(f"Opened project {project.name}.", 8000)
         self.opened.emit(project)
         return True
 
     def _reopen_labelling(self, session: str, run: str) -> str:
         """The Label page as the project left it: its session file (which names its run), else its run. Returns
         why the session could not be opened, or ''."""
-        label_page = self.window.label_page
+        label_page = self.label_page
         if session:
             if not Path(session).is_file():
                 return f"The project's labelling session {session} is not a file that can be opened; open another " \
@@ -115,11 +143,10 @@ class ProjectController(QObject):
 
     def save(self, ask: bool = False, path: str | None = None) -> bool:
         """Save to `path`, else to the project's file (asking where the first time, or when `ask`)."""
-        window = self.window
         path = path or (None if ask else self.path)
         if path is None:
             start = str(Path(self.last_folder()) / f"{self.project.name}{PROJECT_SUFFIX}")
-            path, _ = QFileDialog.getSaveFileName(window, "Save the project", start, PROJECT_FILTER)
+            path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Save the project", start, PROJECT_FILTER)
             if not path:
                 return False
             if not path.endswith(PROJECT_SUFFIX):
@@ -130,24 +157,24 @@ class ProjectController(QObject):
         try:
             project.save(path)
         except WorkbenchError as exc:
-            window.banner.show_message(str(exc), "error")
+            self.banner.show_message(str(exc), "error")
             return False
         self.project, self.path = project, str(Path(path).resolve())
-        window.guard.mark_project_saved()
+        self.guard.mark_project_saved()
         self._remember_recent(self.path)
         self.titleChanged.emit()
-        window.statusBar().showMessage(f"Saved project {project.name} in {path}.", 8000)
+        self.host.statusBar().showMessage(f"Saved project {project.name} in {path}.", 8000)
         return True
 
     def last_folder(self) -> str:
-        return str(self.window.settings.value("last_folders/projects", str(Path.cwd())))
+        return str(self.settings.value("last_folders/projects", str(Path.cwd())))
 
     # --- recent projects -----------------------------------------------------------
     def recent(self) -> list[str]:
-        return string_list(self.window.settings, "recent_projects")
+        return string_list(self.settings, "recent_projects")
 
     def _remember_recent(self, path: str) -> None:
-        settings = self.window.settings
+        settings = self.settings
         push_recent(settings, "recent_projects", path)
         settings.setValue("last_folders/projects", str(Path(path).parent))
         self.update_recent_menu()

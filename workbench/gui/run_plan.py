@@ -3,29 +3,47 @@
 The steps follow the algorithm (ProtoNet's updates are cheap and it trains 5,000 of them; MAML's
 1,000) until the person sets a number of their own. The estimate comes from the earlier runs in the
 runs folder (workbench/runs/duration_estimate.py) and is shown on the Training page.
+
+It knows the algorithm and protocol panels, the Training page (is a run under way) and its training
+panel (where the estimate is shown), the signal that a run started or ended, and the runs folder now
+(a callable); nothing else of the window.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, SignalInstance
 
+from workbench.gui.algorithm_panel import AlgorithmPanel
+from workbench.gui.protocol_panel import ProtocolPanel
+from workbench.gui.training_page import TrainingPage
+from workbench.gui.training_panel import TrainingPanel
 from workbench.runs.duration_estimate import estimate_duration
 from workbench.runs.store import RunStore
 
 
 class RunPlan(QObject):
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self._default_steps = window.protocol_panel.steps.value()  # the default the field shows now
-        window.algorithm_panel.algorithmChanged.connect(self.follow_algorithm)
-        for field in (window.protocol_panel.steps, window.protocol_panel.ways, window.protocol_panel.shots):
+    """Keeps `protocol_panel`'s steps at `algorithm_panel`'s algorithm's default and shows the estimated
+    duration on `training_panel`; `run_changed` (a run started or ended) reads the measurements again,
+    from the runs folder `runs_root()` names now."""
+
+    def __init__(self, *, algorithm_panel: AlgorithmPanel, protocol_panel: ProtocolPanel,
+                 training_page: TrainingPage, training_panel: TrainingPanel, run_changed: SignalInstance,
+                 runs_root: Callable[[], Path], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.algorithm_panel, self.protocol_panel = algorithm_panel, protocol_panel
+        self.training_page, self.training_panel = training_page, training_panel
+        self.runs_root = runs_root
+        self._default_steps = protocol_panel.steps.value()  # the default the field shows now
+        algorithm_panel.algorithmChanged.connect(self.follow_algorithm)
+        for field in (protocol_panel.steps, protocol_panel.ways, protocol_panel.shots):
             field.valueChanged.connect(self.refresh)
-        window.trainer.changed.connect(self.forget_measurements)
+        run_changed.connect(self.forget_measurements)
         self._per_step: dict[tuple, object] = {}  # (algorithm, ways, shots) -> estimate of one step; read once
-        self.follow_algorithm(window.algorithm_panel.name)
+        self.follow_algorithm(algorithm_panel.name)
 
     def forget_measurements(self) -> None:
         """A run started or ended (or the runs folder changed): read the measurements again."""
@@ -33,12 +51,12 @@ class RunPlan(QObject):
         self.refresh()
 
     def algorithm_class(self, name: str) -> type | None:
-        return self.window.algorithm_panel.algorithms.get(name)
+        return self.algorithm_panel.algorithms.get(name)
 
     def follow_algorithm(self, name: str) -> None:
         """Steps at the new algorithm's default, unless the person changed them from the old one's."""
         cls = self.algorithm_class(name)
-        steps = self.window.protocol_panel.steps
+        steps = self.protocol_panel.steps
         new_default = int(getattr(cls, "default_steps", self._default_steps))
         if steps.value() == self._default_steps:
             steps.setValue(new_default)
@@ -46,18 +64,17 @@ class RunPlan(QObject):
         self.refresh()
 
     def refresh(self, *_args) -> None:
-        window = self.window
-        panel = window.training_panel
-        if window.training_page.running:
+        panel = self.training_panel
+        if self.training_page.running:
             panel.set_estimate("")
             return
-        name = window.algorithm_panel.name
-        protocol = window.protocol_panel
+        name = self.algorithm_panel.name
+        protocol = self.protocol_panel
         steps = protocol.steps.value()
         key = (name, protocol.ways.value(), protocol.shots.value())
         if key not in self._per_step:
-            self._per_step[key] = estimate_duration(window.runs_root, name, 1, *key[1:],
-                                                    runs=RunStore(window.runs_root).scan())
+            runs_root = self.runs_root()
+            self._per_step[key] = estimate_duration(runs_root, name, 1, *key[1:], runs=RunStore(runs_root).scan())
         one_step = self._per_step[key]
         estimate = None if one_step is None else replace(one_step, seconds=one_step.seconds * steps)
         cls = self.algorithm_class(name)
