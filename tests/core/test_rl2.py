@@ -64,17 +64,19 @@ def test_the_bandit_agent_learns_the_episode_from_rewards_alone():
     assert right[1:].mean() > right[0] + 0.15, right.tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="within this test's budget (200-400 updates of 16 toy episodes) the active agent "
-                   "collapses onto asking at every trial and never learns to use a revealed label")
-def test_the_active_agent_asks_less_for_a_class_the_more_it_has_seen_it():
-    algorithm = trained("active", 3, updates=200)
+def test_the_active_agent_asks_for_what_it_cannot_know_and_then_guesses_right():
+    # The entropy bonus keeps it guessing while it learns to bind labels to images; with the default (0.01) the
+    # ask action's early lead (-0.05 against a random guess's -1/3) ends all guessing first.
+    algorithm = trained("active", 3, updates=100, batch=32, entropy_weight=0.3)
     actions, labels, shown = play_many(algorithm, 3)
     asked = actions == algorithm.policy.ask
+    # At the first trial nothing is known: ask (a guess is right 1 time in 3). A later new class need not be asked
+    # for: a guess's reward tells as much (3-way, wrong -1), and the last class is the label left over.
+    assert asked[:, 0].float().mean() > 0.8, asked[:, 0].float().mean()
     first, later = asked[shown == 1].float().mean(), asked[shown >= 3].float().mean()
-    assert first > 0.5, (first, later)  # a class it has not seen: ask (a guess is right 1 time in 3)
-    assert later < first - 0.4, (first, later)
+    assert later < 0.1 and later < first - 0.2, (first, later)  # a class it has seen: no more asking
     guesses = ~asked & (shown >= 3)
-    assert (actions == labels)[guesses].float().mean() > 0.8  # and what it then guesses is right
+    assert (actions == labels)[guesses].float().mean() > 0.9  # and what it then guesses is right
 
 
 def test_advantages_and_returns_are_generalised_advantage_estimates():
@@ -103,8 +105,8 @@ def test_rewards_and_what_asking_reveals():
     actions, labels = torch.tensor([0, 1, 3]), torch.tensor([0, 2, 1])
     assert rewards_of(actions, labels, payoffs, ask=3).tolist() == pytest.approx([1.0, -1.0, -0.05])
     policy = RecurrentPolicy(4, max_ways=3, hidden=8, active=True)
-    feedback = policy.feedback(actions, rewards_of(actions, labels, payoffs, 3), labels)
-    revealed = feedback[:, policy.actions + 1:]
+    feedback = policy.feedback(actions, rewards_of(actions, labels, payoffs, 3), labels, torch.zeros(3, 4))
+    revealed = feedback[:, policy.actions + 1:policy.signal_dim]
     assert revealed[:2].abs().sum() == 0  # a guess reveals nothing
     assert revealed[2].tolist() == [0.0, 1.0, 0.0]  # an ask shows the true label
 
@@ -139,7 +141,8 @@ def test_adapt_continues_from_the_support_and_leaves_ask_out(task, feedback):
     assert probs.shape == (len(episode.query_x), 3) and torch.allclose(probs.sum(1), torch.ones(len(probs)))
     last = predictor.feedback[0]
     if task == "active":  # the last support trial asked, and its label is what the queries are told
-        assert last[algorithm.policy.ask] == 1 and last[-algorithm.hparams["max_ways"]:].sum() == 1
+        revealed = last[algorithm.policy.actions + 1:algorithm.policy.signal_dim]
+        assert last[algorithm.policy.ask] == 1 and revealed.sum() == 1
     elif feedback == "right":  # fed as a right guess: reward +1
         assert last[algorithm.policy.actions] == 1
     # Other labels for the same support images give another state: the support is what it read.

@@ -98,7 +98,7 @@ def run_trials(policy: RecurrentPolicy, features: torch.Tensor, labels: torch.Te
         records["log_probs"].append(log_p.gather(1, action[:, None]).squeeze(1))
         records["entropies"].append(-(log_p.exp() * log_p).sum(1))
         records["values"].append(value)
-        feedback = policy.feedback(action, reward, labels[:, t])
+        feedback = policy.feedback(action, reward, labels[:, t], features[:, t])
     empty = features.new_zeros(batch, 0)
     stacked = {k: torch.stack(v, 1) if v else empty for k, v in records.items()}
     if not records["actions"]:
