@@ -30,7 +30,7 @@ def test_a_search_draws_its_architecture_as_it_forms(window, glyphs_shared, qtbo
     for name, value in (("cells", 2), ("nodes", 2), ("channels", 4)):
         editors[name].setValue(value)
     assert architecture_tab(window) == ["Predictions"]  # nothing to show before a search runs
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
 
     view = window.training_page.architecture
     qtbot.waitUntil(lambda: view.step is not None and view.step >= 3, timeout=RUN_TIMEOUT_MS)
@@ -54,7 +54,7 @@ def test_a_search_draws_its_architecture_as_it_forms(window, glyphs_shared, qtbo
 
     # A plain ProtoNet run next: the search's architecture is not left on screen.
     window.algorithm_panel.set_algorithm("protonet")
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     assert architecture_tab(window) == ["Predictions"] and view.record is None
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     assert architecture_tab(window) == ["Predictions"]

@@ -15,7 +15,7 @@ def test_a_flat_folder_explains_itself_and_opens_on_the_label_page(window, flat_
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert window.banner.level == "warning"
     assert "5-way episodes need 5 class folders" in window.banner.text and "one class" in window.banner.text
-    assert not window.start_action.isEnabled() and "class folders" in window.start_action.toolTip()
+    assert not window.actions.start.isEnabled() and "class folders" in window.actions.start.toolTip()
     key(qtbot, window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Start's shortcut does nothing
     assert window.training is None
     assert window.banner.action_button.text() == "Open on the Label page"

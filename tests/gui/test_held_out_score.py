@@ -35,7 +35,7 @@ def running(job) -> bool:
 
 
 def start(window, qtbot) -> None:
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     assert window.training is not None
 
 
@@ -110,7 +110,7 @@ def test_a_new_run_cancels_the_measurement_and_a_stopped_run_is_scored(window, g
     # Stop the second run once a validation has saved its model: a stopped run with a model is scored too.
     second_run = window.training.run_dir
     qtbot.waitUntil(lambda: RunFolder(second_run).model_path.exists(), timeout=RUN_TIMEOUT_MS)
-    qtbot.mouseClick(window.run_controls.buttons[2], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[2], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     assert window.last_finished.status == "cancelled"
     qtbot.waitUntil(lambda: score.inspection is not None, timeout=RUN_TIMEOUT_MS)

@@ -46,7 +46,7 @@ def test_evaluating_a_run_shows_accuracy_per_class_confusion_and_mistakes(window
     run_dir = str(two_runs / "run-a")
     window = evaluated_window(window_factory, two_runs, qtbot)
     window.runs_page.select_paths([run_dir])
-    window.evaluate_action.trigger()  # Ctrl+E on the selected run
+    window.actions.evaluate.trigger()  # Ctrl+E on the selected run
     page = window.inspect_page
     assert window.tabs.currentWidget() is page
     assert page.progress.isVisible() and page.cancel_button.isVisible()  # a job, with a progress bar and cancel
@@ -164,7 +164,7 @@ def test_project_is_saved_and_reopened(window_factory, glyphs, tmp_path, qtbot):
     assert other.algorithm_panel.name == "maml"
     assert other.scan is not None and len(other.scan.classes) == 12
     assert other.projects.recent()[0] == str(project_file.resolve())
-    assert any("experiment" in a.text() for a in other.recent_menu.actions())
+    assert any("experiment" in a.text() for a in other.menus.recent_projects.actions())
 
 
 def test_a_corrupted_project_file_gives_a_message(window, tmp_path):
@@ -181,14 +181,14 @@ def test_a_corrupted_project_file_gives_a_message(window, tmp_path):
 @pytest.mark.slow
 def test_dark_theme_applies_and_is_remembered(window_factory, qtbot):
     window = window_factory()
-    window.theme_actions["dark"].trigger()
+    window.actions.themes["dark"].trigger()
     app = QApplication.instance()
     try:
         assert window.theme == "dark"
         assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
         assert "dark look" in app.styleSheet()
         assert window.runs_page.plot_widget.backgroundBrush().color().lightness() < 80
-        assert window_factory().theme_actions["dark"].isChecked()  # a new window opens dark
+        assert window_factory().actions.themes["dark"].isChecked()  # a new window opens dark
     finally:
         window.set_theme("light")
     assert app.palette().color(QPalette.ColorRole.Window).lightness() > 180
@@ -219,12 +219,12 @@ def test_dropping_a_folder_on_the_window_loads_it(window, glyphs, qtbot):
 
 def test_demo_dataset_from_the_menu_is_drawn_and_loaded(window, qtbot):
     window.demo_classes, window.demo_images = 10, 6
-    window.demo_action.trigger()
+    window.actions.demo.trigger()
     assert window.status_job.progress.isVisible()
     qtbot.waitUntil(lambda: not window.status_job.running and not window.scan_running, timeout=30_000)
     assert window.scan is not None and len(window.scan.classes) == 10
     assert window.banner.level == "success" and "Start training" in window.banner.text
-    assert window.start_action.isEnabled()
+    assert window.actions.start.isEnabled()
 
 
 def test_get_omniglot_offline_says_so(window, qtbot, monkeypatch, tmp_path):
@@ -236,7 +236,7 @@ def test_get_omniglot_offline_says_so(window, qtbot, monkeypatch, tmp_path):
     # The real download path of torchvision, cut where the network would answer (this machine is offline
     # anyway; this keeps the test from waiting on DNS).
     monkeypatch.setattr(urllib.request, "urlopen", offline)
-    window.omniglot_action.trigger()
+    window.actions.omniglot.trigger()
     qtbot.waitUntil(lambda: not window.status_job.running, timeout=60_000)
     assert window.banner.level == "error"
     assert "no network connection" in window.banner.text and "demo dataset" in window.banner.text
@@ -250,7 +250,7 @@ def test_every_setting_and_hyperparameter_has_a_tooltip(window):
     for name in catalogue.available():
         window.algorithm_panel.set_algorithm(name)
         editors = [e for cls in (QAbstractSpinBox, QComboBox, QCheckBox, QLineEdit)
-                   for e in window.settings_widget.findChildren(cls) if e.isVisibleTo(window)]
+                   for e in window.ui.settings_form.findChildren(cls) if e.isVisibleTo(window)]
         assert editors
         missing = [e for e in editors if not (e.toolTip() or (e.parent() is not None and e.parent().toolTip()))]
         assert not missing, f"{name}: {[type(e).__name__ for e in missing]} without a tooltip"

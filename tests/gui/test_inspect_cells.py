@@ -57,7 +57,7 @@ def opened(window_factory, run_dir, qtbot, evaluate: bool):
     window.set_runs_root(run_dir.parent)
     if evaluate:  # Ctrl+E on the run, then Evaluate again if it had been evaluated: its images are loaded
         window.runs_page.select_paths([str(run_dir)])
-        window.evaluate_action.trigger()
+        window.actions.evaluate.trigger()
         qtbot.waitUntil(lambda: page.inspection is not None and not page.busy, timeout=60_000)
         if page.setup is None:
             qtbot.mouseClick(page.evaluate_button, Qt.MouseButton.LeftButton)

@@ -54,7 +54,7 @@ def test_a_restart_reopens_the_last_dataset_and_the_label_pages_model(window_fac
     second = window_factory()  # the next start
     qtbot.waitUntil(lambda: not second.scan_running and second.scan is not None, timeout=SCAN_TIMEOUT_MS)
     assert second.data_panel.paths() == [str(glyphs)]
-    assert len(second.scan.classes) == 12 and second.start_action.isEnabled()
+    assert len(second.scan.classes) == 12 and second.actions.start.isEnabled()
     label = second.label_page
     assert label.has_model and label.model_run_dir == str(tiny_run)
     assert tiny_run.name in label.ui.side.model_label.text()

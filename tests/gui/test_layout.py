@@ -30,7 +30,7 @@ def test_every_page_fits_1024_by_700(window, qtbot, tmp_path):
         assert fits(window), f"{title} page needs {window.minimumSizeHint()}"
         assert window.width() <= SMALL[0]
         # The training settings show only with the pages they configure.
-        assert window.settings_side.isVisible() == (title in ("Dataset", "Training"))
+        assert window.ui.settings_side.isVisible() == (title in ("Dataset", "Training"))
 
 
 def test_a_long_folder_path_and_many_classes_do_not_widen_the_label_page(window, qtbot, tmp_path):

@@ -55,12 +55,12 @@ def test_first_screen_tells_a_new_user_what_to_do(window):
     assert "Choose a dataset folder or zip to begin" in window.dataset_view.hint.text()
     assert "Choose a dataset" in window.statusBar().currentMessage()
     assert window.device_label.text().startswith("Device: ")
-    assert not window.start_action.isEnabled()
-    assert not window.stop_action.isEnabled()
+    assert not window.actions.start.isEnabled()
+    assert not window.actions.stop.isEnabled()
     menus = [action.text().replace("&", "") for action in window.menuBar().actions()]
     assert menus[:2] == ["File", "Training"]
-    assert window.open_folder_action.shortcut().toString() == "Ctrl+O"
-    assert window.start_action.shortcut().toString() == "Ctrl+R"
+    assert window.actions.open_folder.shortcut().toString() == "Ctrl+O"
+    assert window.actions.start.shortcut().toString() == "Ctrl+R"
 
 
 def test_missing_dataset_path_shows_a_clear_message(window, tmp_path, qtbot):
@@ -74,7 +74,7 @@ def test_missing_dataset_path_shows_a_clear_message(window, tmp_path, qtbot):
     assert "not found" in window.banner.text and str(missing) in window.banner.text
     assert "Traceback" not in window.banner.text
     assert window.scan is None
-    assert not window.start_action.isEnabled()
+    assert not window.actions.start.isEnabled()
     # Starting anyway (e.g. by the shortcut) explains instead of failing.
     window.start_training()
     assert window.training is None
@@ -105,7 +105,7 @@ def test_data_problems_are_listed(window, tmp_path, qtbot):
     assert any(r[0] == "Unreadable image" and "empty file" in r[1] for r in rows)
     assert "<b>4</b> problems" in view.summary.text()
     assert "2 could not be decoded" in view.check_status.text()
-    assert window.start_action.isEnabled()
+    assert window.actions.start.isEnabled()
     assert "3 classes, and 5-way episodes need at least 5" in window.banner.text  # said before Start
 
 
@@ -155,26 +155,26 @@ def test_train_live_then_stop_shows_curves_and_predictions(window, omniglot_zip,
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     assert window.scan is not None and len(window.scan.classes) > 20
     set_small_protocol(window)
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     assert window.training is not None
     assert window.tabs.currentWidget() is window.training_page
-    assert not window.settings_widget.isEnabled()
+    assert not window.ui.settings_form.isEnabled()
 
     qtbot.waitUntil(lambda: window.curves.point_count("train_loss") > 0, timeout=RUN_TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.curves.point_count("val_acc") > 0, timeout=RUN_TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.predictions.canvas.episode is not None, timeout=RUN_TIMEOUT_MS)
     assert window.training_panel.progress.value() > 0
     assert "episodes/s" in window.training_panel.rate.text()
-    assert window.stop_action.isEnabled() and window.pause_action.isEnabled()
+    assert window.actions.stop.isEnabled() and window.actions.pause.isEnabled()
 
-    qtbot.mouseClick(window.run_controls.buttons[2], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[2], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     finished = window.last_finished
     assert finished is not None and finished.status == "cancelled"
     assert Path(finished.run_dir).parent == tmp_path / "runs"
     assert status_of(finished.run_dir)["status"] == "cancelled"
     assert "Stopped" in window.training_panel.status.text()
-    assert window.start_action.isEnabled() and window.settings_widget.isEnabled()
+    assert window.actions.start.isEnabled() and window.ui.settings_form.isEnabled()
 
     canvas = window.predictions.canvas
     assert len(canvas.support_tiles) == 5  # 5-way 1-shot
@@ -193,13 +193,13 @@ def test_pause_and_resume(window, omniglot_zip, qtbot):
     set_small_protocol(window, steps=2000, val_every=1000)
     window.start_training()
     qtbot.waitUntil(lambda: window.curves.point_count("train_loss") > 0, timeout=RUN_TIMEOUT_MS)
-    window.pause_action.trigger()
+    window.actions.pause.trigger()
     assert window.training.control.paused
-    assert window.pause_action.text().replace("&", "") == "Resume"
+    assert window.actions.pause.text().replace("&", "") == "Resume"
     assert "Paused" in window.training_panel.status.text()
-    window.pause_action.trigger()
+    window.actions.pause.trigger()
     assert not window.training.control.paused
-    window.stop_action.trigger()
+    window.actions.stop.trigger()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     assert window.last_finished.status == "cancelled"
 
@@ -241,7 +241,7 @@ def test_a_run_that_cannot_start_explains_why(window, tmp_path, qtbot):
     assert window.banner.level == "error"
     assert "classes" in window.banner.text and "Traceback" not in window.banner.text
     assert window.training_panel.finished_status == "failed"
-    assert window.start_action.isEnabled()
+    assert window.actions.start.isEnabled()
 
 
 def test_bad_split_setting_is_explained(window, tmp_path, qtbot):
@@ -323,7 +323,7 @@ def test_a_nan_loss_ends_the_run_with_a_message_and_the_window_lives_on(window_f
     assert window.last_finished.status == "failed"
     assert window.banner.level == "error" and "not a finite number" in window.banner.text
     assert "last good checkpoint (step 10)" in window.banner.text
-    assert window.isVisible() and window.start_action.isEnabled()
+    assert window.isVisible() and window.actions.start.isEnabled()
 
 
 def test_the_scan_runs_in_the_background_and_the_newest_choice_wins(window, tmp_path, qtbot):
@@ -349,8 +349,8 @@ def test_start_during_a_scan_trains_on_what_the_scan_finds(window, tmp_path, qtb
     root = make_glyph_dataset(tmp_path / "glyphs", groups=1, classes_per_group=6, images_per_class=6)
     set_small_protocol(window, ways=3, queries=2, steps=2, val_every=2, val_episodes=1)
     window.data_panel.set_paths([str(root)])
-    assert window.scan_running and window.start_action.isEnabled()
-    window.start_action.trigger()
+    assert window.scan_running and window.actions.start.isEnabled()
+    window.actions.start.trigger()
     assert window.training is None  # waits for the scan instead of refusing
     qtbot.waitUntil(lambda: window.training is not None, timeout=SCAN_TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)

@@ -58,7 +58,7 @@ def test_one_message_per_page_that_stays_with_its_page_and_project(window, qtbot
     go_to(qtbot, window, 1)
     window.banner.show_message("A warning about the dataset of this project.", "warning")
     answered = press(click(DISCARD))  # the labels are not saved in a session file: discard them
-    window.new_project_action.trigger()
+    window.actions.new_project.trigger()
     assert len(answered) == 1
     assert shown_strips(window) == []
     go_to(qtbot, window, 3)

@@ -26,11 +26,11 @@ def test_a_run_started_on_the_training_page_is_on_the_runs_page_without_f5(windo
     runs = window.runs_page.model
     assert own_rows(runs) == []
     with qtbot.waitSignal(window.training_page.runStarted, timeout=RUN_TIMEOUT_MS):
-        qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     (row,) = own_rows(runs)
     assert runs.index(row, 6).data() == "running"
     qtbot.waitUntil(lambda: window.training_panel.last_step >= 2, timeout=RUN_TIMEOUT_MS)
-    qtbot.mouseClick(window.run_controls.buttons[2], Qt.MouseButton.LeftButton)  # Stop
+    qtbot.mouseClick(window.ui.run_controls.buttons[2], Qt.MouseButton.LeftButton)  # Stop
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     key(qtbot, window.tabs, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # the Runs page, no F5
     (row,) = own_rows(runs)
@@ -43,7 +43,7 @@ def test_new_project_shows_every_page_afresh(window, glyphs_shared, flat_folder,
     set_small_protocol(window, ways=3, shots=1, queries=2, steps=6, val_every=3, val_episodes=2)
     purpose = window.protocol_panel.purpose
     purpose.setCurrentIndex(purpose.findData("measure"))  # some classes held out: a test score, and its evaluation
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     score = window.training_page.test_score
     qtbot.waitUntil(lambda: not score.measuring and "test" in score.text().lower(), timeout=RUN_TIMEOUT_MS)

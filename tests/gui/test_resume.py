@@ -64,9 +64,9 @@ def test_the_stopped_banner_offers_resume(window, glyphs_shared, qtbot):
     window.data_panel.set_paths([str(glyphs_shared)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, ways=3, shots=1, queries=2, steps=3000, val_every=1000, val_episodes=2)
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training_panel.last_step >= 3, timeout=RUN_TIMEOUT_MS)
-    qtbot.mouseClick(window.run_controls.buttons[2], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[2], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     run_dir = window.last_finished.run_dir
     assert "resumed" in window.banner.text and window.banner.action_button.isVisible()
@@ -75,5 +75,5 @@ def test_the_stopped_banner_offers_resume(window, glyphs_shared, qtbot):
     assert window.training is not None and window.training.resume
     qtbot.waitUntil(lambda: window.training_panel.last_step > 3, timeout=RUN_TIMEOUT_MS)
     assert window.training_panel.run_dir.text() == run_dir  # the same run, not a new one
-    window.stop_action.trigger()
+    window.actions.stop.trigger()
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)

@@ -60,8 +60,8 @@ def test_the_training_page_says_to_press_start_once_a_dataset_is_loaded(window, 
     status = window.training_panel.status
     assert "Choose a dataset" in status.text()  # nothing loaded yet: that is the next step
     open_dataset(window, qtbot, class_folders(tmp_path / "six", classes=6, images=4))
-    start_keys = window.start_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-    assert start_keys and window.start_action.isEnabled()
+    start_keys = window.actions.start.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    assert start_keys and window.actions.start.isEnabled()
     text = status.text()
     assert "Choose a dataset" not in text
     assert "6 classes, 24 images" in text and "Start training" in text and f"({start_keys})" in text
@@ -71,7 +71,7 @@ def test_the_training_page_says_why_a_one_class_folder_cannot_train(window, qtbo
     show_page(window, qtbot, window.training_page)
     open_dataset(window, qtbot, flat_folder)
     text = window.training_panel.status.text()
-    assert not window.start_action.isEnabled()
+    assert not window.actions.start.isEnabled()
     assert "one class" in text and "Press" not in text  # not told to press a button that is off
 
 

@@ -105,11 +105,11 @@ def unreadable_banners(window) -> list[str]:
 def test_plots_and_banners_are_readable_in_both_themes_and_after_switching(window_factory, qtbot):
     window = window_factory()
     try:
-        window.theme_actions["dark"].trigger()
+        window.actions.themes["dark"].trigger()
         assert unreadable(window) == []
         started_dark = window_factory()  # a window that opens in the remembered dark theme
         assert started_dark.theme == "dark" and unreadable(started_dark) == []
-        window.theme_actions["light"].trigger()
+        window.actions.themes["light"].trigger()
         assert unreadable(window) == [] and unreadable(started_dark) == []
     finally:
         window.set_theme("light")
@@ -129,11 +129,11 @@ def test_the_label_pages_training_finished_message_reads_after_switching_theme(w
 
     other = "light" if theme == "dark" else "dark"
     try:
-        window.theme_actions[other].trigger()
+        window.actions.themes[other].trigger()
         window.training_page.show_event(RunFinished("completed", "Finished 15 steps.", 15, 0.5,
                                                     str(tmp_path / "runs" / "protonet-1")))
         window.tabs.setCurrentWidget(window.label_page)
-        window.theme_actions[theme].trigger()
+        window.actions.themes[theme].trigger()
         ratios = readable_strip_texts(window.label_page, "Training finished")
         assert ratios and min(ratios) >= 4.5, ratios
     finally:
@@ -162,7 +162,7 @@ def test_a_failed_start_clears_training_from_the_status_bar(window, tmp_path, qt
     window.data_panel.set_paths([str(root)])
     qtbot.waitUntil(lambda: not window.scan_running, timeout=SCAN_TIMEOUT_MS)
     set_small_protocol(window, ways=6, steps=10)  # the split leaves too few classes: the run fails
-    qtbot.mouseClick(window.run_controls.buttons[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.ui.run_controls.buttons[0], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.training is None, timeout=60_000)
     assert window.banner.level == "error"
     assert "Training" not in window.statusBar().currentMessage()
@@ -176,7 +176,7 @@ def test_the_red_and_green_of_right_and_wrong_read_on_both_themes(window, qtbot)
 
     try:
         for theme in ("light", "dark"):
-            window.theme_actions[theme].trigger()
+            window.actions.themes[theme].trigger()
             background = window.palette().color(QPalette.ColorRole.Window)
             base = window.palette().color(QPalette.ColorRole.Base)
             for colour in (wrong_text_color(), right_text_color()):

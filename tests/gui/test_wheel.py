@@ -24,7 +24,7 @@ def value_of(box):
 
 
 def settings_scroll(window) -> QScrollArea:
-    area = window.settings_widget.parentWidget().parentWidget()
+    area = window.ui.settings_form.parentWidget().parentWidget()
     assert isinstance(area, QScrollArea)
     return area
 

@@ -66,7 +66,7 @@ def test_a_bad_file_is_listed_in_words(window, tmp_path, qtbot, name):
     assert len(matching) == 1, rows
     assert re.search(case.words, matching[0][1]), matching
     assert "Traceback" not in str(rows)
-    assert window.start_action.isEnabled()  # the good classes are still usable
+    assert window.actions.start.isEnabled()  # the good classes are still usable
 
 
 def build_tree_case(name: str, root: Path) -> tuple[Path, str, str]:
@@ -103,7 +103,7 @@ def test_a_bad_dataset_shape_is_listed_in_words(window, tmp_path, qtbot, name):
     assert any(p.kind == kind and words in p.message for p in window.dataset_view.problems)
     assert any(words in row[1] for row in shown_problems(window))
     assert window.scan is not None and window.scan.classes
-    assert window.start_action.isEnabled()
+    assert window.actions.start.isEnabled()
 
 
 def test_a_single_class_explains_why_it_cannot_train(window, tmp_path, qtbot):
@@ -115,7 +115,7 @@ def test_a_single_class_explains_why_it_cannot_train(window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     # One class can never make an episode: said in words, and Start is off until there are more.
     assert window.banner.level == "error" and "1 class" in window.banner.text and "need at least" in window.banner.text
-    assert window.isVisible() and not window.start_action.isEnabled()
+    assert window.isVisible() and not window.actions.start.isEnabled()
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_a_failing_run_shows_why_and_the_window_lives_on(faulty_window, tmp_path
     qtbot.waitUntil(lambda: window.training is None, timeout=RUN_TIMEOUT_MS)
     assert window.banner.level == "error" and words in window.banner.text
     assert "Traceback" not in window.banner.text
-    assert window.isVisible() and window.start_action.isEnabled() and window.settings_widget.isEnabled()
+    assert window.isVisible() and window.actions.start.isEnabled() and window.ui.settings_form.isEnabled()
     if algorithm != "broken-init-test":  # that one never got to make a run folder
         assert "last good checkpoint (step 2) is kept" in window.banner.text
         run = window.last_finished.run_dir
@@ -174,15 +174,15 @@ def test_pause_and_stop_answer_within_a_second_during_one_slow_episode(window, t
     window.start_training()
     qtbot.waitUntil(lambda: window.training is not None and window.training.started_training, timeout=RUN_TIMEOUT_MS)
     qtbot.wait(300)  # inside the first episode's long inner loop
-    window.pause_action.trigger()
+    window.actions.pause.trigger()
     qtbot.wait(1000)
     progress = window.training_panel.progress.value()
     qtbot.wait(1000)
     assert window.training_panel.progress.value() == progress  # held
-    window.pause_action.trigger()
+    window.actions.pause.trigger()
     qtbot.wait(200)
     asked = time.monotonic()
-    window.stop_action.trigger()
+    window.actions.stop.trigger()
     qtbot.waitUntil(lambda: window.training is None, timeout=10_000)
     assert time.monotonic() - asked < 1.5
     assert window.last_finished.status == "cancelled"

@@ -33,6 +33,7 @@ from workbench.gui.inspect.inspect_page import InspectPage
 from workbench.gui.last_session import remember_datasets, remember_inspected, remember_label_model, reopen
 from workbench.gui.labelling import LabelPage
 from workbench.gui.messages import PageMessages
+from workbench.gui.page_tabs import PageTabs
 from workbench.gui.plugins_dialog import PluginsDialog
 from workbench.gui.project_controller import PROJECT_SUFFIX, ProjectController
 from workbench.gui.protocol_panel import ProtocolPanel
@@ -47,8 +48,8 @@ from workbench.gui.run_plan import RunPlan
 from workbench.gui.training_controller import TrainingController
 from workbench.gui.training_page import TrainingPage, TrainingRun
 from workbench.gui.unsaved_guard import UnsavedGuard
-from workbench.gui.window_actions import make_actions, make_menus, update_actions
-from workbench.gui.window_layout import START_HINT, build_layout
+from workbench.gui.window_actions import WindowActions, WindowMenus, make_actions, make_menus, update_actions
+from workbench.gui.window_layout import START_HINT, WindowLayout, build_layout
 from workbench.gui.wheel_guard import guard_wheel
 from workbench.projects.activity import Activity
 from workbench.projects.state import WorkbenchState
@@ -136,9 +137,12 @@ class MainWindow(QMainWindow):
             state=self.state, first_settings=self.first_settings, algorithm_binding=self.algorithm_binding,
             data_panel=self.data_panel, label_page=self.label_page, banner=self.banner, guard=self.guard,
             settings=self.settings, host=self, parent=self)
-        make_actions(self)
-        build_layout(self)
-        make_menus(self)  # after the layout: the View menu names its pages
+        self.actions: WindowActions = make_actions(self)
+        self.ui: WindowLayout = build_layout(self, self.actions)
+        self.tabs: PageTabs = self.ui.tabs  # the pages: shown, asked and watched by many parts
+        self.menus: WindowMenus = make_menus(self, self.actions)  # after the layout: the View menu names its pages
+        self.projects.recent_menu = self.menus.recent_projects
+        self.projects.update_recent_menu()
         guard_wheel(self)  # the wheel scrolls the settings; a box changes on it only when focused
         self.messages = PageMessages(self.tabs, self.banner, {self.label_page: self.label_page.ui.banner,
                                                               self.runs_page: self.runs_page.banner})
@@ -366,7 +370,7 @@ class MainWindow(QMainWindow):
     # --- themes and settings -------------------------------------------------------
     def set_theme(self, name: str) -> None:
         name = apply_theme(name, root=self)
-        self.theme_actions[name].setChecked(True)
+        self.actions.themes[name].setChecked(True)
         # Rich text takes its link colour when laid out: lay the first-screen text out again.
         hint = self.dataset_view.hint
         text = hint.text()
