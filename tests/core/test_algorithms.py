@@ -26,8 +26,9 @@ FAST = {
     # Fewer inner steps than the paper's 5 and a shorter fine-tune at adapt: the same updates, cheaper.
     "reptile": {"inner_steps": 3, "eval_inner_steps": 10},
     # RL²'s loss is its regret per trial. 40 updates are too few for the bandit to learn 5-way glyphs from rewards
-    # (tests/core/test_rl2.py checks that on a toy task); the active agent learns in them that asking beats guessing.
-    "rl2": {"task": "active"},
+    # (tests/core/test_rl2.py checks that on a toy task); the active agent, with a small entropy bonus, learns in them
+    # that asking beats guessing (the default bonus keeps it guessing longer, to learn labels: tests/core/test_rl2.py).
+    "rl2": {"task": "active", "entropy_weight": 0.01},
 }
 
 
