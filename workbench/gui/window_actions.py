@@ -53,6 +53,7 @@ class WindowMenus:
     recent_projects: QMenu
     pages: list[QAction]
 
+
 def make_actions(window) -> WindowActions:
     """The window's actions, each with one shortcut that no other action of the window uses."""
     style = window.style()
