@@ -3,16 +3,26 @@ knows, so that the actions and any other view listen to the activity instead of 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject
 
 from workbench.projects.activity import Activity
+
+if TYPE_CHECKING:  # for the annotations only: the window imports this module and those
+    from workbench.gui.dataset_controller import DatasetController
+    from workbench.gui.inspect.inspect_page import InspectPage
+    from workbench.gui.status_job import StatusJob
+    from workbench.gui.training_controller import TrainingController
+    from workbench.gui.training_page import TrainingPage
 
 
 class ActivitySync(QObject):
     """Writes `activity` from the training page (the run and its phase), the dataset controller (a scan), the
     status-bar job (a download) and the Inspect page (an evaluation); each is read only here."""
 
-    def __init__(self, activity: Activity, trainer, training_page, datasets, status_job, inspect_page) -> None:
+    def __init__(self, activity: Activity, trainer: TrainingController, training_page: TrainingPage,
+                 datasets: DatasetController, status_job: StatusJob, inspect_page: InspectPage) -> None:
         super().__init__(training_page)
         self.activity = activity
         self.training_page, self.datasets = training_page, datasets
