@@ -52,3 +52,15 @@ def distinct_image(kind: int, rng: np.random.Generator, size: int = 28) -> Image
     noise = rng.random((size, size)) < 0.03
     canvas[noise] = 255 - canvas[noise]
     return Image.fromarray(canvas, mode="L")
+
+
+def flat_folder_of(group: Path, folder: Path, classes: int, per_class: int) -> Path:
+    """A flat folder to label, as a person has one: the first `per_class` images of the first `classes` classes of
+    a glyph group, copied as c{class}_{i}.png (the name tells the true class)."""
+    import shutil
+
+    folder.mkdir()
+    for c in range(classes):
+        for i in range(per_class):
+            shutil.copy(group / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
+    return folder

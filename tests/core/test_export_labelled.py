@@ -6,6 +6,7 @@ import shutil
 import pytest
 import torch
 
+from tests.synthetic import flat_folder_of
 from workbench.data.splits import SplitSpec
 from workbench.export import ExportError, export_adapted, export_labelled
 from workbench.runs.config import RunConfig
@@ -26,12 +27,7 @@ def run(glyphs_shared, tmp_path_factory):
 @pytest.fixture
 def flat(glyphs_shared, tmp_path):
     """A flat folder of 3 classes x 4 images, as a person labels it; the name tells the class."""
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for c in range(3):
-        for i in range(4):
-            shutil.copy(glyphs_shared / "group_2" / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
-    return folder
+    return flat_folder_of(glyphs_shared / "group_2", tmp_path / "photos", classes=3, per_class=4)
 
 
 def test_labels_export_the_file_class_folders_export(run, flat, tmp_path):

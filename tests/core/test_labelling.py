@@ -2,11 +2,11 @@
 
 import csv
 import json
-import shutil
 
 import pytest
 import torch
 
+from tests.synthetic import flat_folder_of
 from workbench import catalogue
 from workbench.labelling import operations as ops
 from workbench.labelling.adapter import Adapter
@@ -19,11 +19,7 @@ from workbench.labelling.suggestions import accept_predictions, least_confident
 @pytest.fixture
 def unlabelled(glyphs, tmp_path):
     """A flat folder of 24 glyph images from 3 classes (names say the true class), plus a broken file."""
-    folder = tmp_path / "unlabelled"
-    folder.mkdir()
-    for c in range(3):
-        for i in range(8):
-            shutil.copy(glyphs / "group_0" / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
+    folder = flat_folder_of(glyphs / "group_0", tmp_path / "unlabelled", classes=3, per_class=8)
     (folder / "broken.png").write_bytes(b"not an image")
     (folder / "notes.txt").write_text("not an image name")
     return folder

@@ -2,7 +2,6 @@
 gets the classifier of the session as it stands, which predicts outside the workbench what the page shows."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QToolBar
 
 from tests.gui.dialogs import answer_next_dialog, choose, key
 from tests.gui.test_label_page import trained_run  # noqa: F401  (a fixture: a short real ProtoNet run)
+from tests.synthetic import flat_folder_of
 from workbench.data.images import load_image_file
 from workbench.data.pixels import to_model_pixels
 from workbench.labelling.session import ACCEPTED
@@ -24,12 +24,7 @@ WAIT_MS = 180_000  # an ONNX export of the pretrained network takes a while on a
 @pytest.fixture
 def unlabelled(glyphs_shared, tmp_path):
     """16 images of two held-out glyph classes in one flat folder; the name tells the true class."""
-    folder = tmp_path / "to_label"
-    folder.mkdir()
-    for c in range(2):
-        for i in range(8):
-            shutil.copy(glyphs_shared / "group_2" / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
-    return folder
+    return flat_folder_of(glyphs_shared / "group_2", tmp_path / "to_label", classes=2, per_class=8)
 
 
 @pytest.fixture

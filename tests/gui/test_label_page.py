@@ -3,7 +3,6 @@ accept confident predictions, undo, export, save and reopen."""
 
 import csv
 import json
-import shutil
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -11,6 +10,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
 from tests.gui.dialogs import click, key, press
+from tests.synthetic import flat_folder_of
 from workbench import catalogue
 from workbench.data.splits import SplitSpec
 from workbench.gui.labelling.grid_model import CONFIDENCE_ROLE, LABEL_ROLE, PATH_ROLE, PREDICTED_ROLE, SOURCE_ROLE
@@ -40,12 +40,7 @@ def trained_run(glyphs_shared, tmp_path_factory):
 @pytest.fixture
 def unlabelled(glyphs_shared, tmp_path):
     """18 images of three held-out glyph classes in one flat folder; the name tells the true class."""
-    folder = tmp_path / "to_label"
-    folder.mkdir()
-    for c in range(3):
-        for i in range(6):
-            shutil.copy(glyphs_shared / "group_2" / f"class_{c:02d}" / f"img_{i:02d}.png", folder / f"c{c}_{i}.png")
-    return folder
+    return flat_folder_of(glyphs_shared / "group_2", tmp_path / "to_label", classes=3, per_class=6)
 
 
 @pytest.fixture
